@@ -1,0 +1,209 @@
+"""The Connector base class: what every connector gets for free.
+
+A connector subclass declares its name, config model, secrets and rate limit,
+builds its auth, and writes thin capability methods that call `request` or
+`request_json`. Everything between a capability and the wire lives here, once:
+the rate budget, the auth flow, classifying the response, retrying with
+backoff that honours Retry-After, refreshing an expired token once, and
+putting the idempotency key on writes.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Mapping
+from typing import Any, ClassVar, NoReturn
+
+import httpx
+from pydantic import BaseModel, ConfigDict, Field
+
+from ._clock import Clock, SystemClock
+from ._rate import RateBudget, RateLimit
+from ._retry import RetryPolicy
+from .auth import SecretAccess, TokenAuth
+from .classify import Outcome, Verdict, default_classify, response_json
+from .errors import ApiError, AuthError, RateLimitedError
+
+__all__ = ["Connector", "ConnectorConfig", "SecretSpec"]
+
+
+class ConnectorConfig(BaseModel):
+    """Base of every connector's config model: unknown keys are errors, not ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    rate_limit: RateLimit | None = Field(
+        default=None, description="Override the connector's default rate budget."
+    )
+
+    def effective_rate_limit(self, default: RateLimit) -> RateLimit:
+        """The budget in force; a connector whose config has its own budget keys overrides this."""
+        return self.rate_limit or default
+
+
+class SecretSpec(BaseModel):
+    """A secret a connector may need, with a line saying what it is."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(description="Name used with `handoff secrets set CONNECTOR NAME`.")
+    description: str = Field(description="What it is and where to get it.")
+
+
+class Connector:
+    """Base class of every connector; see docs/connectors.md for a walk-through."""
+
+    name: ClassVar[str]
+    """Name in handoff.toml (`[connectors.NAME]`), secrets and cassettes."""
+    title: ClassVar[str] = ""
+    """Human name, e.g. 'Salesforce'."""
+    config_model: ClassVar[type[ConnectorConfig]] = ConnectorConfig
+    """Pydantic model of the non-secret config."""
+    secrets: ClassVar[tuple[SecretSpec, ...]] = ()
+    """Every secret this connector may use."""
+    default_rate_limit: ClassVar[RateLimit] = RateLimit(requests=60, per_seconds=60, concurrency=4)
+    """The budget used when the config sets none."""
+    retry_policy: ClassVar[RetryPolicy] = RetryPolicy()
+    """How calls are retried."""
+    batch_limits: ClassVar[Mapping[str, int]] = {}
+    """Largest batch per call of each batch-writing capability: {'handoff_upsert_leads': 200}."""
+    idempotency_header: ClassVar[str] = "Idempotency-Key"
+    """Header that carries the idempotency key of a write."""
+
+    def __init__(
+        self,
+        *,
+        config: ConnectorConfig,
+        secrets: SecretAccess,
+        http: httpx.AsyncClient,
+        clock: Clock | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.config = config
+        self.secret_store = secrets
+        self.http = http
+        self.clock: Clock = clock or SystemClock()
+        self.rng = rng or random.Random()  # noqa: S311 - jitter, not cryptography
+        self.budget = RateBudget(config.effective_rate_limit(self.default_rate_limit), self.clock)
+        self.auth: httpx.Auth | None = self.build_auth()
+        self.calls = 0
+
+    @classmethod
+    def required_secrets(cls, config: ConnectorConfig) -> list[str]:
+        """The secrets this config needs (e.g. only the JWT key in JWT mode)."""
+        return [s.name for s in cls.secrets]
+
+    def build_auth(self) -> httpx.Auth | None:
+        """The auth flow for every request of this connector; None for open APIs."""
+        return None
+
+    def classify(self, response: httpx.Response) -> Outcome:
+        """Read a response. Override to find errors inside HTTP 200 bodies."""
+        return default_classify(response, self.clock.now())
+
+    def observe(self, response: httpx.Response) -> None:
+        """Called with every response; override to track usage headers."""
+
+    async def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        data: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+        idempotency_key: str | None = None,
+    ) -> httpx.Response:
+        """Send one API call the way every call should go, and return the usable response.
+
+        Raises ApiError (or RateLimitedError) when the API refuses for good,
+        and AuthError when credentials are refused even after one refresh.
+        """
+        send_headers = dict(headers or {})
+        if idempotency_key is not None:
+            send_headers[self.idempotency_header] = idempotency_key
+        refreshed = False
+        attempt = 0
+        policy = self.retry_policy
+        while True:
+            attempt += 1
+            try:
+                async with self.budget.slot():
+                    self.calls += 1
+                    response = await self.http.request(
+                        method,
+                        url,
+                        params=params,
+                        json=json,
+                        data=data,
+                        headers=send_headers,
+                        auth=self.auth if self.auth is not None else httpx.USE_CLIENT_DEFAULT,
+                    )
+                    await response.aread()
+            except httpx.TransportError as exc:
+                if attempt >= policy.attempts:
+                    raise ApiError(
+                        self.name,
+                        0,
+                        type(exc).__name__,
+                        str(exc) or "network error",
+                        retryable=True,
+                    ) from exc
+                await self.clock.sleep(policy.delay(attempt, None, self.rng))
+                continue
+            self.observe(response)
+            outcome = self.classify(response)
+            if outcome.verdict is Verdict.OK:
+                return response
+            if outcome.verdict is Verdict.REFRESH_AUTH:
+                if refreshed or not isinstance(self.auth, TokenAuth):
+                    raise AuthError(
+                        self.name,
+                        f"credentials refused (HTTP {response.status_code}"
+                        f"{', ' + outcome.code if outcome.code else ''}): {outcome.message}",
+                    )
+                self.auth.expire_from(response.request)
+                refreshed = True
+                continue
+            if outcome.verdict is Verdict.RETRY and attempt < policy.attempts:
+                if outcome.retry_after is not None and outcome.retry_after > policy.max_seconds:
+                    self._fail(response, outcome)
+                if outcome.rate_limited and outcome.retry_after is not None:
+                    self.budget.pause_for(outcome.retry_after)
+                await self.clock.sleep(policy.delay(attempt, outcome.retry_after, self.rng))
+                continue
+            self._fail(response, outcome)
+
+    def _fail(self, response: httpx.Response, outcome: Outcome) -> NoReturn:
+        error = RateLimitedError if outcome.rate_limited else ApiError
+        raise error(
+            self.name,
+            response.status_code,
+            outcome.code,
+            outcome.message or response.reason_phrase,
+            retryable=outcome.verdict is Verdict.RETRY,
+        )
+
+    async def request_json(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        data: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+        idempotency_key: str | None = None,
+    ) -> Any:
+        """`request`, then the body as JSON (None for an empty body)."""
+        response = await self.request(
+            method,
+            url,
+            params=params,
+            json=json,
+            data=data,
+            headers=headers,
+            idempotency_key=idempotency_key,
+        )
+        return response_json(response)

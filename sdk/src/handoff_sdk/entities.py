@@ -1,0 +1,397 @@
+"""Canonical entities: the one shape of each thing, whatever system it came from.
+
+Every entity that exists in outside systems carries `ids`, a map from system
+name to that system's id, so one Lead can be the Salesforce lead, the Marketo
+lead and the Outreach prospect at once. Every field is documented through
+`Field(description=...)`; `docs/entities.md` is generated from these and a test
+keeps it in step.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = [
+    "Account",
+    "AccountUpdate",
+    "BusySlot",
+    "Case",
+    "Contact",
+    "Conversation",
+    "Entity",
+    "Event",
+    "Experience",
+    "ExperienceMode",
+    "Firmographics",
+    "Lead",
+    "Meeting",
+    "Notification",
+    "PollResult",
+    "Program",
+    "Rep",
+    "RepStatus",
+    "SequenceState",
+    "Team",
+    "Visitor",
+    "WebhookRequest",
+    "WriteError",
+    "WriteResult",
+]
+
+
+class Entity(BaseModel):
+    """Base of every canonical entity: strict about unknown fields, ids per system."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+    ids: dict[str, str] = Field(
+        default_factory=dict,
+        description="This entity's id in each outside system, keyed by system name "
+        "(e.g. {'salesforce': '00Q...', 'marketo': '1042'}).",
+    )
+
+    def id_in(self, system: str) -> str | None:
+        """The id in one system, or None when this entity is not known there."""
+        return self.ids.get(system)
+
+
+class Firmographics(BaseModel):
+    """What a reverse-IP or domain lookup says about a company (rule Q1)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    source: str = Field(description="The connector that supplied this, e.g. '6sense'.")
+    company_id: str | None = Field(default=None, description="The source's own company id.")
+    company_name: str | None = Field(default=None, description="Company name.")
+    domain: str | None = Field(default=None, description="Company web domain, lower case.")
+    industry: str | None = Field(default=None, description="Industry as the source names it.")
+    employee_count: int | None = Field(default=None, description="Number of employees.")
+    employee_range: str | None = Field(default=None, description="Employee band, e.g. '500 - 999'.")
+    annual_revenue: float | None = Field(default=None, description="Annual revenue in USD.")
+    revenue_range: str | None = Field(default=None, description="Revenue band, e.g. '$10M - $25M'.")
+    country: str | None = Field(default=None, description="Country name.")
+    country_code: str | None = Field(default=None, description="ISO 3166-1 alpha-2 code.")
+    region: str | None = Field(default=None, description="Region, e.g. 'Northern America'.")
+    state: str | None = Field(default=None, description="State or province.")
+    city: str | None = Field(default=None, description="City.")
+    segments: list[str] = Field(default_factory=list, description="Segments the company is in.")
+    buying_stage: str | None = Field(
+        default=None, description="Intent buying stage where the source has one (e.g. 'Decision')."
+    )
+    intent_score: float | None = Field(default=None, description="Intent score, 0-100.")
+    profile_fit: str | None = Field(default=None, description="Profile fit, e.g. 'Strong'.")
+    product_insights: dict[str, dict[str, Any]] = Field(
+        default_factory=dict,
+        description="Per product line: buying stage, intent and fit scores, as the source gives.",
+    )
+    confidence: str | None = Field(
+        default=None, description="How sure the match is (the source's own wording)."
+    )
+
+
+class Visitor(Entity):
+    """A person on the website, known or anonymous (Q1)."""
+
+    id: str = Field(description="The hub's id for this visitor (e.g. the chat tool's visitor id).")
+    ip: str | None = Field(default=None, description="IPv4 or IPv6 address seen by the website.")
+    page_url: str | None = Field(default=None, description="The page being viewed.")
+    referrer: str | None = Field(default=None, description="The referring URL.")
+    email: str | None = Field(default=None, description="Email, when the visitor has given one.")
+    cookie_id: str | None = Field(default=None, description="First-party cookie id.")
+    language: str | None = Field(
+        default=None, description="Language code of the experience (en, fr, de, ja), from the path."
+    )
+    country: str | None = Field(default=None, description="Visitor's country, from IP or form.")
+    firmographics: Firmographics | None = Field(
+        default=None, description="Enrichment result (6sense), when one was found."
+    )
+    account_id: str | None = Field(default=None, description="Hub id of the matched Account.")
+    person_id: str | None = Field(
+        default=None, description="Hub id of the matched Lead or Contact."
+    )
+
+
+class Account(Entity):
+    """A company in the CRM (Q1, Q3, P1-P4, Z2)."""
+
+    name: str = Field(description="Account name.")
+    website: str | None = Field(default=None, description="Website as entered in the CRM.")
+    domain: str | None = Field(
+        default=None, description="Normalised web domain (no scheme, no 'www.'), lower case."
+    )
+    industry: str | None = Field(default=None, description="Industry.")
+    employee_count: int | None = Field(default=None, description="Total employees (Z1 segment).")
+    country: str | None = Field(default=None, description="Billing country.")
+    state: str | None = Field(default=None, description="Billing state or province.")
+    geo: str | None = Field(default=None, description="Sales geo, e.g. AMER, EMEA, APAC.")
+    sector: str | None = Field(default=None, description="Sector, e.g. 'US Public Sector' (Q3b).")
+    account_type: str | None = Field(default=None, description="Prospect, Customer, ...")
+    status: str | None = Field(
+        default=None, description="Working status, e.g. 'Actively Working' (Q3c)."
+    )
+    owner_id: str | None = Field(default=None, description="CRM user id of the account owner.")
+    owner_name: str | None = Field(default=None, description="Name of the account owner.")
+    bdr_assigned_id: str | None = Field(
+        default=None, description="CRM user id of the account's 'BDR Assigned' (Q3b, Q3c)."
+    )
+    carr: float | None = Field(default=None, description="Customer ARR in USD (P1, P2).")
+    total_funding: float | None = Field(default=None, description="Total funding in USD (P2).")
+    lam_dev_count: int | None = Field(
+        default=None, description="Developer count of the landed addressable market (P2)."
+    )
+    tier: str | None = Field(default=None, description="Pooled rank, e.g. 'Tier 1' (P2, P3).")
+    fields: dict[str, Any] = Field(
+        default_factory=dict, description="Other CRM fields, by their API name."
+    )
+
+
+class AccountUpdate(BaseModel):
+    """A change to one existing account: P3 rank changes, Q14 signals."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    account_id: str = Field(description="The account's id in the target system.")
+    tier: str | None = Field(default=None, description="New pooled rank, when it changes.")
+    status: str | None = Field(default=None, description="New working status, when it changes.")
+    fields: dict[str, Any] = Field(
+        default_factory=dict, description="Other fields to set, by the system's API name."
+    )
+
+
+class Lead(Entity):
+    """A person not yet converted to a Contact (D1-D5, Q11)."""
+
+    email: str = Field(description="Email address; the key used to find the lead.")
+    first_name: str | None = Field(default=None, description="First name.")
+    last_name: str | None = Field(default=None, description="Last name.")
+    company: str | None = Field(default=None, description="Company as the person gave it.")
+    title: str | None = Field(default=None, description="Job title.")
+    phone: str | None = Field(default=None, description="Phone number.")
+    country: str | None = Field(default=None, description="Country.")
+    status: str | None = Field(default=None, description="Lead status (D5), e.g. 'Open'.")
+    score: float | None = Field(default=None, description="Lead score (D4).")
+    source: str | None = Field(default=None, description="Lead source (D1).")
+    owner_id: str | None = Field(default=None, description="CRM user id of the owner.")
+    account_id: str | None = Field(default=None, description="CRM id of a matched account.")
+    fields: dict[str, Any] = Field(
+        default_factory=dict, description="Other fields, by the system's API name."
+    )
+
+
+class Contact(Entity):
+    """A person attached to an Account (Q1, Q11, P5)."""
+
+    email: str = Field(description="Email address.")
+    first_name: str | None = Field(default=None, description="First name.")
+    last_name: str | None = Field(default=None, description="Last name.")
+    title: str | None = Field(default=None, description="Job title.")
+    phone: str | None = Field(default=None, description="Phone number.")
+    account_id: str | None = Field(default=None, description="CRM id of the contact's account.")
+    owner_id: str | None = Field(default=None, description="CRM user id of the owner.")
+    fields: dict[str, Any] = Field(
+        default_factory=dict, description="Other fields, by the system's API name."
+    )
+
+
+class RepStatus(StrEnum):
+    """A rep's chat presence (Q3 availability)."""
+
+    ONLINE = "online"
+    AWAY = "away"
+    OFFLINE = "offline"
+
+
+class Rep(Entity):
+    """A person who takes conversations or owns records: SDR, BDR, AE, or the AI rep."""
+
+    id: str = Field(description="The hub's id for this rep.")
+    name: str = Field(description="Display name.")
+    email: str | None = Field(default=None, description="Work email.")
+    teams: list[str] = Field(default_factory=list, description="Names of the teams the rep is in.")
+    languages: list[str] = Field(
+        default_factory=lambda: ["en"], description="Languages the rep chats in (Q3d)."
+    )
+    timezone: str = Field(default="UTC", description="IANA time zone of the working hours.")
+    status: RepStatus = Field(default=RepStatus.OFFLINE, description="Current chat presence.")
+    manager_id: str | None = Field(default=None, description="Hub id of the rep's manager (Z6).")
+    is_ai: bool = Field(default=False, description="True for the AI rep (Q4).")
+    zoom_link: str | None = Field(default=None, description="Personal Zoom meeting link (Q12).")
+
+
+class Team(BaseModel):
+    """A named group of reps, e.g. a geo's SDR pool or a language team (Q3)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(description="Team name, as rules refer to it.")
+    members: list[str] = Field(default_factory=list, description="Hub ids of the members.")
+    geo: str | None = Field(default=None, description="Geo the team serves, if any.")
+    language: str | None = Field(default=None, description="Language the team serves, if any.")
+
+
+class Case(Entity):
+    """A request for sales or support attention (P4-P6, Z2)."""
+
+    subject: str = Field(description="One-line summary.")
+    description: str | None = Field(default=None, description="Details for the person working it.")
+    account_id: str | None = Field(default=None, description="CRM id of the account.")
+    contact_id: str | None = Field(default=None, description="CRM id of the contact.")
+    owner_id: str | None = Field(default=None, description="CRM id of the owning user or queue.")
+    source: str | None = Field(default=None, description="Where the signal came from (P5).")
+    trigger: str | None = Field(default=None, description="What triggered it (P5).")
+    priority: str | None = Field(default=None, description="Priority, e.g. 'High'.")
+    status: str | None = Field(default=None, description="Status, e.g. 'New'.")
+    fields: dict[str, Any] = Field(
+        default_factory=dict, description="Other fields, by the system's API name."
+    )
+
+
+class ExperienceMode(StrEnum):
+    """Who answers first on a chat experience (Q4)."""
+
+    HUMAN_FIRST = "human_first"
+    AI_FIRST = "ai_first"
+
+
+class Experience(BaseModel):
+    """A chat experience shown on some pages (Q8, Q9)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(description="Stable id.")
+    name: str = Field(description="Name, e.g. 'Pricing' or 'Pricing - AI'.")
+    language: str = Field(default="en", description="Language code.")
+    mode: ExperienceMode = Field(default=ExperienceMode.HUMAN_FIRST, description="Q4 mode.")
+    ai_takeover_seconds: int = Field(
+        default=30, description="Human-first: seconds without an answer before the AI takes over."
+    )
+    enabled: bool = Field(default=True, description="Whether it is live.")
+    twin_id: str | None = Field(
+        default=None, description="The AI or traditional twin of this experience (Q8)."
+    )
+
+
+class Meeting(Entity):
+    """A booked meeting (Q12)."""
+
+    rep_id: str = Field(description="Hub id of the rep whose calendar it is on.")
+    attendee_email: str = Field(description="The visitor's email.")
+    start: datetime = Field(description="Start, timezone-aware.")
+    end: datetime = Field(description="End, timezone-aware.")
+    title: str = Field(default="Meeting", description="Calendar title.")
+    join_url: str | None = Field(default=None, description="Zoom or other video link.")
+
+
+class BusySlot(BaseModel):
+    """A time a rep is busy, from their calendar (Q3 availability)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    start: datetime = Field(description="Start, timezone-aware.")
+    end: datetime = Field(description="End, timezone-aware.")
+
+
+class Program(Entity):
+    """A marketing program (Q13)."""
+
+    name: str = Field(description="Program name.")
+    channel: str | None = Field(default=None, description="Channel, e.g. 'Webinar'.")
+    tags: dict[str, str] = Field(default_factory=dict, description="Tag type -> tag value.")
+
+    @property
+    def used_with_qualified(self) -> bool:
+        """Q13: shown only when tagged UsedWithQualified = True."""
+        return self.tags.get("UsedWithQualified", "").strip().lower() == "true"
+
+
+class Conversation(Entity):
+    """A chat between a visitor and a rep or the AI rep (Q4, Q15)."""
+
+    id: str = Field(description="The hub's id.")
+    visitor_id: str = Field(description="Hub id of the visitor.")
+    experience_id: str | None = Field(default=None, description="Experience it started on.")
+    rep_id: str | None = Field(default=None, description="Hub id of the rep who joined.")
+    status: str = Field(default="requested", description="requested, routed, active, ended.")
+    started_at: datetime | None = Field(default=None, description="When it was requested.")
+
+
+class SequenceState(Entity):
+    """A person's sales-engagement sequence (Q3a)."""
+
+    email: str = Field(description="The person's email.")
+    sequence_name: str | None = Field(default=None, description="Sequence name.")
+    state: str = Field(description="The tool's state, e.g. 'active', 'paused', 'finished'.")
+    active: bool = Field(description="True while the person is being actively sequenced.")
+    owner_email: str | None = Field(default=None, description="Email of the rep running it.")
+    owner_id: str | None = Field(default=None, description="The tool's id of that rep.")
+
+
+class Event(BaseModel):
+    """Something that happened, received by webhook, API or polling."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    type: str = Field(description="Dotted type, e.g. 'outreach.sequence_state.changed'.")
+    source: str = Field(description="Connector or 'hub'.")
+    dedupe_key: str = Field(description="Same key = same event; stored and processed once.")
+    occurred_at: datetime | None = Field(default=None, description="When it happened.")
+    payload: dict[str, Any] = Field(default_factory=dict, description="Event data.")
+
+
+class WebhookRequest(BaseModel):
+    """A webhook as received, handed to a connector to verify and parse."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    headers: dict[str, str] = Field(description="Headers, names lower case.")
+    body: bytes = Field(description="Raw body, exactly as received (signatures cover it).")
+    query: dict[str, str] = Field(default_factory=dict, description="Query parameters.")
+    received_at: datetime = Field(description="When it arrived (for replay windows).")
+
+
+class PollResult(BaseModel):
+    """What one poll returned: new events and where to continue next time."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    events: list[Event] = Field(default_factory=list, description="New events, oldest first.")
+    cursor: str | None = Field(default=None, description="Opaque position to poll from next.")
+
+
+class Notification(BaseModel):
+    """A message to people: Slack channel post or email (P5, Z6, D2)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    channel: str | None = Field(default=None, description="Slack channel, e.g. '#sales'.")
+    recipients: list[str] = Field(default_factory=list, description="Email addresses.")
+    mentions: list[str] = Field(default_factory=list, description="People to @mention.")
+    subject: str | None = Field(default=None, description="Email subject.")
+    text: str = Field(description="Body text.")
+    link: str | None = Field(default=None, description="A link to the record, e.g. the CRM page.")
+
+
+class WriteError(BaseModel):
+    """Why one record of a write failed, in the API's own words."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    code: str | None = Field(default=None, description="The API's error code.")
+    message: str = Field(description="The API's message.")
+    fields: list[str] = Field(default_factory=list, description="Fields at fault.")
+
+
+class WriteResult(BaseModel):
+    """The outcome of writing one record; a batch returns one per input, in input order."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    index: int = Field(description="Position of the record in the caller's input.")
+    ok: bool = Field(description="Whether this record was written.")
+    id: str | None = Field(default=None, description="Id in the target system when written.")
+    created: bool | None = Field(default=None, description="True if created, False if updated.")
+    errors: list[WriteError] = Field(default_factory=list, description="Why it failed.")

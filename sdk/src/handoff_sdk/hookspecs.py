@@ -1,0 +1,177 @@
+"""The hooks a connector can implement, as pluggy hook specifications.
+
+One discovery hook, `handoff_connectors`, is implemented at module level by an
+installed package and names the connector classes it offers. Every other hook
+is a capability: an `async def` method on a connector instance, marked with
+`@hookimpl`. The hub awaits capabilities at one call site (`handoff.hub.Hub`).
+
+Every hook here is documented in docs/hooks.md with an example; a test fails
+when one is missing there or its documented signature drifts from this file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+import pluggy
+
+from .entities import (
+    Account,
+    AccountUpdate,
+    BusySlot,
+    Case,
+    Contact,
+    Event,
+    Firmographics,
+    Lead,
+    Meeting,
+    Notification,
+    PollResult,
+    Program,
+    Rep,
+    SequenceState,
+    Visitor,
+    WebhookRequest,
+    WriteResult,
+)
+
+if TYPE_CHECKING:
+    from ._connector import Connector
+
+__all__ = [
+    "CAPABILITY_HOOKS",
+    "PROJECT",
+    "WRITE_HOOKS",
+    "hookimpl",
+    "hookspec",
+    "implemented_capabilities",
+]
+
+PROJECT = "handoff"
+hookspec = pluggy.HookspecMarker(PROJECT)
+hookimpl = pluggy.HookimplMarker(PROJECT)
+
+
+@hookspec
+def handoff_connectors() -> list[type[Connector]]:
+    """Discovery: return the connector classes this package offers."""
+    raise NotImplementedError
+
+
+@hookspec
+async def handoff_enrich_visitor(visitor: Visitor) -> Firmographics | None:
+    """Q1: firmographics for a visitor (reverse IP). None when nothing matched."""
+    raise NotImplementedError
+
+
+@hookspec
+async def handoff_match_account(email_domain: str | None, website: str | None) -> Account | None:
+    """Q1, Z2: the CRM account whose web domain matches, or None."""
+    raise NotImplementedError
+
+
+@hookspec
+async def handoff_find_person(email: str) -> Lead | Contact | None:
+    """Q1: the existing Lead or Contact with this email; a Contact wins over a Lead."""
+    raise NotImplementedError
+
+
+@hookspec
+async def handoff_upsert_leads(leads: Sequence[Lead], idempotency_key: str) -> list[WriteResult]:
+    """Q11, D1: create or update leads in batches; one result per input, in order."""
+    raise NotImplementedError
+
+
+@hookspec
+async def handoff_update_accounts(
+    updates: Sequence[AccountUpdate], idempotency_key: str
+) -> list[WriteResult]:
+    """P3, Q14: change fields on existing accounts; one result per input, in order."""
+    raise NotImplementedError
+
+
+@hookspec
+async def handoff_create_case(case: Case, idempotency_key: str) -> WriteResult:
+    """P4-P6: open a case."""
+    raise NotImplementedError
+
+
+@hookspec
+async def handoff_list_programs() -> list[Program]:
+    """Q13: the marketing programs, with their tags."""
+    raise NotImplementedError
+
+
+@hookspec
+async def handoff_sequence_state(email: str) -> SequenceState | None:
+    """Q3a: the person's current sequence and who runs it, or None."""
+    raise NotImplementedError
+
+
+@hookspec
+async def handoff_rep_busy(rep: Rep, start: datetime, end: datetime) -> list[BusySlot]:
+    """Q3, Q12: the rep's busy times in [start, end)."""
+    raise NotImplementedError
+
+
+@hookspec
+async def handoff_book_meeting(meeting: Meeting, idempotency_key: str) -> Meeting:
+    """Q12: put the meeting on the rep's calendar; returns it with ids and join link."""
+    raise NotImplementedError
+
+
+@hookspec
+async def handoff_parse_webhook(request: WebhookRequest) -> list[Event]:
+    """Verify a received webhook's signature and turn it into events."""
+    raise NotImplementedError
+
+
+@hookspec
+async def handoff_poll_events(cursor: str | None) -> PollResult:
+    """Fetch events that happened since `cursor` (None: start from now)."""
+    raise NotImplementedError
+
+
+@hookspec
+async def handoff_send_notification(
+    notification: Notification, idempotency_key: str
+) -> WriteResult:
+    """P5, Z6, D2: tell people (Slack post, email)."""
+    raise NotImplementedError
+
+
+CAPABILITY_HOOKS: tuple[str, ...] = (
+    "handoff_enrich_visitor",
+    "handoff_match_account",
+    "handoff_find_person",
+    "handoff_upsert_leads",
+    "handoff_update_accounts",
+    "handoff_create_case",
+    "handoff_list_programs",
+    "handoff_sequence_state",
+    "handoff_rep_busy",
+    "handoff_book_meeting",
+    "handoff_parse_webhook",
+    "handoff_poll_events",
+    "handoff_send_notification",
+)
+"""Every capability hook, in documentation order."""
+
+WRITE_HOOKS: frozenset[str] = frozenset(
+    name
+    for name in CAPABILITY_HOOKS
+    if name.startswith(
+        ("handoff_upsert", "handoff_update", "handoff_create", "handoff_book", "handoff_send")
+    )
+)
+"""Capabilities that change an outside system; each takes an idempotency key."""
+
+
+def implemented_capabilities(connector_class: type[Connector]) -> list[str]:
+    """The capability hooks a connector class implements (its @hookimpl methods), in order."""
+    marker = f"{PROJECT}_impl"
+    return [
+        name for name in CAPABILITY_HOOKS if hasattr(getattr(connector_class, name, None), marker)
+    ]

@@ -1,0 +1,5 @@
+"""`python -m handoff` runs the CLI."""
+
+from handoff.cli import main
+
+main()

@@ -1,0 +1,21 @@
+"""Alembic environment: runs against the connection `handoff.store.migrate` hands over."""
+
+from __future__ import annotations
+
+from alembic import context
+
+from handoff.store.models import Base
+
+config = context.config
+connection = config.attributes.get("connection")
+if connection is None:  # pragma: no cover - the hub always passes a connection
+    raise RuntimeError("run migrations through `handoff db upgrade`")
+
+context.configure(
+    connection=connection,
+    target_metadata=Base.metadata,
+    render_as_batch=connection.dialect.name == "sqlite",
+    compare_type=True,
+)
+with context.begin_transaction():
+    context.run_migrations()

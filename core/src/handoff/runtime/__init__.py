@@ -1,0 +1,55 @@
+"""The runtime: the outbox of jobs, the worker that runs them, timers, events and decisions."""
+
+from __future__ import annotations
+
+from handoff.runtime.cron import CronSchedule, ScheduleError
+from handoff.runtime.decisions import DecisionSpec, decisions_about, jobs_of, record_decision
+from handoff.runtime.events import EVENT_KIND, EventHandler, StoredEvent, record_events
+from handoff.runtime.jobs import (
+    HOOK_KIND,
+    ClaimedJob,
+    JobError,
+    JobSpec,
+    claim_jobs,
+    discard_jobs,
+    enqueue,
+    job_counts,
+    list_jobs,
+    retry_jobs,
+)
+from handoff.runtime.state import audit, next_in_rotation, upsert_entity
+from handoff.runtime.timers import cancel_timer, fire_due_timers, schedule_periodic, schedule_timer
+from handoff.runtime.worker import JobFailedError, Worker, WorkerStats
+
+__all__ = [
+    "EVENT_KIND",
+    "HOOK_KIND",
+    "ClaimedJob",
+    "CronSchedule",
+    "DecisionSpec",
+    "EventHandler",
+    "JobError",
+    "JobFailedError",
+    "JobSpec",
+    "ScheduleError",
+    "StoredEvent",
+    "Worker",
+    "WorkerStats",
+    "audit",
+    "cancel_timer",
+    "claim_jobs",
+    "decisions_about",
+    "discard_jobs",
+    "enqueue",
+    "fire_due_timers",
+    "job_counts",
+    "jobs_of",
+    "list_jobs",
+    "next_in_rotation",
+    "record_decision",
+    "record_events",
+    "retry_jobs",
+    "schedule_periodic",
+    "schedule_timer",
+    "upsert_entity",
+]

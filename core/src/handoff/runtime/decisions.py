@@ -1,0 +1,117 @@
+"""Decisions, stored with their explanation, together with the jobs they cause."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from handoff.runtime.jobs import JobSpec, enqueue
+from handoff.store import Decision, EventRecord, Job
+
+__all__ = ["DecisionSpec", "decisions_about", "jobs_of", "record_decision"]
+
+
+@dataclass(frozen=True)
+class DecisionSpec:
+    """What a rule decided, about what, and why (the explanation `handoff explain` prints)."""
+
+    kind: str
+    subject_type: str
+    subject_id: str
+    outcome: dict[str, Any]
+    explanation: dict[str, Any] = field(default_factory=dict)
+    rule_ids: tuple[str, ...] = ()
+    event_id: int | None = None
+
+
+def record_decision(
+    session: Session,
+    decision: DecisionSpec,
+    *,
+    now: datetime,
+    jobs: Iterable[JobSpec] = (),
+) -> Decision:
+    """Store a decision and the jobs it causes in the caller's (single) transaction.
+
+    Either both are committed or neither is: the outbox guarantee. A job
+    whose idempotency key exists already is not written twice.
+    """
+    row = Decision(
+        kind=decision.kind,
+        subject_type=decision.subject_type,
+        subject_id=decision.subject_id,
+        event_id=decision.event_id,
+        outcome=decision.outcome,
+        explanation=decision.explanation,
+        rule_ids=list(decision.rule_ids),
+        decided_at=now,
+    )
+    session.add(row)
+    session.flush()
+    enqueue(session, jobs, now=now, decision_id=row.id, event_id=decision.event_id)
+    return row
+
+
+def decisions_about(session: Session, ref: str) -> tuple[list[EventRecord], list[Decision]]:
+    """Events and decisions for an id: 'event:42', 'decision:7', 'TYPE:ID' or a bare subject id.
+
+    A bare id matches any subject with that id, or an event whose dedupe key
+    or id it is. Decisions come oldest first, each with its jobs reachable
+    through `jobs_of`.
+    """
+    kind, _, value = ref.partition(":")
+    events: list[EventRecord] = []
+    decisions: list[Decision] = []
+    if value and kind == "event" and value.isdigit():
+        event = session.get(EventRecord, int(value))
+        events = [event] if event else []
+        decisions = list(session.scalars(select(Decision).where(Decision.event_id == int(value))))
+    elif value and kind == "decision" and value.isdigit():
+        found = session.get(Decision, int(value))
+        decisions = [found] if found else []
+        if found and found.event_id is not None:
+            event = session.get(EventRecord, found.event_id)
+            events = [event] if event else []
+        # Q19: flags questioning this decision are events keyed misroute:<decision>:<rep>
+        events += list(
+            session.scalars(
+                select(EventRecord)
+                .where(EventRecord.dedupe_key.like(f"misroute:{int(value)}:%"))
+                .order_by(EventRecord.id)
+            )
+        )
+    else:
+        subject = select(Decision).order_by(Decision.id)
+        event_query = select(EventRecord).order_by(EventRecord.id)
+        if value:
+            subject = subject.where(Decision.subject_type == kind, Decision.subject_id == value)
+            event_query = event_query.where(
+                EventRecord.subject_type == kind, EventRecord.subject_id == value
+            )
+        else:
+            subject = subject.where(Decision.subject_id == ref)
+            event_query = event_query.where(
+                or_(EventRecord.subject_id == ref, EventRecord.dedupe_key == ref)
+            )
+        events = list(session.scalars(event_query))
+        decisions = list(session.scalars(subject))
+        known = {d.id for d in decisions}
+        event_ids = [e.id for e in events]
+        if event_ids:
+            for extra in session.scalars(
+                select(Decision).where(Decision.event_id.in_(event_ids)).order_by(Decision.id)
+            ):
+                if extra.id not in known:
+                    decisions.append(extra)
+    decisions.sort(key=lambda d: d.id)
+    return events, decisions
+
+
+def jobs_of(session: Session, decision_id: int) -> list[Job]:
+    """The jobs a decision caused."""
+    return list(session.scalars(select(Job).where(Job.decision_id == decision_id).order_by(Job.id)))

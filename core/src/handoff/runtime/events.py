@@ -1,0 +1,140 @@
+"""Events in: stored once per (source, dedupe key), each processed once through the outbox.
+
+Storing an event also writes, in the same transaction, the job that will
+process it (key `event:<id>`). A duplicate delivery finds the event already
+there and writes nothing, so it is stored once and processed once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select, tuple_
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from handoff.runtime.jobs import JobSpec, enqueue
+from handoff.store import EventRecord
+from handoff_sdk.entities import Event
+
+if TYPE_CHECKING:
+    from handoff.hub import Hub
+
+__all__ = [
+    "EVENT_KIND",
+    "EventHandler",
+    "StoredEvent",
+    "record_events",
+]
+
+EVENT_KIND = "event"
+"""Job kind that runs the EventHandler on one stored event."""
+
+
+@dataclass(frozen=True)
+class StoredEvent:
+    """The outcome of storing one event: its id, and whether it was new."""
+
+    id: int
+    created: bool
+
+
+def _subject(event: Event) -> tuple[str | None, str | None]:
+    subject = event.payload.get("subject")
+    if isinstance(subject, dict):
+        kind, ident = subject.get("type"), subject.get("id")
+        if isinstance(kind, str) and isinstance(ident, str):
+            return kind[:50], ident[:200]
+    return None, None
+
+
+def record_events(session: Session, events: Sequence[Event], *, now: datetime) -> list[StoredEvent]:
+    """Store events (once per source + dedupe key) and queue each new one for processing.
+
+    Runs in the caller's transaction; one result per input, in order. An
+    event repeated inside `events` counts as new only the first time.
+    """
+    if not events:
+        return []
+    rows: list[dict[str, Any]] = []
+    seen: set[tuple[str, str]] = set()
+    for event in events:
+        key = (event.source, event.dedupe_key)
+        if key in seen:
+            continue
+        seen.add(key)
+        subject_type, subject_id = _subject(event)
+        rows.append(
+            {
+                "source": event.source,
+                "dedupe_key": event.dedupe_key,
+                "type": event.type,
+                "occurred_at": event.occurred_at,
+                "received_at": now,
+                "payload": event.payload,
+                "subject_type": subject_type,
+                "subject_id": subject_id,
+            }
+        )
+    dialect = session.get_bind().dialect.name
+    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(EventRecord)
+    statement = insert.on_conflict_do_nothing(index_elements=["source", "dedupe_key"]).returning(
+        EventRecord.id, EventRecord.source, EventRecord.dedupe_key
+    )
+    new: dict[tuple[str, str], int] = {
+        (source, dedupe): ident for ident, source, dedupe in session.execute(statement, rows)
+    }
+    missing = [k for k in seen if k not in new]
+    old: dict[tuple[str, str], int] = {}
+    if missing:
+        found = session.execute(
+            select(EventRecord.id, EventRecord.source, EventRecord.dedupe_key).where(
+                tuple_(EventRecord.source, EventRecord.dedupe_key).in_(missing)
+            )
+        )
+        old = {(source, dedupe): ident for ident, source, dedupe in found}
+    enqueue(
+        session,
+        [
+            JobSpec(
+                kind=EVENT_KIND,
+                idempotency_key=f"event:{ident}",
+                payload={"event_id": ident},
+                event_id=ident,
+            )
+            for ident in sorted(new.values())
+        ],
+        now=now,
+    )
+    results: list[StoredEvent] = []
+    first: set[tuple[str, str]] = set()
+    for event in events:
+        key = (event.source, event.dedupe_key)
+        if key in new and key not in first:
+            first.add(key)
+            results.append(StoredEvent(new[key], created=True))
+        else:
+            results.append(StoredEvent(new.get(key) or old[key], created=False))
+    return results
+
+
+class EventHandler:
+    """What the worker does with each stored event: enrich (I/O), then decide (pure, stored).
+
+    The rules engine subclasses this. `decide` runs in the same transaction
+    that marks the event processed and its job done, so the decisions and
+    jobs it writes (with `record_decision`) are committed exactly when the
+    event counts as processed, never twice.
+    """
+
+    async def enrich(self, hub: Hub | None, event: EventRecord) -> dict[str, Any]:
+        """Ask connectors what the decision needs (firmographics, CRM match). Default: nothing."""
+        return {}
+
+    def decide(
+        self, session: Session, event: EventRecord, context: dict[str, Any], now: datetime
+    ) -> None:
+        """Take and store the decisions about this event. Default: none."""

@@ -1,0 +1,299 @@
+"""`handoff serve`: the hub's HTTP intake, on FastAPI.
+
+- `POST /v1/<kind>`: the events the hub owns (page views, chat requests,
+  conversation events, form submissions, survey responses, hand raises).
+- `POST /webhooks/{connector}`: handed to that connector's
+  `handoff_parse_webhook` through the Hub; a bad signature is a 401 and
+  nothing is stored.
+- `GET /health`, `GET /metrics` (Prometheus), `GET /openapi.json`.
+
+An event is committed to the database before the 2xx (see intake.py); a
+duplicate (same source and dedupe key) is stored and processed once; a bad
+request is a 422 naming each bad field, and nothing is stored.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
+from sqlalchemy import text
+
+from handoff import __version__
+from handoff.config import HubConfig
+from handoff.errors import HandoffError, UnknownConnectorError
+from handoff.runtime.events import EventHandler
+from handoff.runtime.jobs import job_counts
+from handoff.runtime.worker import JobRunner, Worker
+from handoff.server.intake import Intake
+from handoff.server.models import (
+    INTAKE_MODELS,
+    Accepted,
+    IntakeModel,
+    Refused,
+    WebhookAccepted,
+)
+from handoff.server.routes_conversations import conversation_routes
+from handoff.store import Store
+from handoff_sdk import Clock, ConnectorError, SystemClock, WebhookSignatureError
+from handoff_sdk.entities import Event, WebhookRequest
+from handoff_sdk.webhooks import WEBHOOK_REPLY
+
+__all__ = ["create_app"]
+
+MAX_BODY = 1_000_000
+"""Largest request body accepted, in bytes."""
+
+
+class _Metrics:
+    """The Prometheus series of one app (its own registry, so apps in tests do not collide)."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.events = Counter(
+            "handoff_events_received",
+            "Events received, by source and whether they were new.",
+            ["source", "outcome"],
+            registry=self.registry,
+        )
+        self.rejected = Counter(
+            "handoff_requests_rejected",
+            "Requests refused, by reason.",
+            ["reason"],
+            registry=self.registry,
+        )
+        self.intake_seconds = Histogram(
+            "handoff_intake_seconds",
+            "Time from request to durable storage.",
+            registry=self.registry,
+        )
+        self.commits = Gauge(
+            "handoff_intake_commits",
+            "Transactions the intake writer committed (each holds one or more requests).",
+            registry=self.registry,
+        )
+        self.jobs = Gauge(
+            "handoff_jobs", "Jobs in the outbox, by state.", ["state"], registry=self.registry
+        )
+
+
+def _field_errors(exc: RequestValidationError) -> list[dict[str, str]]:
+    fields = []
+    for error in exc.errors():
+        loc = [str(p) for p in error.get("loc", ()) if p != "body"]
+        fields.append({"field": ".".join(loc) or "body", "problem": str(error.get("msg", ""))})
+    return fields
+
+
+def create_app(
+    store: Store,
+    *,
+    config: HubConfig | None = None,
+    hub: Any = None,
+    clock: Clock | None = None,
+    with_worker: bool = False,
+    concurrency: int = 10,
+    events: EventHandler | None = None,
+    handlers: dict[str, JobRunner] | None = None,
+) -> FastAPI:
+    """The intake app over `store`. `hub` (or one built from `config`) parses webhooks.
+
+    With `with_worker`, a Worker runs in the same event loop for the app's life.
+    """
+    clock = clock or SystemClock()
+    intake = Intake(store, clock)
+    metrics = _Metrics()
+    state: dict[str, Any] = {"hub": hub}
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        owned = None
+        if state["hub"] is None and config is not None and config.enabled():
+            from handoff.hub import Hub  # noqa: PLC0415 - only when webhooks are configured
+
+            owned = Hub(config, clock=clock)
+            state["hub"] = owned
+        task = None
+        worker = None
+        if with_worker:
+            worker = Worker(
+                store,
+                hub=state["hub"],
+                clock=clock,
+                concurrency=concurrency,
+                events=events,
+                handlers=handlers,
+            )
+            task = asyncio.create_task(worker.run(), name="handoff-worker")
+        try:
+            yield
+        finally:
+            if worker is not None and task is not None:
+                worker.stop()
+                await task
+            await intake.aclose()
+            if owned is not None:
+                await owned.aclose()
+
+    app = FastAPI(
+        title="handoff",
+        version=__version__,
+        description="The hub's intake: events it owns under /v1, vendor webhooks under "
+        "/webhooks. Every accepted event is stored durably before the answer.",
+        lifespan=lifespan,
+    )
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        metrics.rejected.labels("invalid").inc()
+        return JSONResponse(
+            status_code=422,
+            content={"error": "invalid request", "fields": _field_errors(exc)},
+        )
+
+    async def store_events(found: list[Event]) -> list[Accepted]:
+        started = time.perf_counter()
+        stored = await intake.submit(found)
+        metrics.intake_seconds.observe(time.perf_counter() - started)
+        answers = []
+        for event, result in zip(found, stored, strict=True):
+            metrics.events.labels(event.source, "new" if result.created else "duplicate").inc()
+            answers.append(
+                Accepted(event_id=result.id, type=event.type, duplicate=not result.created)
+            )
+        return answers
+
+    def intake_route(
+        model: type[IntakeModel], event_type: str
+    ) -> Callable[[Any], Awaitable[JSONResponse]]:
+        async def receive(body: Any) -> JSONResponse:
+            assert isinstance(body, model)
+            event = Event(
+                type=event_type,
+                source="hub",
+                dedupe_key=f"{event_type}:{body.id}",
+                occurred_at=body.occurred_at,
+                payload=body.to_payload(),
+            )
+            [answer] = await store_events([event])
+            return JSONResponse(status_code=202, content=answer.model_dump())
+
+        receive.__annotations__["body"] = model
+        return receive
+
+    for path, (model, event_type) in INTAKE_MODELS.items():
+        app.add_api_route(
+            f"/v1/{path}",
+            intake_route(model, event_type),
+            methods=["POST"],
+            status_code=202,
+            response_model=Accepted,
+            summary=f"Receive a {model.__name__} ({event_type})",
+            description=(model.__doc__ or "").strip(),
+            responses={
+                422: {"model": Refused, "description": "Invalid body; each bad field is named."}
+            },
+            tags=["events"],
+            name=f"receive_{path.replace('-', '_')}",
+        )
+
+    @app.post(
+        "/webhooks/{connector}",
+        status_code=202,
+        response_model=WebhookAccepted,
+        responses={
+            400: {"model": Refused, "description": "The connector could not read it."},
+            401: {
+                "model": Refused,
+                "description": "Signature missing, wrong or outside the replay window.",
+            },
+            404: {
+                "model": Refused,
+                "description": "No enabled connector by that name receives webhooks.",
+            },
+            413: {"model": Refused, "description": "Body too large."},
+            422: {"model": Refused, "description": "Invalid path."},
+        },
+        tags=["webhooks"],
+    )
+    async def webhook(connector: str, request: Request) -> Response:
+        """A vendor's webhook: verified and parsed by the connector, then stored."""
+        body = await request.body()
+        if len(body) > MAX_BODY:
+            metrics.rejected.labels("too_large").inc()
+            return JSONResponse(status_code=413, content={"error": "body too large"})
+        hub_now = state["hub"]
+        if hub_now is None or connector not in hub_now.implementing("handoff_parse_webhook"):
+            metrics.rejected.labels("unknown_connector").inc()
+            return JSONResponse(
+                status_code=404,
+                content={"error": f"no enabled connector '{connector}' receives webhooks"},
+            )
+        received = WebhookRequest(
+            headers={k.lower(): v for k, v in request.headers.items()},
+            body=body,
+            query=dict(request.query_params),
+            received_at=clock.now(),
+        )
+        try:
+            found = await hub_now.call("handoff_parse_webhook", connector, request=received)
+        except WebhookSignatureError as exc:
+            metrics.rejected.labels("signature").inc()
+            return JSONResponse(status_code=401, content={"error": str(exc)})
+        except (ConnectorError, UnknownConnectorError, HandoffError, ValueError) as exc:
+            metrics.rejected.labels("unreadable").inc()
+            return JSONResponse(status_code=400, content={"error": str(exc)})
+        replies = [e for e in found if e.type == WEBHOOK_REPLY]
+        if replies:
+            # A challenge (Zoom's URL validation): answer it, store nothing for it.
+            metrics.rejected.labels("challenge_answered").inc()
+            reply = replies[0].payload
+            return JSONResponse(status_code=int(reply["status"]), content=reply["body"])
+        answers = await store_events(list(found))
+        return JSONResponse(status_code=202, content=WebhookAccepted(events=answers).model_dump())
+
+    @app.get("/health", tags=["operations"])
+    async def health() -> JSONResponse:
+        """Whether the database answers."""
+
+        def ping() -> None:
+            with store.engine.connect() as conn:
+                conn.execute(text("select 1"))
+
+        try:
+            await asyncio.to_thread(ping)
+        except Exception:
+            return JSONResponse(status_code=503, content={"status": "unavailable"})
+        return JSONResponse({"status": "ok", "database": store.dialect})
+
+    @app.get("/metrics", tags=["operations"], response_class=PlainTextResponse)
+    async def prometheus() -> Response:
+        """Prometheus metrics: events received, requests refused, intake latency, jobs."""
+
+        def counts() -> dict[str, int]:
+            with store.sessions() as session:
+                return job_counts(session)
+
+        metrics.commits.set(intake.batches)
+        for job_state, count in (await asyncio.to_thread(counts)).items():
+            metrics.jobs.labels(job_state).set(count)
+        return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+    app.include_router(conversation_routes(store, clock=clock, config=config))
+    app.state.intake = intake
+    app.state.metrics = metrics
+    return app

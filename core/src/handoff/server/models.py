@@ -1,0 +1,230 @@
+"""The request bodies of the hub's own API (/v1): the events the hub itself owns.
+
+Every model forbids unknown fields and bounds every string, so a bad request
+is refused with each bad field named, and nothing the database cannot hold
+(NUL bytes, naive times, NaN) gets as far as the store. Each body carries an
+`id` chosen by the sender: the dedupe key, so a retried POST is stored once.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+
+__all__ = [
+    "INTAKE_MODELS",
+    "Accepted",
+    "BadField",
+    "ChatRequest",
+    "ConversationEvent",
+    "EventTime",
+    "FormSubmission",
+    "HandRaise",
+    "IntakeModel",
+    "PageView",
+    "Refused",
+    "SurveyResponse",
+    "WebhookAccepted",
+]
+
+Ident = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f]+$")]
+"""An id: 1-200 characters, no control characters."""
+
+Text = Annotated[str, StringConstraints(max_length=5000, pattern=r"^[^\x00]*$")]
+"""Free text: up to 5,000 characters, no NUL."""
+
+Url = Annotated[
+    str, StringConstraints(min_length=1, max_length=2000, pattern=r"^https?://[^ \x00-\x1f\x7f]+$")
+]
+"""An http(s) URL."""
+
+Email = Annotated[
+    str,
+    StringConstraints(min_length=3, max_length=320, pattern=r"^[^@ \x00-\x1f]+@[^@ \x00-\x1f]+$"),
+]
+"""An email address (one @, no spaces)."""
+
+Language = Annotated[str, StringConstraints(pattern=r"^[a-z]{2}(-[A-Za-z]{2})?$")]
+"""A language code: en, fr, de, ja, pt-BR."""
+
+FIRST_YEAR, LAST_YEAR = 1970, 9998
+
+
+def _in_store_range(value: datetime) -> datetime:
+    """Refuse a year the store cannot hold as UTC (year 1 at +05:00 overflows), then normalise."""
+    if not FIRST_YEAR <= value.year <= LAST_YEAR:
+        raise ValueError(f"expected a time in the years {FIRST_YEAR} to {LAST_YEAR}")
+    return value.astimezone(UTC)
+
+
+EventTime = Annotated[
+    AwareDatetime,
+    AfterValidator(_in_store_range),
+    Field(
+        json_schema_extra={
+            "pattern": r"^(19[7-9][0-9]|[2-8][0-9]{3}|9[0-8][0-9]{2}|99[0-8][0-9]|999[0-8])-"
+        }
+    ),
+]
+"""A timezone-aware time in the years 1970 to 9998, normalised to UTC (the pattern tells clients)."""
+
+Key = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+"""A name in a map (form field, survey question)."""
+
+SmallMap = Annotated[dict[Key, Text], Field(max_length=100)]
+"""Up to 100 named text values (form fields, survey answers)."""
+
+
+class IntakeModel(BaseModel):
+    """Base of the hub's own events: strict, with the sender's id and when it happened."""
+
+    model_config = ConfigDict(extra="forbid", regex_engine="python-re")
+
+    id: Ident = Field(description="The sender's id for this event: same id = same event.")
+    occurred_at: EventTime | None = Field(
+        default=None, description="When it happened, with a time zone (ISO 8601)."
+    )
+
+    def subject(self) -> tuple[str, str]:
+        """What the event is about, for `handoff explain` (type, id)."""
+        raise NotImplementedError
+
+    def to_payload(self) -> dict[str, Any]:
+        """The stored payload: the fields as JSON, plus the subject."""
+        kind, ident = self.subject()
+        data = self.model_dump(mode="json")
+        data["subject"] = {"type": kind, "id": ident}
+        return data
+
+
+class PageView(IntakeModel):
+    """A visitor viewed a page (Q1 enrichment starts here)."""
+
+    visitor_id: Ident = Field(description="The website's id for the visitor.")
+    url: Url = Field(description="The page viewed.")
+    referrer: Url | None = Field(default=None, description="The referring page.")
+    ip: (
+        Annotated[str, StringConstraints(max_length=45, pattern=r"^[0-9A-Fa-f:.]{2,45}$")] | None
+    ) = Field(default=None, description="The visitor's IPv4 or IPv6 address.")
+    email: Email | None = Field(default=None, description="Email, when the visitor is known.")
+    cookie_id: Ident | None = Field(default=None, description="First-party cookie id.")
+    language: Language | None = Field(default=None, description="Language of the page.")
+
+    def subject(self) -> tuple[str, str]:
+        """About the visitor."""
+        return "visitor", self.visitor_id
+
+
+class ChatRequest(IntakeModel):
+    """A visitor asked to chat (Q3 routing, Q4 AI takeover timers start here)."""
+
+    conversation_id: Ident = Field(description="The chat tool's conversation id.")
+    visitor_id: Ident = Field(description="The visitor asking.")
+    experience_id: Ident | None = Field(default=None, description="The experience it started on.")
+    page_url: Url | None = Field(default=None, description="The page it started on.")
+    email: Email | None = Field(default=None, description="The visitor's email, if given.")
+    language: Language | None = Field(default=None, description="The experience's language.")
+    human_requested: bool = Field(
+        default=False,
+        description="On an AI-first experience, the visitor asked for a human (Q4 hand-off).",
+    )
+
+    def subject(self) -> tuple[str, str]:
+        """About the conversation."""
+        return "conversation", self.conversation_id
+
+
+class ConversationEvent(IntakeModel):
+    """Something happened in a conversation: a rep joined, a message, the end."""
+
+    conversation_id: Ident = Field(description="The conversation.")
+    kind: Literal["rep_joined", "rep_declined", "message", "ai_took_over", "ended"] = Field(
+        description="What happened."
+    )
+    rep_id: Ident | None = Field(default=None, description="The rep concerned, if any.")
+    text: Text | None = Field(default=None, description="The message text, for 'message'.")
+
+    def subject(self) -> tuple[str, str]:
+        """About the conversation."""
+        return "conversation", self.conversation_id
+
+
+class FormSubmission(IntakeModel):
+    """A form was submitted (D1 lead creation, Q11)."""
+
+    form_id: Ident = Field(description="Which form.")
+    email: Email = Field(description="The email entered.")
+    visitor_id: Ident | None = Field(default=None, description="The visitor, if known.")
+    page_url: Url | None = Field(default=None, description="The page the form was on.")
+    fields: SmallMap = Field(default_factory=dict, description="The other fields, by name.")
+
+    def subject(self) -> tuple[str, str]:
+        """About the person, by email."""
+        return "person", self.email.lower()
+
+
+class SurveyResponse(IntakeModel):
+    """A survey was answered (P5, Z6 signals)."""
+
+    survey_id: Ident = Field(description="Which survey.")
+    email: Email = Field(description="Who answered.")
+    score: int | None = Field(default=None, ge=0, le=10, description="0-10 score (NPS, CSAT).")
+    answers: SmallMap = Field(default_factory=dict, description="Answers, by question id.")
+
+    def subject(self) -> tuple[str, str]:
+        """About the person, by email."""
+        return "person", self.email.lower()
+
+
+class HandRaise(IntakeModel):
+    """Someone asked for sales inside the product (P5 product hand raise)."""
+
+    email: Email = Field(description="Who raised their hand.")
+    product: Ident = Field(description="The product or feature.")
+    account_id: Ident | None = Field(default=None, description="The product's account id.")
+    message: Text | None = Field(default=None, description="What they wrote.")
+
+    def subject(self) -> tuple[str, str]:
+        """About the person, by email."""
+        return "person", self.email.lower()
+
+
+INTAKE_MODELS: dict[str, tuple[type[IntakeModel], str]] = {
+    "page-views": (PageView, "hub.page_view"),
+    "chat-requests": (ChatRequest, "hub.chat_request"),
+    "conversation-events": (ConversationEvent, "hub.conversation_event"),
+    "form-submissions": (FormSubmission, "hub.form_submission"),
+    "survey-responses": (SurveyResponse, "hub.survey_response"),
+    "hand-raises": (HandRaise, "hub.hand_raise"),
+}
+"""Path under /v1 -> (body model, stored event type)."""
+
+
+class Accepted(BaseModel):
+    """The answer to an accepted event: it is stored (durably) before this is sent."""
+
+    event_id: int = Field(description="The hub's id of the stored event.")
+    type: str = Field(description="The stored event type.")
+    duplicate: bool = Field(description="True when this id was received before (stored once).")
+
+
+class BadField(BaseModel):
+    """One field of a refused request and what is wrong with it."""
+
+    field: str = Field(description="Dotted path of the field, e.g. 'email' or 'fields.name'.")
+    problem: str = Field(description="What is wrong with it.")
+
+
+class Refused(BaseModel):
+    """Why a request was refused; `fields` names each bad field of an invalid body."""
+
+    error: str = Field(description="What went wrong.")
+    fields: list[BadField] = Field(default_factory=list, description="Each bad field.")
+
+
+class WebhookAccepted(BaseModel):
+    """The answer to an accepted webhook delivery."""
+
+    events: list[Accepted] = Field(description="The events the connector read from it.")

@@ -1,0 +1,40 @@
+"""The hub's database: models, opening it, migrating it, and the records the runtime writes."""
+
+from __future__ import annotations
+
+from handoff.store.engine import DATABASE_URL_ENV, Store, StoreError, database_url, open_store
+from handoff.store.migrate import current_revision, ensure_current, head_revision, upgrade
+from handoff.store.models import (
+    Audit,
+    Base,
+    Cursor,
+    Decision,
+    EntityRecord,
+    EventRecord,
+    Job,
+    JobState,
+    Timer,
+    TimerState,
+)
+
+__all__ = [
+    "DATABASE_URL_ENV",
+    "Audit",
+    "Base",
+    "Cursor",
+    "Decision",
+    "EntityRecord",
+    "EventRecord",
+    "Job",
+    "JobState",
+    "Store",
+    "StoreError",
+    "Timer",
+    "TimerState",
+    "current_revision",
+    "database_url",
+    "ensure_current",
+    "head_revision",
+    "open_store",
+    "upgrade",
+]

@@ -1,0 +1,117 @@
+"""Opening the database: SQLite in WAL mode with a busy timeout, or PostgreSQL by URL."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+from sqlalchemy.orm import Session, sessionmaker
+
+from handoff.config import HubConfig, StoreSettings
+from handoff.errors import HandoffError
+
+__all__ = ["DATABASE_URL_ENV", "Store", "StoreError", "database_url", "open_store"]
+
+DATABASE_URL_ENV = "HANDOFF_DATABASE_URL"
+
+
+class StoreError(HandoffError):
+    """The database cannot be opened or is not at the expected schema version."""
+
+
+def database_url(settings: StoreSettings | None = None) -> str:
+    """The URL to use: $HANDOFF_DATABASE_URL, else `[store] url`, else ./handoff.db."""
+    return os.environ.get(DATABASE_URL_ENV) or (settings or StoreSettings()).url
+
+
+def _sqlite_pragmas(busy_timeout_ms: int) -> Any:
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # pysqlite's own BEGIN handling defers locks; take control so a write
+        # transaction starts with BEGIN IMMEDIATE and never upgrades mid-way.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        # FULL: a commit is on disk before the hub acknowledges what it stored.
+        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.close()
+
+    return on_connect
+
+
+def _sqlite_begin(conn: Any) -> None:
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+class Store:
+    """An engine and a session factory for one database; the runtime's only way in."""
+
+    def __init__(self, url: str, *, busy_timeout_ms: int = 5000, pool_size: int = 10) -> None:
+        try:
+            parsed = make_url(url)
+        except ArgumentError:
+            raise StoreError(f"database URL is not valid: {_redact(url)}") from None
+        self.url = url
+        self.dialect = parsed.get_backend_name()
+        if self.dialect == "sqlite":
+            database = parsed.database or ""
+            if database and database != ":memory:":
+                Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            self.engine: Engine = create_engine(
+                parsed, connect_args={"timeout": busy_timeout_ms / 1000}
+            )
+            event.listen(self.engine, "connect", _sqlite_pragmas(busy_timeout_ms))
+            event.listen(self.engine, "begin", _sqlite_begin)
+        elif self.dialect == "postgresql":
+            self.engine = create_engine(
+                parsed, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
+            )
+        else:
+            raise StoreError(
+                f"unsupported database '{self.dialect}': use sqlite:///... or "
+                "postgresql+psycopg://..."
+            )
+        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    @property
+    def is_postgres(self) -> bool:
+        """True on PostgreSQL, where workers claim with SKIP LOCKED."""
+        return self.dialect == "postgresql"
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """A session in one transaction: committed on success, rolled back on error."""
+        with self.sessions.begin() as session:
+            yield session
+
+    def describe(self) -> str:
+        """The URL without its password, for messages."""
+        return _redact(self.url)
+
+    def dispose(self) -> None:
+        """Close every pooled connection."""
+        self.engine.dispose()
+
+
+def _redact(url: str) -> str:
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "<unparseable URL>"
+
+
+def open_store(config: HubConfig | None = None, url: str | None = None) -> Store:
+    """The Store named by `url`, else $HANDOFF_DATABASE_URL, else handoff.toml's [store]."""
+    settings = config.store if config is not None else StoreSettings()
+    return Store(
+        url or database_url(settings),
+        busy_timeout_ms=settings.busy_timeout_ms,
+        pool_size=settings.pool_size,
+    )

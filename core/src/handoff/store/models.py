@@ -1,0 +1,211 @@
+"""The hub's tables, as typed SQLAlchemy 2 models.
+
+Everything that must survive a restart lives here: the events received, the
+decisions taken (with why), the outbox of side effects (jobs), timers,
+round-robin cursors, the audit history and the entities the hub itself owns
+(visitors, conversations, form submissions, ...). The Alembic migrations in
+`handoff/migrations/versions/` create exactly this schema; a test compares them.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from handoff.store.types import BigId, UTCDateTime
+
+__all__ = [
+    "Audit",
+    "Base",
+    "Cursor",
+    "Decision",
+    "EntityRecord",
+    "EventRecord",
+    "Job",
+    "JobState",
+    "Timer",
+    "TimerState",
+]
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    """Declarative base with deterministic constraint names (so migrations can name them)."""
+
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {  # noqa: RUF012 - SQLAlchemy reads this class attribute
+        datetime: UTCDateTime(),
+        dict[str, Any]: JSON(),
+        list[Any]: JSON(),
+    }
+
+
+class EventRecord(Base):
+    """Something that happened, stored before it is acknowledged; (source, dedupe_key) unique."""
+
+    __tablename__ = "events"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    source: Mapped[str] = mapped_column(String(100))
+    dedupe_key: Mapped[str] = mapped_column(String(300))
+    type: Mapped[str] = mapped_column(String(200), index=True)
+    occurred_at: Mapped[datetime | None]
+    received_at: Mapped[datetime]
+    payload: Mapped[dict[str, Any]]
+    subject_type: Mapped[str | None] = mapped_column(String(50))
+    subject_id: Mapped[str | None] = mapped_column(String(200))
+    processed_at: Mapped[datetime | None]
+
+    __table_args__ = (
+        UniqueConstraint("source", "dedupe_key"),
+        Index(None, "subject_type", "subject_id"),
+    )
+
+
+class Decision(Base):
+    """A decision the hub took, what it was about and why (explanation), for `handoff explain`."""
+
+    __tablename__ = "decisions"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(100))
+    subject_type: Mapped[str] = mapped_column(String(50))
+    subject_id: Mapped[str] = mapped_column(String(200))
+    event_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("events.id", ondelete="SET NULL"), index=True
+    )
+    outcome: Mapped[dict[str, Any]]
+    explanation: Mapped[dict[str, Any]]
+    rule_ids: Mapped[list[Any]]
+    decided_at: Mapped[datetime]
+
+    __table_args__ = (Index(None, "subject_type", "subject_id"),)
+
+
+class JobState(StrEnum):
+    """Where a job is in its life: waiting, being run under a lease, finished, given up."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    DEAD = "dead"
+
+
+class Job(Base):
+    """One side effect in the outbox: run by a worker, at least once, with an idempotency key."""
+
+    __tablename__ = "jobs"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(50))
+    connector: Mapped[str | None] = mapped_column(String(100))
+    hook: Mapped[str | None] = mapped_column(String(100))
+    payload: Mapped[dict[str, Any]]
+    idempotency_key: Mapped[str] = mapped_column(String(300), unique=True)
+    state: Mapped[str] = mapped_column(String(10), default=JobState.QUEUED.value)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    max_attempts: Mapped[int] = mapped_column(Integer, default=8)
+    run_after: Mapped[datetime]
+    lease_until: Mapped[datetime | None]
+    lease_token: Mapped[str | None] = mapped_column(String(64))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    result: Mapped[dict[str, Any] | None]
+    decision_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("decisions.id", ondelete="SET NULL"), index=True
+    )
+    event_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("events.id", ondelete="SET NULL"), index=True
+    )
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+
+    __table_args__ = (Index(None, "state", "run_after"),)
+
+
+class TimerState(StrEnum):
+    """A timer waits, then fires (one-off) or keeps firing (periodic) until cancelled."""
+
+    PENDING = "pending"
+    FIRED = "fired"
+    CANCELLED = "cancelled"
+
+
+class Timer(Base):
+    """A job to enqueue at `due_at`: once, or again on every tick of a cron schedule."""
+
+    __tablename__ = "timers"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(String(300), unique=True)
+    due_at: Mapped[datetime] = mapped_column(index=True)
+    schedule: Mapped[str | None] = mapped_column(String(100))
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    state: Mapped[str] = mapped_column(String(10), default=TimerState.PENDING.value)
+    kind: Mapped[str] = mapped_column(String(50))
+    connector: Mapped[str | None] = mapped_column(String(100))
+    hook: Mapped[str | None] = mapped_column(String(100))
+    payload: Mapped[dict[str, Any]]
+    fired_count: Mapped[int] = mapped_column(Integer, default=0)
+    last_fired_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+
+
+class Cursor(Base):
+    """A named position that must survive restarts: a round-robin pointer, a poll cursor."""
+
+    __tablename__ = "cursors"
+
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    value: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime]
+
+
+class Audit(Base):
+    """Who changed what and when: an append-only history."""
+
+    __tablename__ = "audit"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    actor: Mapped[str] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(100))
+    subject_type: Mapped[str | None] = mapped_column(String(50))
+    subject_id: Mapped[str | None] = mapped_column(String(200))
+    details: Mapped[dict[str, Any]]
+
+    __table_args__ = (Index(None, "subject_type", "subject_id"),)
+
+
+class EntityRecord(Base):
+    """An entity the hub owns (visitor, conversation, form submission, ...), as JSON."""
+
+    __tablename__ = "entities"
+
+    type: Mapped[str] = mapped_column(String(50), primary_key=True)
+    id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    data: Mapped[dict[str, Any]]
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]

@@ -1,0 +1,71 @@
+"""The runtime's commands: db upgrade, worker, jobs list/retry/discard, explain."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from handoff.cli import cli
+from handoff.runtime import DecisionSpec, JobSpec, enqueue, record_decision
+from handoff.store import Store
+from handoff_sdk import SystemClock
+
+
+@pytest.fixture
+def db_url(isolated_home: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    url = f"sqlite:///{isolated_home / 'hub.db'}"
+    monkeypatch.setenv("HANDOFF_DATABASE_URL", url)
+    return url
+
+
+def run(*args: str) -> str:
+    result = CliRunner().invoke(cli, list(args), catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_db_upgrade_then_current(db_url: str) -> None:
+    assert "at schema revision 0001" in run("db", "upgrade")
+    assert "at 0001, needs 0001" in run("db", "current")
+
+
+def test_commands_refuse_an_unmigrated_database(db_url: str) -> None:
+    result = CliRunner().invoke(cli, ["jobs", "list"])
+    assert result.exit_code != 0
+    assert "run `handoff db upgrade`" in str(result.exception)
+
+
+def test_jobs_list_retry_discard_and_the_worker(db_url: str) -> None:
+    run("db", "upgrade")
+    store = Store(db_url)
+    now = SystemClock().now()
+    with store.transaction() as s:
+        record_decision(
+            s,
+            DecisionSpec(
+                "routing", "conversation", "conv-1", {"rep": "r"}, {"why": "owner"}, ("Q3",)
+            ),
+            now=now,
+            jobs=[JobSpec(kind="nobody-handles-this", idempotency_key="j1")],
+        )
+        enqueue(s, [JobSpec(kind="nobody-handles-this", idempotency_key="j2")], now=now)
+    listed = json.loads(run("jobs", "list", "--json"))
+    assert listed["counts"] == {"queued": 2}
+    assert "worker stopped: 0 done, 0 retried, 2 dead" in run("worker", "--until-idle", "-c", "5")
+    dead = json.loads(run("jobs", "list", "--state", "dead", "--json"))["jobs"]
+    assert {j["idempotency_key"] for j in dead} == {"j1", "j2"}
+    assert "no handler for kind" in dead[0]["last_error"]
+    ids = sorted(j["id"] for j in dead)
+    assert "1 job(s) queued again" in run("jobs", "retry", str(ids[0]))
+    assert "1 job(s) discarded" in run("jobs", "discard", str(ids[0]))
+    assert json.loads(run("jobs", "list", "--json"))["counts"] == {"dead": 2}
+    explained = run("explain", "conversation:conv-1")
+    assert "routing about conversation:conv-1  [Q3]" in explained
+    assert "because  why: owner" in explained
+    assert "job " in explained
+    missing = CliRunner().invoke(cli, ["explain", "conversation:nope"])
+    assert missing.exit_code != 0
+    store.dispose()

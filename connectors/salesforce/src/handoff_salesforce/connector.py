@@ -1,0 +1,459 @@
+"""Salesforce over its REST API: SOQL queries, sObject Collections and sObject rows.
+
+What the connector relies on, per the Salesforce REST API guide:
+
+- Login: OAuth2 refresh-token or JWT bearer on `<login_url>/services/oauth2/token`.
+  Tokens carry no expiry; an expired session answers 401 INVALID_SESSION_ID,
+  and the SDK then fetches a new token once and repeats the call.
+- Reads: `GET /query?q=SOQL`; a long result comes in pages linked by
+  `nextRecordsUrl` until `done` is true.
+- Batch writes: sObject Collections, at most 200 records per call, with
+  `allOrNone: false` so each record succeeds or fails on its own; the answer
+  is HTTP 200 with one result per record, failures included.
+- Limits: a rolling 24-hour request allocation per org, reported on every
+  response in `Sforce-Limit-Info: api-usage=used/limit`; past it, calls answer
+  403 REQUEST_LIMIT_EXCEEDED ("TotalRequests Limit exceeded.") until the
+  window rolls on, so that one is not retried.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, ClassVar, TypeVar
+from urllib.parse import quote as url_quote
+
+import httpx
+
+from handoff_sdk import (
+    ApiError,
+    Connector,
+    ConnectorConfig,
+    JwtBearer,
+    OAuth2RefreshToken,
+    Outcome,
+    PaginationError,
+    RateLimit,
+    RateLimitedError,
+    SecretSpec,
+    Verdict,
+    default_classify,
+    follow_next_url,
+    hookimpl,
+    response_json,
+    write_in_batches,
+)
+from handoff_sdk.entities import (
+    Account,
+    AccountUpdate,
+    Case,
+    Contact,
+    Lead,
+    WriteError,
+    WriteResult,
+)
+
+from . import mapping, soql
+from .config import SalesforceConfig
+
+__all__ = ["SalesforceConnector"]
+
+log = logging.getLogger(__name__)
+
+COLLECTION_LIMIT = 200
+"""sObject Collections take at most 200 records per call."""
+
+_CONCURRENCY_HINTS = ("concurrent",)
+
+T = TypeVar("T")
+
+
+def _salesforce_error(response: httpx.Response) -> tuple[str | None, str | None]:
+    """(errorCode, message) of a refused call; Salesforce answers with a list of errors."""
+    body = response_json(response)
+    if isinstance(body, dict):
+        body = [body]
+    if not isinstance(body, list):
+        return None, None
+    codes: list[str] = []
+    messages: list[str] = []
+    for item in body:
+        if not isinstance(item, dict):
+            continue
+        code = item.get("errorCode") or item.get("statusCode") or item.get("error")
+        if code and str(code) not in codes:
+            codes.append(str(code))
+        message = item.get("message") or item.get("error_description")
+        if message:
+            messages.append(str(message))
+    return (codes[0] if codes else None, "; ".join(messages) or None)
+
+
+class SalesforceConnector(Connector):
+    """Salesforce CRM: match accounts, find people, write leads, accounts, contacts and cases."""
+
+    name = "salesforce"
+    title = "Salesforce"
+    config_model: ClassVar[type[ConnectorConfig]] = SalesforceConfig
+    secrets = (
+        SecretSpec(
+            name="client_secret",
+            description="Refresh-token mode: the connected app's consumer secret "
+            "(Setup > App Manager > your app > Manage Consumer Details).",
+        ),
+        SecretSpec(
+            name="refresh_token",
+            description="Refresh-token mode: a refresh token issued to the connected app for "
+            "the integration user (from the OAuth web-server flow).",
+        ),
+        SecretSpec(
+            name="private_key",
+            description="JWT mode: the PEM RSA private key whose certificate is uploaded to "
+            "the connected app ('Use digital signatures').",
+        ),
+    )
+    # The real cap is the org's daily allocation (see api_usage); this keeps one
+    # hub from hogging the concurrent-request pool it shares with other integrations.
+    default_rate_limit = RateLimit(requests=25, per_seconds=1, concurrency=10)
+    batch_limits: ClassVar[Mapping[str, int]] = {
+        "handoff_upsert_leads": COLLECTION_LIMIT,
+        "handoff_update_accounts": COLLECTION_LIMIT,
+    }
+    # Salesforce has no idempotency header; this one only lets a write be traced.
+    # Writes are idempotent by design instead: upsert on a key, updates set values,
+    # and cases are upserted on `case_idempotency_field` when one is configured.
+    idempotency_header = "X-Handoff-Idempotency-Key"
+
+    api_usage: tuple[int, int] | None = None
+    """(used, limit) of the org's 24-hour API allocation, from the last response."""
+    per_app_api_usage: tuple[int, int] | None = None
+    """(used, limit) of this connected app's own allocation, when the org sets one."""
+
+    # -- configuration and auth -------------------------------------------------
+
+    @property
+    def settings(self) -> SalesforceConfig:
+        """The config, typed as this connector's model."""
+        if not isinstance(self.config, SalesforceConfig):
+            raise TypeError("SalesforceConnector needs a SalesforceConfig")
+        return self.config
+
+    @classmethod
+    def required_secrets(cls, config: ConnectorConfig) -> list[str]:
+        """Only the secrets of the chosen login flow."""
+        if isinstance(config, SalesforceConfig) and config.auth == "jwt":
+            return ["private_key"]
+        return ["client_secret", "refresh_token"]
+
+    def build_auth(self) -> httpx.Auth:
+        """Refresh-token or JWT bearer login against the configured login host."""
+        cfg = self.settings
+        if cfg.auth == "jwt":
+            return JwtBearer(
+                connector=self.name,
+                clock=self.clock,
+                secrets=self.secret_store,
+                token_url=cfg.token_url,
+                issuer=cfg.client_id,
+                subject=cfg.username or "",
+                audience=cfg.jwt_audience or cfg.login_url,
+            )
+        return OAuth2RefreshToken(
+            connector=self.name,
+            clock=self.clock,
+            secrets=self.secret_store,
+            token_url=cfg.token_url,
+            client_id=cfg.client_id,
+        )
+
+    # -- reading responses ------------------------------------------------------
+
+    def classify(self, response: httpx.Response) -> Outcome:
+        """Salesforce's error list read into a verdict.
+
+        401 (INVALID_SESSION_ID): refresh the token once. 403 REQUEST_LIMIT_EXCEEDED:
+        the daily allocation is spent, fail now as rate limited (retrying cannot
+        help for hours); the concurrent long-request limit clears in seconds, so
+        that one is retried within the retry policy. Other errors fail with the code.
+        """
+        outcome = default_classify(response, self.clock.now())
+        if outcome.verdict is Verdict.OK:
+            return outcome
+        code, message = _salesforce_error(response)
+        code = code or outcome.code
+        message = message or outcome.message
+        if code == "REQUEST_LIMIT_EXCEEDED":
+            concurrent = any(h in (message or "").lower() for h in _CONCURRENCY_HINTS)
+            verdict = Verdict.RETRY if concurrent else Verdict.FAIL
+            return Outcome(verdict, code, message, outcome.retry_after, rate_limited=True)
+        if code == "INVALID_FIELD":
+            message = (
+                f"{message} (check connectors.salesforce.account_fields and the other "
+                "field names in the config)"
+            )
+        return Outcome(
+            outcome.verdict, code, message, outcome.retry_after, rate_limited=outcome.rate_limited
+        )
+
+    def observe(self, response: httpx.Response) -> None:
+        """Track the org's API allocation from `Sforce-Limit-Info`."""
+        usage = mapping.parse_limit_info(response.headers.get("sforce-limit-info"))
+        if "api-usage" in usage:
+            previous = self.api_usage
+            self.api_usage = usage["api-usage"]
+            used, limit = self.api_usage
+            if limit and used >= 0.9 * limit and (previous is None or previous[0] < 0.9 * limit):
+                log.warning("salesforce: %d of %d daily API requests used", used, limit)
+        if "per-app-api-usage" in usage:
+            self.per_app_api_usage = usage["per-app-api-usage"]
+
+    # -- SOQL -------------------------------------------------------------------
+
+    def _absolute(self, path: str) -> str:
+        """An API path from Salesforce joined to the instance; refuses other hosts."""
+        if not path.startswith("/services/data/"):
+            raise PaginationError(
+                self.name, f"nextRecordsUrl {path!r} is not a path on the instance"
+            )
+        return f"{self.settings.instance_url}{path}"
+
+    async def query(self, statement: str) -> list[dict[str, Any]]:
+        """Every record of a SOQL query, following nextRecordsUrl until `done`."""
+        first = str(httpx.URL(f"{self.settings.data_url}/query", params={"q": statement}))
+
+        async def fetch(url: str) -> dict[str, Any]:
+            page = await self.request_json("GET", url)
+            if not isinstance(page, dict):
+                raise ApiError(self.name, 200, None, "query answer is not a JSON object")
+            return page
+
+        def next_url(page: dict[str, Any]) -> str | None:
+            if page.get("done", True):
+                return None
+            following = page.get("nextRecordsUrl")
+            if not following:
+                raise PaginationError(self.name, "query is not done but has no nextRecordsUrl")
+            return self._absolute(str(following))
+
+        records: list[dict[str, Any]] = []
+        async for page in follow_next_url(fetch, first, next_url, connector=self.name):
+            records.extend(r for r in page.get("records", []) if isinstance(r, dict))
+        return records
+
+    # -- capabilities -----------------------------------------------------------
+
+    def _match_domains(self, email_domain: str | None, website: str | None) -> list[str]:
+        free = set(self.settings.free_mail_domains)
+        domains: list[str] = []
+        for raw in (website, email_domain):
+            domain = mapping.normalise_domain(raw)
+            if domain and domain not in free and domain not in domains:
+                domains.append(domain)
+        return domains
+
+    @hookimpl
+    async def handoff_match_account(
+        self, email_domain: str | None, website: str | None
+    ) -> Account | None:
+        """Q1, Z2: the account whose website has this domain; free-mail domains never match.
+
+        The website's domain is preferred over the email's when both are given
+        and both match; among accounts with the same domain the oldest wins.
+        """
+        cfg = self.settings
+        domains = self._match_domains(email_domain, website)
+        if not domains:
+            return None
+        fields = mapping.account_query_fields(cfg.account_fields, cfg.account_extra_fields)
+        statement = soql.account_match_query(domains, fields, cfg.account_fields.domain)
+        accounts = [
+            mapping.record_to_account(record, cfg.account_fields, cfg.account_extra_fields)
+            for record in await self.query(statement)
+        ]
+        for domain in domains:
+            for account in accounts:
+                if account.domain == domain:
+                    return account
+        return None
+
+    @hookimpl
+    async def handoff_find_person(self, email: str) -> Lead | Contact | None:
+        """Q1: the Contact with this email, else the unconverted Lead; a Contact wins.
+
+        The configured lead/contact_extra_fields come back in `fields` (Q11 rep view).
+        """
+        email = email.strip()
+        if "@" not in email:
+            return None
+        cfg = self.settings
+        contacts = await self.query(soql.contact_by_email_query(email, cfg.contact_extra_fields))
+        if contacts:
+            return mapping.record_to_contact(contacts[0], cfg.contact_extra_fields)
+        score_field = cfg.lead_score_field
+        leads = await self.query(
+            soql.lead_by_email_query(email, score_field, cfg.lead_extra_fields)
+        )
+        if leads:
+            return mapping.record_to_lead(leads[0], score_field, cfg.lead_extra_fields)
+        return None
+
+    async def _send_collection(
+        self,
+        method: str,
+        url: str,
+        records: Sequence[dict[str, Any] | WriteError],
+        idempotency_key: str,
+    ) -> list[WriteResult]:
+        """Send the records that could be built; the others fail locally, in place."""
+        ready = [(i, r) for i, r in enumerate(records) if isinstance(r, dict)]
+        results: list[WriteResult] = [
+            WriteResult(index=i, ok=False, errors=[r])
+            for i, r in enumerate(records)
+            if isinstance(r, WriteError)
+        ]
+        if ready:
+            body = await self.request_json(
+                method,
+                url,
+                json={"allOrNone": False, "records": [r for _, r in ready]},
+                idempotency_key=idempotency_key,
+            )
+            try:
+                sent = mapping.collection_results(body, len(ready))
+            except ValueError as exc:
+                raise ApiError(self.name, 200, "UNEXPECTED_RESPONSE", str(exc)) from None
+            results += [
+                r.model_copy(update={"index": i}) for (i, _), r in zip(ready, sent, strict=True)
+            ]
+        return sorted(results, key=lambda r: r.index)
+
+    async def _write_collections(
+        self,
+        items: Sequence[T],
+        build: Callable[[T], dict[str, Any] | WriteError],
+        method: str,
+        url: str,
+        idempotency_key: str,
+    ) -> list[WriteResult]:
+        """Chunk to 200 and send; once the daily limit is hit, later chunks are not sent."""
+        limited: list[RateLimitedError] = []
+
+        async def send(chunk: Sequence[T], key: str) -> list[WriteResult]:
+            if limited:
+                raise limited[0]
+            try:
+                return await self._send_collection(method, url, [build(x) for x in chunk], key)
+            except RateLimitedError as exc:
+                if not exc.retryable:
+                    limited.append(exc)
+                raise
+
+        return await write_in_batches(items, COLLECTION_LIMIT, send, idempotency_key)
+
+    def _lead_record(self, lead: Lead) -> dict[str, Any] | WriteError:
+        cfg = self.settings
+        record = mapping.lead_to_record(lead, cfg.lead_score_field)
+        if record.get(cfg.lead_upsert_field) in (None, ""):
+            return WriteError(
+                code="MISSING_UPSERT_KEY",
+                message=f"salesforce: the lead has no value for the upsert key "
+                f"'{cfg.lead_upsert_field}' (set it in Lead.fields)",
+                fields=[cfg.lead_upsert_field],
+            )
+        return record
+
+    @hookimpl
+    async def handoff_upsert_leads(
+        self, leads: Sequence[Lead], idempotency_key: str
+    ) -> list[WriteResult]:
+        """Q11, D1: create or update leads on the upsert key, 200 per call, one result each."""
+        cfg = self.settings
+        url = f"{cfg.data_url}/composite/sobjects/Lead/{cfg.lead_upsert_field}"
+        return await self._write_collections(
+            leads, self._lead_record, "PATCH", url, idempotency_key
+        )
+
+    def _update_record(self, update: AccountUpdate) -> dict[str, Any] | WriteError:
+        try:
+            return mapping.update_to_record(update, self.settings.account_fields)
+        except ValueError as exc:
+            return WriteError(code="FIELD_NOT_CONFIGURED", message=f"salesforce: {exc}")
+
+    @hookimpl
+    async def handoff_update_accounts(
+        self, updates: Sequence[AccountUpdate], idempotency_key: str
+    ) -> list[WriteResult]:
+        """P3, Q14: change fields on existing accounts, 200 per call, one result each."""
+        url = f"{self.settings.data_url}/composite/sobjects"
+        return await self._write_collections(
+            updates, self._update_record, "PATCH", url, idempotency_key
+        )
+
+    def _contact_record(self, contact: Contact) -> dict[str, Any] | WriteError:
+        try:
+            return mapping.contact_update_to_record(contact)
+        except ValueError as exc:
+            return WriteError(code="MISSING_ID", message=f"salesforce: {exc}", fields=["Id"])
+
+    async def update_contacts(
+        self, contacts: Sequence[Contact], idempotency_key: str
+    ) -> list[WriteResult]:
+        """Q11: change fields on existing Contacts, 200 per call, one result each.
+
+        The SDK has no contact-update capability hook, so this is a plain
+        public method: the hub's write-back job (handoff.writeback) calls it by
+        name. Each contact is addressed by `ids['salesforce']`; one without an
+        id fails alone with MISSING_ID and is not sent. It has the shape a
+        future `handoff_update_contacts(contacts, idempotency_key)` hook would take.
+        """
+        url = f"{self.settings.data_url}/composite/sobjects"
+        return await self._write_collections(
+            contacts, self._contact_record, "PATCH", url, idempotency_key
+        )
+
+    @hookimpl
+    async def handoff_create_case(self, case: Case, idempotency_key: str) -> WriteResult:
+        """P4-P6: open a Case; with case_idempotency_field, a retry finds the same case.
+
+        A validation failure (a required field, a picklist value) is a failed
+        WriteResult; being out of API calls or credentials still raises.
+        """
+        cfg = self.settings
+        record = mapping.case_to_record(case, cfg.case_trigger_field)
+        if cfg.case_idempotency_field:
+            record.pop(cfg.case_idempotency_field, None)
+            method = "PATCH"
+            key = url_quote(idempotency_key, safe="")
+            url = f"{cfg.data_url}/sobjects/Case/{cfg.case_idempotency_field}/{key}"
+        else:
+            method = "POST"
+            url = f"{cfg.data_url}/sobjects/Case"
+        try:
+            body = await self.request_json(
+                method, url, json=record, idempotency_key=idempotency_key
+            )
+        except RateLimitedError:
+            raise
+        except ApiError as exc:
+            if exc.retryable or exc.status != 400:
+                raise
+            return WriteResult(
+                index=0, ok=False, errors=[WriteError(code=exc.code, message=exc.message)]
+            )
+        if isinstance(body, list):  # HTTP 300: the key matches several cases
+            error = WriteError(
+                code="MULTIPLE_CHOICES",
+                message=f"salesforce: several cases have {cfg.case_idempotency_field} = "
+                f"{idempotency_key!r}",
+            )
+            return WriteResult(index=0, ok=False, errors=[error])
+        body = body if isinstance(body, dict) else {}
+        ok = body.get("success", True) is not False and bool(body.get("id"))
+        created = body.get("created")
+        return WriteResult(
+            index=0,
+            ok=ok,
+            id=str(body["id"]) if body.get("id") else None,
+            created=(created if isinstance(created, bool) else method == "POST") if ok else None,
+            errors=[] if ok else mapping.errors_from_body(body) or [WriteError(message="no id")],
+        )

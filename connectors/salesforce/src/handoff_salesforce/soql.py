@@ -1,0 +1,147 @@
+"""SOQL text built from untrusted values, and the queries the connector runs.
+
+Visitor emails and domains come from web forms, so every value that enters a
+query goes through `quote` (or `like_pattern`): SOQL string literals end at an
+unescaped single quote, and a backslash starts an escape, so both are escaped
+along with the other characters SOQL defines escapes for. Field names come
+from validated config, never from visitors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+__all__ = [
+    "ACCOUNT_STANDARD_FIELDS",
+    "CONTACT_FIELDS",
+    "LEAD_FIELDS",
+    "account_match_query",
+    "contact_by_email_query",
+    "escape",
+    "lead_by_email_query",
+    "like_pattern",
+    "quote",
+]
+
+# SOQL's escape sequences (Quoted String Escape Sequences in the SOQL reference).
+_ESCAPES = {
+    "\\": "\\\\",
+    "'": "\\'",
+    '"': '\\"',
+    "\n": "\\n",
+    "\r": "\\r",
+    "\t": "\\t",
+    "\b": "\\b",
+    "\f": "\\f",
+}
+
+ACCOUNT_STANDARD_FIELDS: tuple[str, ...] = (
+    "Id",
+    "Name",
+    "Website",
+    "Industry",
+    "NumberOfEmployees",
+    "BillingCountry",
+    "BillingState",
+    "Type",
+    "OwnerId",
+    "Owner.Name",
+)
+"""Account fields every org has; the custom ones come from config."""
+
+CONTACT_FIELDS: tuple[str, ...] = (
+    "Id",
+    "Email",
+    "FirstName",
+    "LastName",
+    "Title",
+    "Phone",
+    "AccountId",
+    "OwnerId",
+)
+"""Contact fields read by find_person."""
+
+LEAD_FIELDS: tuple[str, ...] = (
+    "Id",
+    "Email",
+    "FirstName",
+    "LastName",
+    "Company",
+    "Title",
+    "Phone",
+    "Country",
+    "Status",
+    "LeadSource",
+    "OwnerId",
+)
+"""Lead fields read by find_person (the score field is added when configured)."""
+
+
+def escape(value: str) -> str:
+    """The value with every character SOQL treats specially inside quotes escaped."""
+    return "".join(_ESCAPES.get(ch, ch) for ch in value)
+
+
+def quote(value: str) -> str:
+    """A SOQL string literal holding exactly `value`, whatever it contains."""
+    return f"'{escape(value)}'"
+
+
+def like_pattern(value: str) -> str:
+    """A LIKE literal matching `value` anywhere: its own % and _ match only themselves."""
+    inner = escape(value).replace("%", "\\%").replace("_", "\\_")
+    return f"'%{inner}%'"
+
+
+def _unique(names: Iterable[str]) -> list[str]:
+    seen: dict[str, None] = {}
+    for name in names:
+        seen.setdefault(name, None)
+    return list(seen)
+
+
+def account_match_query(
+    domains: Sequence[str], fields: Iterable[str], domain_field: str | None = None
+) -> str:
+    """Accounts that may have one of these web domains, oldest first.
+
+    Website is free text ('https://www.acme.example/en'), so the query casts a
+    wide net with LIKE and the caller keeps only exact domain matches. With a
+    dedicated domain field the match is exact in the query itself.
+    """
+    if not domains:
+        raise ValueError("account_match_query needs at least one domain")
+    select = ", ".join(_unique([*ACCOUNT_STANDARD_FIELDS, *fields]))
+    if domain_field:
+        where = f"{domain_field} IN ({', '.join(quote(d) for d in domains)})"
+    else:
+        where = " OR ".join(f"Website LIKE {like_pattern(d)}" for d in domains)
+    # Values are quote()d; field names are validated config, not visitor input.
+    return f"SELECT {select} FROM Account WHERE {where} ORDER BY CreatedDate ASC, Id ASC"  # noqa: S608
+
+
+def contact_by_email_query(email: str, extra: Iterable[str] = ()) -> str:
+    """The most recently changed Contact with this email (SOQL compares case-insensitively).
+
+    `extra` adds configured fields (contact_extra_fields) to the SELECT.
+    """
+    fields = _unique([*CONTACT_FIELDS, *extra])
+    return (
+        f"SELECT {', '.join(fields)} FROM Contact WHERE Email = {quote(email)} "  # noqa: S608
+        "ORDER BY LastModifiedDate DESC LIMIT 1"
+    )
+
+
+def lead_by_email_query(
+    email: str, score_field: str | None = None, extra: Iterable[str] = ()
+) -> str:
+    """The most recently changed unconverted Lead with this email.
+
+    A converted Lead lives on as a Contact, so it is never the answer.
+    `extra` adds configured fields (lead_extra_fields) to the SELECT.
+    """
+    fields = _unique([*LEAD_FIELDS, *([score_field] if score_field else []), *extra])
+    return (
+        f"SELECT {', '.join(fields)} FROM Lead WHERE Email = {quote(email)} "  # noqa: S608
+        "AND IsConverted = false ORDER BY LastModifiedDate DESC LIMIT 1"
+    )

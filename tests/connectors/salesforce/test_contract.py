@@ -1,0 +1,55 @@
+"""The SDK's connector contract, run against the Salesforce cassettes."""
+
+from __future__ import annotations
+
+import httpx
+from handoff_salesforce import SalesforceConnector
+from sf_cases import CASE, CONFIG, SECRETS, SMALL_LEADS, SMALL_UPDATES, make_leads, make_updates
+
+from handoff_sdk.testing.contract import Case, ConnectorContract
+
+
+class TestSalesforceContract(ConnectorContract):
+    connector_class = SalesforceConnector
+    config = CONFIG
+    secrets = SECRETS
+    cases = (
+        Case(
+            "handoff_match_account",
+            {"email_domain": "acme.example", "website": "https://www.acme.example/pricing"},
+            "match_account",
+        ),
+        Case("handoff_find_person", {"email": "pat.lee@acme.example"}, "find_person_contact"),
+        Case(
+            "handoff_upsert_leads",
+            {"leads": SMALL_LEADS, "idempotency_key": "chat-7f3a"},
+            "upsert_leads",
+        ),
+        Case(
+            "handoff_update_accounts",
+            {"updates": SMALL_UPDATES, "idempotency_key": "rank-2026-01-05"},
+            "update_accounts",
+        ),
+        Case("handoff_create_case", {"case": CASE, "idempotency_key": "case-91c2"}, "create_case"),
+    )
+    batch_cases = (
+        Case(
+            "handoff_upsert_leads",
+            {"leads": make_leads(), "idempotency_key": "import-1000"},
+            "upsert_leads_1000",
+        ),
+        Case(
+            "handoff_update_accounts",
+            {"updates": make_updates(), "idempotency_key": "rank-401"},
+            "update_accounts_401",
+        ),
+    )
+
+    @staticmethod
+    def expired_token_response() -> httpx.Response:
+        """Salesforce's answer to an expired or revoked session."""
+        return httpx.Response(
+            401,
+            headers={"Content-Type": "application/json;charset=UTF-8"},
+            json=[{"message": "Session expired or invalid", "errorCode": "INVALID_SESSION_ID"}],
+        )

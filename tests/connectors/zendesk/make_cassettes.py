@@ -1,0 +1,622 @@
+"""Write the Zendesk cassettes under cassettes/zendesk/: run by hand, commit the output.
+
+    .venv/bin/python tests/connectors/zendesk/make_cassettes.py
+
+The shapes follow what Zendesk Support really returns (users/search, tickets
+with cursor pagination whose last page still has `links.next`, the cursor
+incremental export, create_many job statuses, RecordInvalid and
+`{"error": {"title", "message"}}` errors, a plain-text 429 with Retry-After);
+every value is synthetic: an example.test host, example.com people, made-up
+ids and cursors.
+URIs are built with httpx and scrubbed exactly as the cassette transport
+scrubs a live request, so replay matches them.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import httpx
+import yaml
+
+from handoff_sdk.testing.scrub import scrub_url
+
+BASE = "https://acme.zendesk.example.test"
+OUT = Path(__file__).resolve().parents[3] / "cassettes" / "zendesk"
+ESCALATED_FIELD = 360000000042
+JSON_HEADERS = {"Content-Type": ["application/json; charset=utf-8"]}
+RATE_HEADERS = {"x-rate-limit": ["400"], "ratelimit-limit": ["400"]}
+
+
+def uri(path: str, params: dict[str, Any] | None = None) -> str:
+    return scrub_url(str(httpx.URL(BASE + path, params=params)))
+
+
+def interaction(
+    method: str,
+    url: str,
+    status: int,
+    body: Any,
+    *,
+    request_body: Any = None,
+    headers: dict[str, list[str]] | None = None,
+    message: str | None = None,
+) -> dict[str, Any]:
+    text = body if isinstance(body, str) else json.dumps(body, separators=(",", ":"))
+    content_type = (
+        {"Content-Type": ["text/plain; charset=UTF-8"]} if isinstance(body, str) else JSON_HEADERS
+    )
+    request: dict[str, Any] = {
+        "method": method,
+        "uri": url,
+        "body": None if request_body is None else json.dumps(request_body, separators=(",", ":")),
+        "headers": {"Content-Type": ["application/json"]} if request_body is not None else {},
+    }
+    return {
+        "request": request,
+        "response": {
+            "status": {"code": status, "message": message or httpx.codes.get_reason_phrase(status)},
+            "headers": {**content_type, **RATE_HEADERS, **(headers or {})},
+            "body": {"string": text},
+        },
+    }
+
+
+def save(name: str, interactions: list[dict[str, Any]]) -> None:
+    OUT.mkdir(parents=True, exist_ok=True)
+    data = {"interactions": interactions, "version": 1}
+    (OUT / f"{name}.yaml").write_text(yaml.safe_dump(data, sort_keys=False, width=100))
+
+
+# -- synthetic records -------------------------------------------------------------
+
+
+def user(
+    uid: int, name: str, email: str, role: str = "end-user", org: int | None = 70001
+) -> dict[str, Any]:
+    return {
+        "id": uid,
+        "url": f"{BASE}/api/v2/users/{uid}.json",
+        "name": name,
+        "email": email,
+        "created_at": "2025-11-03T10:12:00Z",
+        "updated_at": "2025-12-18T16:40:02Z",
+        "time_zone": "Europe/Lisbon",
+        "iana_time_zone": "Europe/Lisbon",
+        "phone": "+351 210 000 123" if role == "end-user" else None,
+        "locale": "en-US",
+        "organization_id": org,
+        "role": role,
+        "verified": True,
+        "external_id": None,
+        "tags": ["prospect"] if role == "end-user" else [],
+        "alias": None,
+        "active": True,
+        "suspended": False,
+        "user_fields": {"plan": "free"} if role == "end-user" else {},
+    }
+
+
+def ticket(
+    tid: int,
+    subject: str,
+    *,
+    status: str = "open",
+    created: str = "2026-01-05T08:40:00Z",
+    updated: str = "2026-01-05T08:58:10Z",
+    escalated: bool | None = None,
+    tags: list[str] | None = None,
+) -> dict[str, Any]:
+    return {
+        "url": f"{BASE}/api/v2/tickets/{tid}.json",
+        "id": tid,
+        "external_id": None,
+        "via": {"channel": "email", "source": {"from": {}, "to": {}, "rel": None}},
+        "created_at": created,
+        "updated_at": updated,
+        "generated_timestamp": 1767603490,
+        "type": "question",
+        "subject": subject,
+        "raw_subject": subject,
+        "description": "Hello, we would like a quote for 40 seats.",
+        "priority": "normal",
+        "status": status,
+        "recipient": "support@acme.zendesk.example.test",
+        "requester_id": 90001,
+        "submitter_id": 90001,
+        "assignee_id": None,
+        "organization_id": 70001,
+        "group_id": 80001,
+        "collaborator_ids": [],
+        "follower_ids": [],
+        "email_cc_ids": [],
+        "has_incidents": False,
+        "is_public": True,
+        "due_at": None,
+        "tags": tags if tags is not None else ["quote"],
+        "custom_fields": [
+            {"id": ESCALATED_FIELD, "value": escalated},
+            {"id": 360000000077, "value": None},
+        ],
+        "brand_id": 60001,
+        "allow_channelback": False,
+        "allow_attachments": True,
+    }
+
+
+ANA = user(90001, "Ana Sofia Lima", "ana.lima@example.com")
+NEAR_MISS = user(90002, "Ana Lima", "ana.lima@example.com.invalid", org=None)
+AGENT = user(91001, "Sam Agent", "sam.agent@example.com", role="agent", org=None)
+
+CURSOR_1 = "c3ludGhldGljLWV4cG9ydC0x"
+CURSOR_2 = "c3ludGhldGljLWV4cG9ydC0y"
+
+
+def main() -> None:
+    search = "/api/v2/users/search.json"
+    save(
+        "find_person",
+        [
+            interaction(
+                "GET",
+                uri(search, {"query": "email:ana.lima@example.com"}),
+                200,
+                {"users": [NEAR_MISS, ANA], "next_page": None, "previous_page": None, "count": 2},
+            )
+        ],
+    )
+    save(
+        "find_person_none",
+        [
+            interaction(
+                "GET",
+                uri(search, {"query": "email:nobody@example.com"}),
+                200,
+                {"users": [], "next_page": None, "previous_page": None, "count": 0},
+            )
+        ],
+    )
+    save(
+        "find_person_forbidden",
+        [
+            interaction(
+                "GET",
+                uri(search, {"query": "email:ana.lima@example.com"}),
+                403,
+                {
+                    "error": {
+                        "title": "Forbidden",
+                        "message": "You do not have access to this "
+                        "page. Please contact the account owner of this help desk for "
+                        "further help.",
+                    }
+                },
+            )
+        ],
+    )
+    save(
+        "rate_limited_text_429",
+        [
+            interaction(
+                "GET",
+                uri(search, {"query": "email:ana.lima@example.com"}),
+                429,
+                "You have exceeded the rate limit for this endpoint.",
+                headers={"Retry-After": ["27"], "x-rate-limit-remaining": ["0"]},
+            ),
+            interaction(
+                "GET",
+                uri(search, {"query": "email:ana.lima@example.com"}),
+                200,
+                {"users": [ANA], "next_page": None, "previous_page": None, "count": 1},
+            ),
+        ],
+    )
+    created = ticket(5001, "Quote for 40 seats", status="new", updated="2026-01-05T08:40:00Z")
+    save(
+        "create_case",
+        [
+            interaction(
+                "POST",
+                uri("/api/v2/tickets.json"),
+                201,
+                {"ticket": created},
+                request_body={"ticket": {"subject": "Quote for 40 seats"}},
+                headers={
+                    "x-idempotency-lookup": ["miss"],
+                    "Location": [f"{BASE}/api/v2/tickets/5001.json"],
+                },
+            )
+        ],
+    )
+    save(
+        "create_case_invalid",
+        [
+            interaction(
+                "POST",
+                uri("/api/v2/tickets.json"),
+                422,
+                {
+                    "error": "RecordInvalid",
+                    "description": "Record validation errors",
+                    "details": {
+                        "requester": [
+                            {"description": "Requester: Email: ana.lima@ is not properly formatted"}
+                        ]
+                    },
+                },
+            )
+        ],
+    )
+    save("webhook", [])
+
+    export = "/api/v2/incremental/tickets/cursor.json"
+    save(
+        "poll_events",
+        [
+            interaction(
+                "GET",
+                uri(export, {"start_time": 1767603540}),
+                200,
+                {
+                    "tickets": [
+                        ticket(
+                            5001,
+                            "Quote for 40 seats",
+                            status="new",
+                            created="2026-01-05T08:59:05Z",
+                            updated="2026-01-05T08:59:05Z",
+                            escalated=False,
+                        ),
+                        ticket(
+                            4990,
+                            "Renewal: fewer users",
+                            updated="2026-01-05T08:59:20Z",
+                            escalated=True,
+                            tags=["renewal"],
+                        ),
+                    ],
+                    "after_url": f"{BASE}{export}?cursor={CURSOR_1}",
+                    "before_url": None,
+                    "after_cursor": CURSOR_1,
+                    "before_cursor": None,
+                    "end_of_stream": False,
+                },
+                headers={
+                    "zendesk-ratelimit-incremental-exports-cursor": [
+                        "total=20; remaining=19; resets=60"
+                    ]
+                },
+            ),
+            interaction(
+                "GET",
+                uri(export, {"cursor": CURSOR_1}),
+                200,
+                {
+                    "tickets": [
+                        ticket(4870, "Spam", status="deleted", updated="2026-01-05T08:59:40Z")
+                    ],
+                    "after_url": f"{BASE}{export}?cursor={CURSOR_2}",
+                    "before_url": f"{BASE}{export}?cursor={CURSOR_1}",
+                    "after_cursor": CURSOR_2,
+                    "before_cursor": CURSOR_1,
+                    "end_of_stream": True,
+                },
+            ),
+        ],
+    )
+    save(
+        "poll_events_resume",
+        [
+            interaction(
+                "GET",
+                uri(export, {"cursor": CURSOR_2}),
+                200,
+                {
+                    "tickets": [],
+                    "after_url": None,
+                    "before_url": None,
+                    "after_cursor": None,
+                    "before_cursor": None,
+                    "end_of_stream": True,
+                },
+            )
+        ],
+    )
+
+    tickets = "/api/v2/tickets.json"
+    save(
+        "tickets_pages",
+        [
+            interaction(
+                "GET",
+                uri(tickets, {"page[size]": 2}),
+                200,
+                {
+                    "tickets": [ticket(4001, "First"), ticket(4002, "Second")],
+                    "meta": {
+                        "has_more": True,
+                        "after_cursor": "cGFnZS0y",
+                        "before_cursor": "cGFnZS0w",
+                    },
+                    "links": {
+                        "prev": BASE + tickets + "?page%5Bbefore%5D=cGFnZS0w&page%5Bsize%5D=2",
+                        "next": BASE + tickets + "?page%5Bafter%5D=cGFnZS0y&page%5Bsize%5D=2",
+                    },
+                },
+                headers={
+                    "ratelimit-remaining": ["0"],
+                    "ratelimit-reset": ["12"],
+                    "zendesk-ratelimit-tickets-index": ["total=100; remaining=98; resets=12"],
+                },
+            ),
+            interaction(
+                "GET",
+                uri(tickets, {"page[size]": 2, "page[after]": "cGFnZS0y"}),
+                200,
+                {
+                    "tickets": [ticket(4003, "Third")],
+                    "meta": {
+                        "has_more": False,
+                        "after_cursor": "cGFnZS0z",
+                        "before_cursor": "cGFnZS0y",
+                    },
+                    "links": {
+                        "prev": BASE + tickets + "?page%5Bbefore%5D=cGFnZS0y&page%5Bsize%5D=2",
+                        "next": BASE + tickets + "?page%5Bafter%5D=cGFnZS0z&page%5Bsize%5D=2",
+                    },
+                },
+                headers={"ratelimit-remaining": ["398"], "ratelimit-reset": ["48"]},
+            ),
+        ],
+    )
+
+    one = "/api/v2/tickets/5001.json"
+    tags = "/api/v2/tickets/5001/tags.json"
+    save(
+        "ticket_updates",
+        [
+            interaction("PUT", uri(one), 200, {"ticket": ticket(5001, "Quote for 40 seats")}),
+            interaction("PUT", uri(tags), 200, {"tags": ["quote", "sales_escalation"]}),
+            interaction("DELETE", uri(tags), 200, {"tags": ["sales_escalation"]}),
+            interaction("POST", uri(tags), 201, {"tags": ["renewal"]}),
+            interaction("PUT", uri(one), 200, {"ticket": ticket(5001, "Quote for 40 seats")}),
+            interaction(
+                "PUT", uri(one), 200, {"ticket": ticket(5001, "Quote for 40 seats", escalated=True)}
+            ),
+        ],
+    )
+    preview = "/api/v2/tickets/5001/macros/360000000900/apply.json"
+
+    def macro_preview(updated: str) -> dict[str, Any]:
+        after = ticket(
+            5001,
+            "Quote for 40 seats",
+            status="pending",
+            updated=updated,
+            tags=["quote", "passed_to_sales"],
+        )
+        after["assignee_id"] = 91001
+        return {
+            "result": {
+                "ticket": after,
+                "comment": {
+                    "body": "Hi Ana, I have passed your request to Sam in our sales team.",
+                    "html_body": "<p>Hi Ana, I have passed your request to Sam in our sales team.</p>",
+                    "scoped_body": [
+                        [
+                            "channel:all",
+                            "Hi Ana, I have passed your request to Sam in our sales team.",
+                        ]
+                    ],
+                    "public": True,
+                },
+            }
+        }
+
+    save(
+        "apply_macro",
+        [
+            interaction("GET", uri(preview), 200, macro_preview("2026-01-05T08:58:10Z")),
+            interaction(
+                "PUT",
+                uri(one),
+                200,
+                {"ticket": ticket(5001, "Quote for 40 seats", status="pending")},
+            ),
+        ],
+    )
+    save(
+        "apply_macro_conflict",
+        [
+            interaction("GET", uri(preview), 200, macro_preview("2026-01-05T08:58:10Z")),
+            interaction(
+                "PUT",
+                uri(one),
+                409,
+                {
+                    "error": "UpdateConflict",
+                    "description": "Safe Update "
+                    "prevented the update due to outdated ticket data. "
+                    "Please fetch the latest ticket data and try again.",
+                },
+            ),
+            interaction("GET", uri(preview), 200, macro_preview("2026-01-05T08:59:01Z")),
+            interaction(
+                "PUT",
+                uri(one),
+                200,
+                {"ticket": ticket(5001, "Quote for 40 seats", status="pending")},
+            ),
+        ],
+    )
+    save(
+        "reads",
+        [
+            interaction(
+                "GET",
+                uri("/api/v2/tickets/5001.json"),
+                200,
+                {"ticket": ticket(5001, "Quote for 40 seats")},
+            ),
+            interaction("GET", uri("/api/v2/users/90001.json"), 200, {"user": ANA}),
+            interaction(
+                "GET",
+                uri("/api/v2/organizations/70001.json"),
+                200,
+                {
+                    "organization": {
+                        "url": f"{BASE}/api/v2/organizations/70001.json",
+                        "id": 70001,
+                        "name": "Example Analytics",
+                        "domain_names": ["example.com"],
+                        "created_at": "2025-10-01T09:00:00Z",
+                        "updated_at": "2025-10-01T09:00:00Z",
+                        "tags": ["prospect"],
+                        "organization_fields": {"segment": "MidMarket"},
+                    }
+                },
+            ),
+            interaction(
+                "GET",
+                uri("/api/v2/search.json", {"query": "type:ticket requester:ana.lima@example.com"}),
+                200,
+                {
+                    "results": [ticket(5001, "Quote for 40 seats") | {"result_type": "ticket"}],
+                    "facets": None,
+                    "next_page": BASE
+                    + "/api/v2/search.json?page=2&query=type%3Aticket+requester%3Aana.lima%40example.com",
+                    "previous_page": None,
+                    "count": 2,
+                },
+            ),
+            interaction(
+                "GET",
+                scrub_url(
+                    BASE
+                    + "/api/v2/search.json?page=2&query=type%3Aticket+requester%3Aana.lima%40example.com"
+                ),
+                200,
+                {
+                    "results": [ticket(4990, "Renewal: fewer users") | {"result_type": "ticket"}],
+                    "facets": None,
+                    "next_page": None,
+                    "previous_page": BASE
+                    + "/api/v2/search.json?page=1&query=type%3Aticket+requester%3Aana.lima%40example.com",
+                    "count": 2,
+                },
+            ),
+        ],
+    )
+
+    # 1,000 tickets: 10 create_many calls, each job polled twice (working, then completed).
+    create_many = uri("/api/v2/tickets/create_many.json")
+    creates, polls = [], []
+    for n in range(10):
+        job_id = f"V3-synthetic{n:02d}"
+        job_url = f"{BASE}/api/v2/job_statuses/{job_id}.json"
+        job = {
+            "id": job_id,
+            "url": job_url,
+            "total": 100,
+            "progress": None,
+            "status": "queued",
+            "message": None,
+            "results": None,
+        }
+        creates.append(interaction("POST", create_many, 200, {"job_status": job}))
+        polls.append(
+            interaction(
+                "GET",
+                uri(f"/api/v2/job_statuses/{job_id}.json"),
+                200,
+                {"job_status": job | {"status": "working", "progress": 40}},
+            )
+        )
+        polls.append(
+            interaction(
+                "GET",
+                uri(f"/api/v2/job_statuses/{job_id}.json"),
+                200,
+                {
+                    "job_status": job
+                    | {
+                        "status": "completed",
+                        "progress": 100,
+                        "message": "Completed at 2026-01-05 09:00:06 +0000",
+                        "results": [
+                            {"index": i, "id": 600000 + n * 100 + i, "account_id": 1000001}
+                            for i in range(100)
+                        ],
+                    }
+                },
+            )
+        )
+    save("create_many_1000", creates + polls)
+
+    # 101 tickets: the first job has one record refused, the second job fails outright.
+    job_a = {
+        "id": "V3-syntheticA",
+        "url": f"{BASE}/api/v2/job_statuses/V3-syntheticA.json",
+        "total": 100,
+        "progress": None,
+        "status": "queued",
+        "message": None,
+        "results": None,
+    }
+    job_b = job_a | {
+        "id": "V3-syntheticB",
+        "url": f"{BASE}/api/v2/job_statuses/V3-syntheticB.json",
+        "total": 1,
+    }
+    results_a: list[dict[str, Any]] = [
+        {"index": i, "id": 700000 + i, "account_id": 1000001} for i in range(100) if i != 57
+    ]
+    results_a.insert(
+        57,
+        {
+            "index": 57,
+            "error": "RecordInvalid",
+            "details": "Requester: Email: not-an-email is not properly formatted",
+        },
+    )
+    save(
+        "create_many_partial",
+        [
+            interaction("POST", create_many, 200, {"job_status": job_a}),
+            interaction("POST", create_many, 200, {"job_status": job_b}),
+            interaction(
+                "GET",
+                uri("/api/v2/job_statuses/V3-syntheticA.json"),
+                200,
+                {
+                    "job_status": job_a
+                    | {
+                        "status": "completed",
+                        "progress": 100,
+                        "results": results_a,
+                        "message": "Completed at 2026-01-05 09:00:04 +0000",
+                    }
+                },
+            ),
+            interaction(
+                "GET",
+                uri("/api/v2/job_statuses/V3-syntheticB.json"),
+                200,
+                {
+                    "job_status": job_b
+                    | {
+                        "status": "failed",
+                        "progress": 0,
+                        "message": "Failed: internal error while processing",
+                    }
+                },
+            ),
+        ],
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,34 @@
+"""Q12: the Zoom connector passes the SDK's connector contract."""
+
+from __future__ import annotations
+
+import httpx
+from handoff_zoom import ZoomConnector
+from zoom_cases import BOOK_KEY, CONFIG, MEETING, SECRETS, STARTED_BODY, signed
+
+from handoff_sdk.testing.contract import Case, ConnectorContract
+
+CONTRACT_CONFIG = {**CONFIG, "meeting_settings": {"waiting_room": True, "join_before_host": False}}
+
+
+class TestZoomContract(ConnectorContract):
+    connector_class = ZoomConnector
+    config = CONTRACT_CONFIG
+    secrets = SECRETS
+    cases = (
+        Case(
+            "handoff_book_meeting",
+            {"meeting": MEETING, "idempotency_key": BOOK_KEY},
+            "book_meeting",
+        ),
+        Case("handoff_parse_webhook", {"request": signed(STARTED_BODY)}, "webhook"),
+    )
+
+    @staticmethod
+    def expired_token_response() -> httpx.Response:
+        """Zoom's answer to an expired or revoked access token."""
+        return httpx.Response(
+            401,
+            headers={"Content-Type": "application/json;charset=UTF-8"},
+            json={"code": 124, "message": "Invalid access token."},
+        )

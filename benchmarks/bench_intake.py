@@ -1,0 +1,137 @@
+"""Events ingested per second over HTTP, durably (stored before each 202).
+
+    .venv/bin/python benchmarks/bench_intake.py --database sqlite --events 20000
+    .venv/bin/python benchmarks/bench_intake.py --database postgres --events 20000
+
+Starts `handoff serve` (uvicorn) in a subprocess on a fresh database, then
+POSTs page views from `--clients` concurrent keep-alive connections and
+counts the 202s. Client and server share the machine, so the figure is a
+floor for the server alone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import psycopg
+
+PG = os.environ.get(
+    "HANDOFF_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def database(kind: str, folder: Path) -> tuple[str, str | None]:
+    if kind == "sqlite":
+        return f"sqlite:///{folder / 'bench.db'}", None
+    schema = f"bench_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(PG.replace("+psycopg", ""), autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+    return f"{PG}?options=-csearch_path%3D{schema}", schema
+
+
+def drop(schema: str | None) -> None:
+    if schema:
+        with psycopg.connect(PG.replace("+psycopg", ""), autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+async def wait_healthy(port: int) -> None:
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
+        for _ in range(300):
+            try:
+                if (await client.get("/health")).status_code == 200:
+                    return
+            except httpx.TransportError:
+                await asyncio.sleep(0.1)
+    raise SystemExit("the server did not start")
+
+
+async def one_connection(port: int, counter: Iterator[int], statuses: list[int]) -> None:
+    """A minimal HTTP/1.1 keep-alive client: httpx's own overhead would be the bottleneck."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        for i in counter:
+            body = json.dumps(
+                {"id": f"pv-{i}", "visitor_id": f"v-{i % 997}", "url": "https://www.example.test/p"}
+            ).encode()
+            writer.write(
+                b"POST /v1/page-views HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\n"
+                + f"Content-Length: {len(body)}\r\n\r\n".encode()
+                + body
+            )
+            head = await reader.readuntil(b"\r\n\r\n")
+            status = int(head.split(b" ", 2)[1])
+            length = 0
+            for line in head.split(b"\r\n"):
+                if line.lower().startswith(b"content-length:"):
+                    length = int(line.split(b":", 1)[1])
+            await reader.readexactly(length)
+            statuses.append(status)
+    finally:
+        writer.close()
+
+
+async def post_all(port: int, events: int, clients: int) -> tuple[float, int]:
+    await wait_healthy(port)
+    counter = iter(range(events))
+    statuses: list[int] = []
+    started = time.perf_counter()
+    await asyncio.gather(*(one_connection(port, counter, statuses) for _ in range(clients)))
+    elapsed = time.perf_counter() - started
+    return elapsed, statuses.count(202)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--database", choices=["sqlite", "postgres"], default="sqlite")
+    parser.add_argument("--events", type=int, default=20_000)
+    parser.add_argument("--clients", type=int, default=64)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        url, schema = database(args.database, Path(tmp))
+        env = {
+            **os.environ,
+            "HANDOFF_DATABASE_URL": url,
+            "HANDOFF_CONFIG": str(Path(tmp) / "none.toml"),
+        }
+        handoff = str(Path(sys.executable).with_name("handoff"))
+        subprocess.run([handoff, "db", "upgrade"], env=env, check=True, capture_output=True)  # noqa: S603
+        port = free_port()
+        server = subprocess.Popen(  # noqa: S603 - our own command
+            [handoff, "serve", "--port", str(port)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            elapsed, accepted = asyncio.run(post_all(port, args.events, args.clients))
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+            drop(schema)
+    print(
+        f"intake {args.database}: {accepted} events in {elapsed:.2f} s = "
+        f"{accepted / elapsed:,.0f} events/s ({args.clients} concurrent clients)"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,13 +1,18 @@
-"""Shared fixtures: a small in-test connector, so core tests need no real vendor."""
+"""Shared fixtures: a small in-test connector, so core tests need no real vendor, and a
+private PostgreSQL schema per test for the `pg_url` / `pg_store` fixtures."""
 
 from __future__ import annotations
 
 import os
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+import psycopg
 import pytest
 
+from handoff.store import Store, upgrade
 from handoff_sdk import ApiKeyAuth, Connector, ConnectorConfig, SecretSpec, hookimpl
 from handoff_sdk.entities import Account, Firmographics, Visitor
 
@@ -70,3 +75,48 @@ def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
             monkeypatch.delenv(key)
     monkeypatch.chdir(tmp_path)
     return tmp_path
+
+
+PG_URL = os.environ.get(
+    "HANDOFF_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+"""The PostgreSQL the `postgres` tests use; each test gets its own schema in it."""
+
+
+def pg_dsn(url: str) -> str:
+    """The libpq form of a SQLAlchemy URL."""
+    return url.replace("postgresql+psycopg://", "postgresql://", 1)
+
+
+def _pg_reachable_or_fail() -> None:
+    try:
+        with psycopg.connect(pg_dsn(PG_URL), connect_timeout=5) as conn:
+            conn.execute("select 1")
+    except psycopg.OperationalError as exc:
+        pytest.fail(
+            f"PostgreSQL is not reachable at {PG_URL} (set HANDOFF_TEST_POSTGRES_URL, or start "
+            f"it: the postgres tests must run, not skip): {exc}",
+            pytrace=False,
+        )
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """A SQLAlchemy URL whose search_path is a schema private to this test, dropped after."""
+    _pg_reachable_or_fail()
+    schema = f"handoff_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(pg_dsn(PG_URL), autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+    separator = "&" if "?" in PG_URL else "?"
+    yield f"{PG_URL}{separator}options=-csearch_path%3D{schema}"
+    with psycopg.connect(pg_dsn(PG_URL), autocommit=True) as conn:
+        conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+@pytest.fixture
+def pg_store(pg_url: str) -> Iterator[Store]:
+    """A migrated store in a private PostgreSQL schema."""
+    db = Store(pg_url)
+    upgrade(db)
+    yield db
+    db.dispose()

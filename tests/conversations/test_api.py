@@ -40,7 +40,7 @@ async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
 def identify(store: Store, clock: FakeClock, visitor: str, **outcome: Any) -> int:
     """A Q1 identify decision, as handoff.identify stores it (plus the rep fields)."""
     with store.transaction() as session:
-        row = record_decision(
+        return record_decision(
             session,
             DecisionSpec(
                 kind="identify",
@@ -55,7 +55,6 @@ def identify(store: Store, clock: FakeClock, visitor: str, **outcome: Any) -> in
             ),
             now=clock.now(),
         )
-        return row.id
 
 
 async def post(client: httpx.AsyncClient, path: str, body: dict[str, Any]) -> httpx.Response:
@@ -204,7 +203,7 @@ async def test_q19_misrouted_flag_stored_against_the_decision(
             ),
             now=clock.now(),
         )
-        decision_id = decision.id
+        decision_id = decision
     missing = await post(client, "/v1/decisions/999/misrouted", {"rep": "ana", "reason": "x"})
     assert missing.status_code == 404
     empty = await post(client, f"/v1/decisions/{decision_id}/misrouted", {"rep": "ana"})
@@ -256,7 +255,7 @@ def test_q19_misroutes_list_cli(tmp_path: Any, isolated_home: Any, clock: FakeCl
             ),
             now=clock.now(),
         )
-        flag_misrouted(session, decision.id, "bo", "wrong language", now=clock.now())
+        flag_misrouted(session, decision, "bo", "wrong language", now=clock.now())
     db.dispose()
     runner = CliRunner()
     text = runner.invoke(cli, ["misroutes", "list", "--database", url])

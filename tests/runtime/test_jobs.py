@@ -42,7 +42,7 @@ def notify(key: str, text: str = "hello", **kwargs: Any) -> JobSpec:
 
 def decide(store: Store, clock: FakeClock, *jobs: JobSpec, subject: str = "acct-1") -> int:
     with store.transaction() as s:
-        row = record_decision(
+        return record_decision(
             s,
             DecisionSpec(
                 kind="routing",
@@ -55,7 +55,6 @@ def decide(store: Store, clock: FakeClock, *jobs: JobSpec, subject: str = "acct-
             now=clock.now(),
             jobs=jobs,
         )
-        return row.id
 
 
 def jobs_in(store: Store) -> list[Job]:

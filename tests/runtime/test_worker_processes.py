@@ -15,12 +15,11 @@ from typing import Any
 import psycopg
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
 
 from handoff.runtime import JobSpec, enqueue
 from handoff.store import Job, JobState, Store
 from handoff_sdk.entities import Notification
-
-from .conftest import pg_dsn
 
 JOBS = 10_000
 SCRIPT = Path(__file__).with_name("effect_worker.py")
@@ -28,7 +27,9 @@ SCRIPT = Path(__file__).with_name("effect_worker.py")
 
 def in_schema(url: str, schema: str) -> psycopg.Connection[tuple[Any, ...]]:
     return psycopg.connect(
-        pg_dsn(url.split("?", 1)[0]), autocommit=True, options=f"-csearch_path={schema}"
+        make_url(url).set(drivername="postgresql", query={}).render_as_string(hide_password=False),
+        autocommit=True,
+        options=f"-csearch_path={schema}",
     )
 
 

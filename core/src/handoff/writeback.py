@@ -550,7 +550,7 @@ def record_writeback(
     *,
     now: datetime,
     event_id: int | None = None,
-) -> Decision:
+) -> int:
     """Store the write-back decision (rule Q11) and its jobs in the caller's transaction."""
     data = _as_data(conversation_data)
     result = plan(data, person_found, config)

@@ -19,8 +19,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from handoff.runtime import audit, upsert_entity
-from handoff.store import Cursor, EntityRecord
+from handoff.runtime import advance_counter, audit, upsert_entity
+from handoff.store import Cursor, EntityRecord, dialect_insert, is_postgresql
 from handoff_sdk.entities import BusySlot, Rep, RepStatus
 
 if TYPE_CHECKING:
@@ -74,8 +74,9 @@ def set_rep_status(
 
 def rep_statuses(session: Session) -> dict[str, RepStatus]:
     """Every stored presence, by rep id; a rep never set is absent (and counts as offline)."""
-    rows = session.execute(
-        select(EntityRecord.id, EntityRecord.data).where(EntityRecord.type == REP_STATUS_KIND)
+    table = EntityRecord.__table__
+    rows = session.connection().execute(
+        select(table.c.id, table.c.data).where(table.c.type == REP_STATUS_KIND)
     )
     return {ident: RepStatus(data["status"]) for ident, data in rows}
 
@@ -224,18 +225,34 @@ def load_snapshot(
     now: datetime,
     reps: Iterable[tuple[str, str]],
     busy: Mapping[str, Sequence[BusySlot]] | None = None,
+    capped: Iterable[str] = (),
 ) -> AvailabilitySnapshot:
     """Presence and today's routed counts from the store (inside the decision's transaction).
 
     `reps` are (rep id, time zone) pairs: each rep's day is counted in their
-    own time zone. `busy` is what `fetch_busy` found during enrich.
+    own time zone. `busy` is what `fetch_busy` found during enrich. The
+    counters of `capped` reps (those with a daily cap) are locked until the
+    decision commits, so two workers cannot both give a rep the last chat
+    under their cap: SQLite's writer lock does this for every transaction;
+    on PostgreSQL the rows are created if absent and locked in name order.
     """
     names = {routed_counter_name(rep_id, now, tz): rep_id for rep_id, tz in reps}
+    table = Cursor.__table__
+    connection = session.connection()
     counts: dict[str, int] = {}
-    if names:
-        for name, position in session.execute(
-            select(Cursor.name, Cursor.position).where(Cursor.name.in_(list(names)))
-        ):
+    locked = sorted(name for name, rep_id in names.items() if rep_id in set(capped))
+    if locked and is_postgresql(session):
+        connection.execute(
+            dialect_insert(session, table).on_conflict_do_nothing(index_elements=["name"]),
+            [{"name": name, "position": 0, "updated_at": now} for name in locked],
+        )
+        query = select(table.c.name, table.c.position).where(table.c.name.in_(locked))
+        for name, position in connection.execute(query.order_by(table.c.name).with_for_update()):
+            counts[names[name]] = position
+    rest = [name for name in names if names[name] not in counts]
+    if rest:
+        query = select(table.c.name, table.c.position).where(table.c.name.in_(rest))
+        for name, position in connection.execute(query):
             counts[names[name]] = position
     return AvailabilitySnapshot(
         now=now,
@@ -247,15 +264,7 @@ def load_snapshot(
 
 def count_routed(session: Session, rep_id: str, *, now: datetime, timezone: str) -> int:
     """Add one to the rep's routed count for their local day (in the decision's transaction)."""
-    name = routed_counter_name(rep_id, now, timezone)
-    row = session.scalar(select(Cursor).where(Cursor.name == name).with_for_update())
-    if row is None:
-        row = Cursor(name=name, position=0, updated_at=now)
-        session.add(row)
-    row.position += 1
-    row.updated_at = now
-    session.flush()
-    return row.position
+    return advance_counter(session, routed_counter_name(rep_id, now, timezone), now=now)
 
 
 async def fetch_busy(

@@ -93,8 +93,13 @@ def store_routing_decision(
     steps: Sequence[str] = (),
 ) -> RoutingDecision:
     """Decide and store one chat's routing in the caller's transaction (durable cursors)."""
+    humans = [r for r in config.reps if not r.is_ai]
     snapshot = load_snapshot(
-        session, now=now, reps=[(r.id, r.timezone) for r in config.reps if not r.is_ai], busy=busy
+        session,
+        now=now,
+        reps=[(r.id, r.timezone) for r in humans],
+        busy=busy,
+        capped=[r.id for r in humans if r.daily_cap is not None],
     )
 
     def rotation(name: str, members: Sequence[str]) -> str:

@@ -17,7 +17,7 @@ from handoff.runtime.jobs import (
     list_jobs,
     retry_jobs,
 )
-from handoff.runtime.state import audit, next_in_rotation, upsert_entity
+from handoff.runtime.state import advance_counter, audit, next_in_rotation, upsert_entity
 from handoff.runtime.timers import cancel_timer, fire_due_timers, schedule_periodic, schedule_timer
 from handoff.runtime.worker import JobFailedError, Worker, WorkerStats
 
@@ -35,6 +35,7 @@ __all__ = [
     "StoredEvent",
     "Worker",
     "WorkerStats",
+    "advance_counter",
     "audit",
     "cancel_timer",
     "claim_jobs",

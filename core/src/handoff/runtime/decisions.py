@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import insert, or_, select
 from sqlalchemy.orm import Session
 
 from handoff.runtime.jobs import JobSpec, enqueue
@@ -35,26 +35,32 @@ def record_decision(
     *,
     now: datetime,
     jobs: Iterable[JobSpec] = (),
-) -> Decision:
-    """Store a decision and the jobs it causes in the caller's (single) transaction.
+) -> int:
+    """Store a decision and the jobs it causes in the caller's (single) transaction; its id.
 
     Either both are committed or neither is: the outbox guarantee. A job
-    whose idempotency key exists already is not written twice.
+    whose idempotency key exists already is not written twice. One INSERT
+    (no ORM unit of work): this runs once per routed chat.
     """
-    row = Decision(
-        kind=decision.kind,
-        subject_type=decision.subject_type,
-        subject_id=decision.subject_id,
-        event_id=decision.event_id,
-        outcome=decision.outcome,
-        explanation=decision.explanation,
-        rule_ids=list(decision.rule_ids),
-        decided_at=now,
+    decision_id: int = (
+        session.connection()
+        .execute(
+            insert(Decision).returning(Decision.id),
+            {
+                "kind": decision.kind,
+                "subject_type": decision.subject_type,
+                "subject_id": decision.subject_id,
+                "event_id": decision.event_id,
+                "outcome": decision.outcome,
+                "explanation": decision.explanation,
+                "rule_ids": list(decision.rule_ids),
+                "decided_at": now,
+            },
+        )
+        .scalar_one()
     )
-    session.add(row)
-    session.flush()
-    enqueue(session, jobs, now=now, decision_id=row.id, event_id=decision.event_id)
-    return row
+    enqueue(session, jobs, now=now, decision_id=decision_id, event_id=decision.event_id)
+    return decision_id
 
 
 def decisions_about(session: Session, ref: str) -> tuple[list[EventRecord], list[Decision]]:

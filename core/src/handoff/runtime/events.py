@@ -13,11 +13,10 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select, tuple_
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from handoff.runtime.jobs import JobSpec, enqueue
-from handoff.store import EventRecord
+from handoff.store import EventRecord, dialect_insert
 from handoff_sdk.entities import Event
 
 if TYPE_CHECKING:
@@ -79,10 +78,10 @@ def record_events(session: Session, events: Sequence[Event], *, now: datetime) -
                 "subject_id": subject_id,
             }
         )
-    dialect = session.get_bind().dialect.name
-    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(EventRecord)
-    statement = insert.on_conflict_do_nothing(index_elements=["source", "dedupe_key"]).returning(
-        EventRecord.id, EventRecord.source, EventRecord.dedupe_key
+    statement = (
+        dialect_insert(session, EventRecord)
+        .on_conflict_do_nothing(index_elements=["source", "dedupe_key"])
+        .returning(EventRecord.id, EventRecord.source, EventRecord.dedupe_key)
     )
     new: dict[tuple[str, str], int] = {
         (source, dedupe): ident for ident, source, dedupe in session.execute(statement, rows)

@@ -22,11 +22,10 @@ from typing import Any, get_type_hints
 
 from pydantic import TypeAdapter, ValidationError
 from sqlalchemy import and_, func, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from handoff.errors import HandoffError
-from handoff.store import Job, JobState, Store
+from handoff.store import Job, JobState, Store, dialect_insert
 from handoff_sdk import hookspecs
 
 __all__ = [
@@ -136,11 +135,6 @@ class JobSpec:
         )
 
 
-def _insert(session: Session) -> Any:
-    dialect = session.get_bind().dialect.name
-    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(Job)
-
-
 def enqueue(
     session: Session,
     jobs: Iterable[JobSpec],
@@ -174,7 +168,9 @@ def enqueue(
     ]
     if not rows:
         return 0
-    statement = _insert(session).on_conflict_do_nothing(index_elements=["idempotency_key"])
+    statement = dialect_insert(session, Job).on_conflict_do_nothing(
+        index_elements=["idempotency_key"]
+    )
     result = session.execute(statement.returning(Job.id), rows)
     return len(result.all())
 

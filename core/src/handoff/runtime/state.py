@@ -6,32 +6,42 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from handoff.store import Audit, Cursor, EntityRecord
+from handoff.store import Audit, Cursor, EntityRecord, dialect_insert
 
-__all__ = ["audit", "next_in_rotation", "upsert_entity"]
+__all__ = ["advance_counter", "audit", "next_in_rotation", "upsert_entity"]
+
+
+def advance_counter(session: Session, name: str, *, now: datetime, modulo: int = 0) -> int:
+    """Add one to a named cursor and return the new position, in one statement.
+
+    The row is created at 1 when absent; with `modulo` the position wraps
+    from `modulo` back to 1. The UPSERT takes the row lock (PostgreSQL) or
+    runs under the writer lock (SQLite, BEGIN IMMEDIATE), so concurrent
+    transactions each get their own position.
+    """
+    table = Cursor.__table__
+    step = (table.c.position % modulo if modulo else table.c.position) + 1
+    statement = (
+        dialect_insert(session, table)
+        .values(name=name, position=1, updated_at=now)
+        .on_conflict_do_update(index_elements=["name"], set_={"position": step, "updated_at": now})
+        .returning(table.c.position)
+    )
+    position: int = session.connection().execute(statement).scalar_one()
+    return position
 
 
 def next_in_rotation(session: Session, name: str, members: Sequence[str], *, now: datetime) -> str:
     """The next member of a round robin (Q3), advancing the stored cursor in this transaction.
 
-    The cursor row is locked (FOR UPDATE on PostgreSQL; SQLite's writer lock
-    does the same), so two workers routing at once hand out different reps.
+    The cursor holds the 1-based position of the member handed out last;
+    two workers routing at once hand out different members.
     """
     if not members:
         raise ValueError(f"round robin '{name}' has no members")
-    cursor = session.scalar(select(Cursor).where(Cursor.name == name).with_for_update())
-    if cursor is None:
-        cursor = Cursor(name=name, position=0, updated_at=now)
-        session.add(cursor)
-    position = cursor.position % len(members)
-    cursor.position = position + 1
-    cursor.value = members[position]
-    cursor.updated_at = now
-    session.flush()
-    return members[position]
+    return members[advance_counter(session, name, now=now, modulo=len(members)) - 1]
 
 
 def audit(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from handoff.store.dialect import dialect_insert, is_postgresql
 from handoff.store.engine import DATABASE_URL_ENV, Store, StoreError, database_url, open_store
 from handoff.store.migrate import current_revision, ensure_current, head_revision, upgrade
 from handoff.store.models import (
@@ -33,8 +34,10 @@ __all__ = [
     "TimerState",
     "current_revision",
     "database_url",
+    "dialect_insert",
     "ensure_current",
     "head_revision",
+    "is_postgresql",
     "open_store",
     "upgrade",
 ]

@@ -50,6 +50,24 @@ class SecretSpec(BaseModel):
     description: str = Field(description="What it is and where to get it.")
 
 
+_BODYLESS_STATUSES = frozenset({204, 205})
+
+
+def _check_webhook_accepted_status(cls: type[Connector]) -> None:
+    status: object = cls.webhook_accepted_status
+    if (
+        isinstance(status, bool)
+        or not isinstance(status, int)
+        or not 200 <= status <= 299
+        or status in _BODYLESS_STATUSES
+    ):
+        raise TypeError(
+            f"{cls.__module__}.{cls.__qualname__}.webhook_accepted_status is {status!r}: "
+            "expected a 2xx HTTP status as an int (200-299, not 204 or 205: the hub's answer "
+            "has a JSON body)"
+        )
+
+
 class Connector:
     """Base class of every connector; see docs/connectors.md for a walk-through."""
 
@@ -69,6 +87,18 @@ class Connector:
     """Largest batch per call of each batch-writing capability: {'handoff_upsert_leads': 200}."""
     idempotency_header: ClassVar[str] = "Idempotency-Key"
     """Header that carries the idempotency key of a write."""
+    webhook_accepted_status: ClassVar[int] = 202
+    """HTTP status of the hub's answer to a webhook delivery it stored, new or duplicate.
+
+    Keep 202 unless the vendor counts only some statuses as delivered and
+    retries the others (Zoom: 200 or 204). Any 2xx except 204 and 205, which
+    cannot carry the hub's JSON answer; checked when the subclass is defined.
+    """
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Refuse a bad class declaration at import, before any webhook is answered with it."""
+        super().__init_subclass__(**kwargs)
+        _check_webhook_accepted_status(cls)
 
     def __init__(
         self,

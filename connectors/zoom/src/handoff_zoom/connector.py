@@ -13,8 +13,9 @@ with it:
 - `handoff_parse_webhook`: a delivery verified with the SDK's Zoom scheme
   (`x-zm-signature`, `x-zm-request-timestamp`, replay window on the injected
   clock), turned into `zoom.<event>` events; the `endpoint.url_validation`
-  challenge becomes a `zoom.endpoint.url_validation` event holding the
-  answer, since a hook returns events and not an HTTP body.
+  challenge becomes the SDK's `webhook.reply` event holding the answer,
+  since a hook returns events and not an HTTP body. The class declares
+  `webhook_accepted_status = 200`: Zoom counts only 200 or 204 as delivered.
 
 Auth: Server-to-Server OAuth. `POST https://zoom.us/oauth/token` with HTTP
 basic `client_id:client_secret` and the form `grant_type=account_credentials
@@ -63,7 +64,6 @@ __all__ = ["URL_VALIDATION_EVENT", "ZoomAccountCredentials", "ZoomConfig", "Zoom
 
 URL_VALIDATION_EVENT = WEBHOOK_REPLY
 """The challenge comes back as the SDK's webhook-reply event: the hub answers it."""
-"""Event type of Zoom's URL challenge; its payload['response'] is the body to answer with."""
 
 INVALID_TOKEN = "124"  # noqa: S105 - an error code, not a credential
 """Zoom's error code for an invalid or expired access token."""
@@ -157,6 +157,9 @@ class ZoomConnector(Connector):
     # Zoom has no idempotency header; booking finds an earlier attempt's meeting
     # instead. This header only lets a write be traced.
     idempotency_header = "X-Handoff-Idempotency-Key"
+    # Zoom counts only 200 or 204 as delivered and retries anything else (after 5, 20
+    # and 60 minutes), even a 202; the hub's answer has a body, so 200.
+    webhook_accepted_status = 200
     list_page_size: ClassVar[int] = 300
     """Meetings per page of the list call (Zoom's maximum)."""
 
@@ -303,8 +306,8 @@ class ZoomConnector(Connector):
 
         Raises WebhookSignatureError when the signature is missing or wrong or
         the delivery is outside the replay window. The URL-validation
-        challenge (also signed) comes back as one `zoom.endpoint.url_validation`
-        event whose payload['response'] is the body to answer with HTTP 200.
+        challenge (also signed) comes back as one `webhook.reply` event whose
+        payload holds the status (200) and the body the hub answers with.
         """
         secret = self.secret_store.get("webhook_secret_token")
         signed_at = verify_webhook(

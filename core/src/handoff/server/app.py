@@ -5,6 +5,7 @@
 - `POST /webhooks/{connector}`: handed to that connector's
   `handoff_parse_webhook` through the Hub; a bad signature is a 401 and
   nothing is stored.
+- `GET /v1/conversations/{id}/rep-view`: the Q11 rep view (routes_rep_view.py).
 - `GET /health`, `GET /metrics` (Prometheus), `GET /openapi.json`.
 
 An event is committed to the database before the 2xx (see intake.py); a
@@ -48,6 +49,7 @@ from handoff.server.models import (
     WebhookAccepted,
 )
 from handoff.server.routes_conversations import conversation_routes
+from handoff.server.routes_rep_view import rep_view_routes
 from handoff.store import Store
 from handoff_sdk import Clock, ConnectorError, SystemClock, WebhookSignatureError
 from handoff_sdk.entities import Event, WebhookRequest
@@ -216,6 +218,11 @@ def create_app(
         status_code=202,
         response_model=WebhookAccepted,
         responses={
+            200: {
+                "model": WebhookAccepted,
+                "description": "Stored, for a connector whose webhook_accepted_status is 200 "
+                "(its vendor counts a 202 as not delivered, e.g. Zoom).",
+            },
             400: {"model": Refused, "description": "The connector could not read it."},
             401: {
                 "model": Refused,
@@ -231,7 +238,11 @@ def create_app(
         tags=["webhooks"],
     )
     async def webhook(connector: str, request: Request) -> Response:
-        """A vendor's webhook: verified and parsed by the connector, then stored."""
+        """A vendor's webhook: verified and parsed by the connector, then stored.
+
+        Stored deliveries, new or duplicate, are answered with the connector's
+        `webhook_accepted_status` (202 unless it declares another 2xx).
+        """
         body = await request.body()
         if len(body) > MAX_BODY:
             metrics.rejected.labels("too_large").inc()
@@ -264,7 +275,10 @@ def create_app(
             reply = replies[0].payload
             return JSONResponse(status_code=int(reply["status"]), content=reply["body"])
         answers = await store_events(list(found))
-        return JSONResponse(status_code=202, content=WebhookAccepted(events=answers).model_dump())
+        # The same status for a duplicate: the vendor retries what it counts as undelivered.
+        status = hub_now.connectors[connector].webhook_accepted_status
+        accepted = WebhookAccepted(events=answers).model_dump()
+        return JSONResponse(status_code=status, content=accepted)
 
     @app.get("/health", tags=["operations"])
     async def health() -> JSONResponse:
@@ -294,6 +308,7 @@ def create_app(
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
     app.include_router(conversation_routes(store, clock=clock, config=config))
+    app.include_router(rep_view_routes(store, config=config, hub=lambda: state["hub"]))
     app.state.intake = intake
     app.state.metrics = metrics
     return app

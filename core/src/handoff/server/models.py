@@ -26,6 +26,7 @@ __all__ = [
     "PageView",
     "Refused",
     "SurveyResponse",
+    "VisitorDetails",
     "WebhookAccepted",
 ]
 
@@ -75,6 +76,30 @@ Key = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 
 SmallMap = Annotated[dict[Key, Text], Field(max_length=100)]
 """Up to 100 named text values (form fields, survey answers)."""
+
+
+class VisitorDetails(BaseModel):
+    """What the visitor told the chat tool about themselves (Q11 write-back reads it).
+
+    Every field is optional; leave out (or send null) what is not known. The
+    names are those `handoff.writeback.load_conversation` reads, so a later
+    event's value replaces an earlier one's.
+    """
+
+    model_config = ConfigDict(extra="forbid", regex_engine="python-re")
+
+    email: Email | None = Field(default=None, description="The visitor's email.")
+    first_name: Ident | None = Field(default=None, description="First name.")
+    last_name: Ident | None = Field(default=None, description="Last name.")
+    company: Ident | None = Field(default=None, description="Company.")
+    phone: Ident | None = Field(default=None, description="Phone number, as given.")
+    title: Ident | None = Field(default=None, description="Job title.")
+    referrer: Url | None = Field(default=None, description="The page before the chat's page.")
+    utm_source: Ident | None = Field(default=None, description="utm_source.")
+    utm_medium: Ident | None = Field(default=None, description="utm_medium.")
+    utm_campaign: Ident | None = Field(default=None, description="utm_campaign.")
+    utm_term: Ident | None = Field(default=None, description="utm_term.")
+    utm_content: Ident | None = Field(default=None, description="utm_content.")
 
 
 class IntakeModel(BaseModel):
@@ -130,6 +155,9 @@ class ChatRequest(IntakeModel):
         default=False,
         description="On an AI-first experience, the visitor asked for a human (Q4 hand-off).",
     )
+    visitor: VisitorDetails | None = Field(
+        default=None, description="What the visitor gave about themselves (Q11 write-back)."
+    )
 
     def subject(self) -> tuple[str, str]:
         """About the conversation."""
@@ -145,6 +173,17 @@ class ConversationEvent(IntakeModel):
     )
     rep_id: Ident | None = Field(default=None, description="The rep concerned, if any.")
     text: Text | None = Field(default=None, description="The message text, for 'message'.")
+    visitor: VisitorDetails | None = Field(
+        default=None,
+        description="What the visitor gave about themselves so far (Q11 write-back).",
+    )
+    summary: Text | None = Field(
+        default=None, description="A summary of the conversation, e.g. on 'ended' (Q11)."
+    )
+    notes: Text | None = Field(default=None, description="The rep's notes (Q11).")
+    source: Ident | None = Field(
+        default=None, description="Where the conversation came from, e.g. 'Website Chat' (Q11)."
+    )
 
     def subject(self) -> tuple[str, str]:
         """About the conversation."""

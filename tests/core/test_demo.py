@@ -101,10 +101,14 @@ def test_q3_demo_prints_each_decision_with_its_explanation(
     assert "no    rule us-pubsec (Q3b): account.sector is missing" in v1001
     assert "MATCH rule actively-working (Q3c): account.status is 'Actively Working'" in v1001
     assert "-> Avery Stone (BDR, AMER) (bdr-avery)" in v1001
-    # Q3d/Q9: language from the experience; the Japanese rep is asleep, nobody else speaks it
+    # Q3d/Q9: language from the experience; the Japanese rep is asleep, nobody else speaks it.
+    # Q3e: no account, so the geo comes from the country 6sense gives (JP): the APAC pool is
+    # tried, but at midnight in Tokyo with its other member away nobody there is free either.
     v1004 = blocks["v-1004"]
-    assert "language ja" in v1004
+    assert "geo APAC (from firmographics.country_code JP), language ja" in v1004
     assert "skipped sdr-haruto: outside working hours (mon-fri 09:00-18:00 Asia/Tokyo)" in v1004
+    assert "target geo_pool: nobody - round robin over sdr-apac (geo APAC): nobody" in v1004
+    assert "skipped sdr-olivia: away" in v1004
     assert "had sdr-haruto been available" in v1004
     assert "-> nobody (unrouted)" in v1004
     assert "the chat waits unrouted" in v1004

@@ -4,6 +4,11 @@
     include = "routing/gitlab.toml"      # optional: more reps/teams/rules from another file
     ai_rep = "ai-rep"                    # the rep id of the AI rep (Q4), if any
     geo_from = ["account.geo", "visitor.geo"]
+    country_from = ["account.country", "visitor.country", "firmographics.country_code"]
+
+    [routing.geo_by_country]             # geo_from found nothing: the first country_from
+    US = "AMER"                          # value listed here gives the geo. Keys: ISO 3166-1
+    JP = "APAC"                          # alpha-2 codes, upper case; values: a team's geo
 
     [[routing.reps]]
     id = "r-ana"
@@ -57,6 +62,23 @@ __all__ = [
 ]
 
 TargetKind = Literal["field", "team", "geo_pool", "language_team", "ai"]
+
+ISO_COUNTRY_CODES = frozenset(
+    """
+    AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ
+    BR BS BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM
+    DO DZ EC EE EG EH ER ES ET FI FJ FK FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS
+    GT GU GW GY HK HM HN HR HT HU ID IE IL IM IN IO IQ IR IS IT JE JM JO JP KE KG KH KI KM KN
+    KP KR KW KY KZ LA LB LC LI LK LR LS LT LU LV LY MA MC MD ME MF MG MH MK ML MM MN MO MP MQ
+    MR MS MT MU MV MW MX MY MZ NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM
+    PN PR PS PT PW PY QA RE RO RS RU RW SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV
+    SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI
+    VN VU WF WS YE YT ZA ZM ZW
+    XK
+    """.split()  # noqa: SIM905 - a list literal would be 250 lines
+)
+"""The 249 officially assigned ISO 3166-1 alpha-2 codes, plus XK (Kosovo, user-assigned but
+what the EU and most data providers use): the keys `routing.geo_by_country` accepts."""
 
 
 def parse_target(text: str) -> tuple[TargetKind, str]:
@@ -179,6 +201,18 @@ class RoutingConfig(BaseModel):
         default_factory=lambda: ["account.geo", "visitor.geo"],
         description="Context fields giving the geo, first present wins (Q3e).",
     )
+    country_from: list[str] = Field(
+        default_factory=lambda: [
+            "account.country",
+            "visitor.country",
+            "firmographics.country_code",
+        ],
+        description="Context fields giving a country, read when geo_from gives no geo (Q3e).",
+    )
+    geo_by_country: dict[str, str] = Field(
+        default_factory=dict,
+        description="ISO 3166-1 alpha-2 code -> geo, for visitors geo_from gives none (Q3e).",
+    )
     default_language: str = Field(default="en", description="Language when none is known.")
     reps: list[RepConfig] = Field(default_factory=list)
     teams: list[TeamConfig] = Field(default_factory=list)
@@ -208,7 +242,33 @@ class RoutingConfig(BaseModel):
                     raise ValueError(f"rules[{i}].{where}: no team named {arg!r}")
                 if kind == "ai" and self.ai_rep is None:
                     raise ValueError(f"rules[{i}].{where}: 'ai' needs routing.ai_rep")
+        self._check_geo_by_country()
         return self
+
+    def _check_geo_by_country(self) -> None:
+        """Keys are upper-case country codes; values name a team's geo, spelled as the team does.
+
+        Normalising here keeps `route` to one dict look-up per country.
+        """
+        geos = {t.geo.strip().casefold(): t.geo for t in self.teams if t.geo}
+        normalized: dict[str, str] = {}
+        for code, geo in self.geo_by_country.items():
+            if code not in ISO_COUNTRY_CODES:
+                upper = code.strip().upper()
+                hint = f" (did you mean {upper!r}?)" if upper in ISO_COUNTRY_CODES else ""
+                raise ValueError(
+                    f"geo_by_country.{code}: expected an upper-case ISO 3166-1 alpha-2 country "
+                    f"code such as 'JP'{hint}"
+                )
+            served = geos.get(geo.strip().casefold())
+            if served is None:
+                known = ", ".join(sorted(geos.values())) or "none: no team has a geo"
+                raise ValueError(
+                    f"geo_by_country.{code}: {geo!r} is not the geo of any team "
+                    f"(routing.teams serve: {known})"
+                )
+            normalized[code] = served
+        self.geo_by_country = normalized
 
     def rep(self, rep_id: str) -> RepConfig | None:
         """The rep with this hub id."""
@@ -277,6 +337,8 @@ def _merge(table: dict[str, Any], base: Path | None) -> dict[str, Any]:
     for key, value in table.items():
         if key in ("reps", "teams", "rules"):
             merged[key] = [*merged.get(key, []), *value]
+        elif key == "geo_by_country" and isinstance(value, dict):
+            merged[key] = {**(merged.get(key) or {}), **value}  # a country at a time
         elif key != "include":
             merged[key] = value
     merged["include"] = str(path)

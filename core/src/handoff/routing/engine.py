@@ -102,14 +102,49 @@ def normalize_context(context: Mapping[str, Any], config: RoutingConfig) -> dict
     """The context with `geo` and `language` derived (unless given), as rules see it.
 
     geo: the first of `routing.geo_from` present (account's geo, else the
-    visitor's). language: the experience's, else the visitor's, else the page
-    path's, else `routing.default_language`.
+    visitor's); when none is, the geo `routing.geo_by_country` gives the
+    first country of `routing.country_from` it lists (Q3e). language: the
+    experience's, else the visitor's, else the page path's, else
+    `routing.default_language`.
     """
-    ctx = dict(context)
-    if lookup(ctx, "geo") is MISSING:
-        ctx["geo"] = next(
-            (v for v in (lookup(ctx, p) for p in config.geo_from) if v is not MISSING), None
+    return _normalize(context, config)[0]
+
+
+def _derive_geo(ctx: Mapping[str, Any], config: RoutingConfig) -> tuple[Any, str | None, list[str]]:
+    """(geo, where it came from, notes on countries passed over): Q3e's geography."""
+    for path in config.geo_from:
+        value = lookup(ctx, path)
+        if value is not MISSING and str(value).strip():
+            return value, path, []
+    notes: list[str] = []
+    if not config.geo_by_country:
+        return None, None, notes
+    for path in config.country_from:
+        value = lookup(ctx, path)
+        code = "" if value is MISSING else str(value).strip().upper()
+        if not code:
+            continue
+        geo = config.geo_by_country.get(code)
+        if geo is not None:
+            return geo, f"{path} {code}", notes
+        why = (
+            "not in routing.geo_by_country"
+            if len(code) == 2 and code.isalpha()
+            else "not an ISO 3166-1 alpha-2 code (routing.geo_by_country maps codes only)"
         )
+        notes.append(f"geo: {path} {value!r} is {why}")
+    return None, None, notes
+
+
+def _normalize(
+    context: Mapping[str, Any], config: RoutingConfig
+) -> tuple[dict[str, Any], tuple[str | None, list[str]]]:
+    """`normalize_context`, plus where the geo came from and the notes for the explanation."""
+    ctx = dict(context)
+    geo_source: str | None = "given"
+    geo_notes: list[str] = []
+    if lookup(ctx, "geo") is MISSING:
+        ctx["geo"], geo_source, geo_notes = _derive_geo(ctx, config)
     if lookup(ctx, "language") is MISSING:
         for candidate in (
             lookup(ctx, "experience.language"),
@@ -123,7 +158,7 @@ def normalize_context(context: Mapping[str, Any], config: RoutingConfig) -> dict
                 break
         else:
             ctx["language"] = config.default_language
-    return ctx
+    return ctx, (geo_source, geo_notes)
 
 
 @dataclass
@@ -170,7 +205,9 @@ class RoutingDecision:
             else (f"{self.rep_name} ({self.rep_id})" if self.rep_id else "nobody (unrouted)")
         )
         out = [f"-> {who}  [mode {self.mode.value}; rules {', '.join(self.rule_ids) or '-'}]"]
-        out.append(f"   geo {ex.get('geo')!s}, language {ex.get('language')!s}")
+        source = ex.get("geo_source")
+        source = "" if not source else " (given)" if source == "given" else f" (from {source})"
+        out.append(f"   geo {ex.get('geo')!s}{source}, language {ex.get('language')!s}")
         for rule in ex.get("rules", []):
             mark = "MATCH" if rule["matched"] else "no   "
             ids = ",".join(rule["rule_ids"])
@@ -338,7 +375,7 @@ def route(
     visitor asks for a human (`request.human = true`), the same rules run
     without the AI target.
     """
-    ctx = normalize_context(context, config)
+    ctx, (geo_source, geo_notes) = _normalize(context, config)
     raw_mode = lookup(ctx, "experience.mode")
     mode = ExperienceMode(raw_mode) if raw_mode is not MISSING else ExperienceMode.HUMAN_FIRST
     seconds = lookup(ctx, "experience.ai_takeover_seconds")
@@ -348,12 +385,13 @@ def route(
     explanation: dict[str, Any] = {
         "mode": mode.value,
         "geo": ctx.get("geo"),
+        "geo_source": geo_source,
         "language": ctx.get("language"),
         "rules": [],
         "targets": [],
         "skipped": [],
         "counterfactual": None,
-        "notes": [],
+        "notes": geo_notes,
         "availability": availability.to_json(),
     }
 

@@ -13,7 +13,9 @@ rep's routed chat - then commits. The clock is frozen on a Monday at 16:00
 UTC (the Americas and EMEA at work, APAC not), so every branch is exercised.
 
 Also reported: the pure rule evaluation (`route` with an in-memory cursor),
-to separate the engine from the store.
+to separate the engine from the store, and the floor any durable decision
+pays on this disk: one UPSERT and its commit through the sqlite3 module alone
+(no SQLAlchemy), same WAL and synchronous=FULL settings.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import cProfile
 import json
 import pstats
 import random
+import sqlite3
 import statistics
 import sys
 import tempfile
@@ -125,6 +128,27 @@ def summary(name: str, samples: list[float], wall: float) -> dict[str, Any]:
     }
 
 
+def commit_floor(directory: Path, commits: int) -> list[float]:
+    """One counter UPSERT committed per iteration, through sqlite3 alone (the disk's floor)."""
+    db = sqlite3.connect(directory / "floor.sqlite3", isolation_level=None)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=FULL")
+    db.execute("CREATE TABLE counters (name TEXT PRIMARY KEY, position INTEGER)")
+    upsert = (
+        "INSERT INTO counters VALUES ('rr', 1) "
+        "ON CONFLICT (name) DO UPDATE SET position = position + 1 RETURNING position"
+    )
+    timings = []
+    for _ in range(commits):
+        t0 = time.perf_counter()
+        db.execute("BEGIN IMMEDIATE")
+        db.execute(upsert).fetchall()
+        db.execute("COMMIT")
+        timings.append(time.perf_counter() - t0)
+    db.close()
+    return timings
+
+
 def main() -> int:
     """Seed, warm up, measure; print one JSON line per measure."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -216,6 +240,12 @@ def main() -> int:
             time.perf_counter() - wall,
         )
         store.dispose()
+        wall = time.perf_counter()
+        floor = summary(
+            "floor: one UPSERT + commit, sqlite3 module alone",
+            commit_floor(Path(tmp), args.decisions),
+            time.perf_counter() - wall,
+        )
 
     for line in (
         {
@@ -225,6 +255,7 @@ def main() -> int:
         },
         engine,
         stored,
+        floor,
     ):
         print(json.dumps(line))
     if profiler:

@@ -5,15 +5,17 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import httpx
 import psycopg
 import pytest
+from fastapi import FastAPI
 
+from handoff.server import create_app
 from handoff.store import Store, upgrade
-from handoff_sdk import ApiKeyAuth, Connector, ConnectorConfig, SecretSpec, hookimpl
+from handoff_sdk import ApiKeyAuth, Connector, ConnectorConfig, FakeClock, SecretSpec, hookimpl
 from handoff_sdk.entities import Account, Firmographics, Visitor
 
 
@@ -120,3 +122,34 @@ def pg_store(pg_url: str) -> Iterator[Store]:
     upgrade(db)
     yield db
     db.dispose()
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    """A clock that moves only when a test advances it (Monday 2026-01-05 09:00 UTC)."""
+    return FakeClock()
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    """A fresh SQLite database at the newest schema revision."""
+    db = Store(f"sqlite:///{tmp_path / 'handoff.db'}")
+    upgrade(db)
+    yield db
+    db.dispose()
+
+
+@pytest.fixture
+async def app(store: Store, clock: FakeClock) -> AsyncIterator[FastAPI]:
+    """The hub's HTTP app on the test store, no connectors (folders override it to add some)."""
+    built = create_app(store, clock=clock)
+    yield built
+    await built.state.intake.aclose()
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client talking to `app` in-process (no socket)."""
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://hub.test") as c:
+        yield c

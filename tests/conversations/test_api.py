@@ -3,38 +3,20 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
 import httpx
-import pytest
 from click.testing import CliRunner
-from fastapi import FastAPI
 from sqlalchemy import select
 
 from handoff.cli import cli
 from handoff.conversations import list_misroutes, record_conversation_event, rep_metrics
 from handoff.runtime import DecisionSpec, record_decision, record_events
 from handoff.runtime.explain import explain_ref
-from handoff.server import create_app
 from handoff.store import Audit, EventRecord, Store
 from handoff_sdk import FakeClock
 from handoff_sdk.entities import Event
-
-
-@pytest.fixture
-async def app(store: Store, clock: FakeClock) -> AsyncIterator[FastAPI]:
-    built = create_app(store, clock=clock)
-    yield built
-    await built.state.intake.aclose()
-
-
-@pytest.fixture
-async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://hub.test") as c:
-        yield c
 
 
 def identify(store: Store, clock: FakeClock, visitor: str, **outcome: Any) -> int:

@@ -4,7 +4,6 @@ records every write it receives (the PostgreSQL fixtures are in tests/conftest.p
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,7 +11,6 @@ import pytest
 from handoff.config import ConnectorSettings, HubConfig
 from handoff.hub import Hub
 from handoff.plugins import Discovery
-from handoff.store import Store, upgrade
 from handoff_sdk import Connector, FakeClock, hookimpl
 from handoff_sdk.entities import Case, Notification, WriteResult
 from handoff_sdk.secrets import DictSecrets
@@ -41,20 +39,6 @@ class RecordingConnector(Connector):
     async def handoff_create_case(self, case: Case, idempotency_key: str) -> WriteResult:
         type(self).calls.append(("case", idempotency_key, case))
         return WriteResult(index=0, ok=True, id="case-1", created=True)
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    """A fresh SQLite database at the newest schema revision."""
-    db = Store(f"sqlite:///{tmp_path / 'handoff.db'}")
-    upgrade(db)
-    yield db
-    db.dispose()
 
 
 @pytest.fixture

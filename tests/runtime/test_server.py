@@ -66,13 +66,6 @@ async def app(store: Store, clock: FakeClock, webhook_hub: Hub) -> AsyncIterator
     await built.state.intake.aclose()
 
 
-@pytest.fixture
-async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://hub.example.test") as c:
-        yield c
-
-
 def count(store: Store, model: Any) -> int:
     with store.sessions() as s:
         return int(s.scalar(select(func.count()).select_from(model)) or 0)

@@ -8,7 +8,6 @@ every upsert it is sent; `crm_hub` is a Hub with only it enabled.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator, Sequence
-from pathlib import Path
 from typing import ClassVar
 
 import pytest
@@ -16,24 +15,9 @@ import pytest
 from handoff.config import ConnectorSettings, HubConfig
 from handoff.hub import Hub
 from handoff.plugins import Discovery
-from handoff.store import Store, upgrade
 from handoff_sdk import Connector, FakeClock, hookimpl
 from handoff_sdk.entities import Contact, Lead, WriteResult
 from handoff_sdk.secrets import DictSecrets
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    """A fresh SQLite database at the newest schema revision."""
-    db = Store(f"sqlite:///{tmp_path / 'handoff.db'}")
-    upgrade(db)
-    yield db
-    db.dispose()
 
 
 class FakeCrm(Connector):

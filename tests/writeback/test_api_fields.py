@@ -7,17 +7,14 @@ what was stored, and the worker writes them to the CRM.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
-from fastapi import FastAPI
 from sqlalchemy import func, select
 
 from handoff.hub import Hub
 from handoff.runtime import Worker, decisions_about
-from handoff.server import create_app
 from handoff.store import EventRecord, Store
 from handoff.writeback import WritebackHandler, load_conversation, load_writeback
 from handoff_sdk import FakeClock
@@ -39,20 +36,6 @@ CONFIG = load_writeback(
         },
     }
 )
-
-
-@pytest.fixture
-async def app(store: Store, clock: FakeClock) -> AsyncIterator[FastAPI]:
-    built = create_app(store, clock=clock)
-    yield built
-    await built.state.intake.aclose()
-
-
-@pytest.fixture
-async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://hub.test") as c:
-        yield c
 
 
 async def post_ok(client: httpx.AsyncClient, path: str, body: dict[str, Any]) -> None:

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
+from collections.abc import AsyncIterator
 
 import httpx
 import pytest
@@ -23,22 +22,9 @@ from handoff.config import ConnectorSettings, HubConfig
 from handoff.hub import Hub
 from handoff.plugins import Discovery
 from handoff.server import create_app
-from handoff.store import EventRecord, Store, upgrade
+from handoff.store import EventRecord, Store
 from handoff_sdk import FakeClock
 from handoff_sdk.secrets import DictSecrets
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    db = Store(f"sqlite:///{tmp_path / 'handoff.db'}")
-    upgrade(db)
-    yield db
-    db.dispose()
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()  # 2026-01-05 09:00 UTC: the signed deliveries are 30 s old
 
 
 @pytest.fixture

@@ -119,3 +119,27 @@ def test_q3_snapshot_json_round_trip() -> None:
     )
     again = AvailabilitySnapshot.from_json(snap.to_json(), MONDAY_9_UTC)
     assert again == snap
+
+
+def test_q3_presence_set_by_another_process_reaches_the_next_snapshot(store: Store) -> None:
+    """Presence is cached per database between decisions; a change anywhere invalidates it."""
+    other = Store(store.url)  # another process's engine on the same database
+    try:
+        with store.transaction() as session:
+            set_rep_status(session, "amy", RepStatus.ONLINE, now=MONDAY_9_UTC)
+        with store.transaction() as session:
+            assert (
+                load_snapshot(session, now=MONDAY_9_UTC, reps=[]).status("amy") is RepStatus.ONLINE
+            )
+        with other.transaction() as session:
+            set_rep_status(session, "amy", RepStatus.AWAY, now=MONDAY_9_UTC)
+            set_rep_status(session, "bo", RepStatus.ONLINE, now=MONDAY_9_UTC)
+        with store.transaction() as session:
+            snapshot = load_snapshot(session, now=MONDAY_9_UTC, reps=[])
+        assert snapshot.statuses == {"amy": RepStatus.AWAY, "bo": RepStatus.ONLINE}
+        with store.transaction() as session:
+            snapshot.statuses["bo"] = RepStatus.OFFLINE  # a caller's copy, not the cache
+            again = load_snapshot(session, now=MONDAY_9_UTC, reps=[])
+        assert again.statuses == {"amy": RepStatus.AWAY, "bo": RepStatus.ONLINE}
+    finally:
+        other.dispose()

@@ -14,9 +14,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
+from weakref import WeakKeyDictionary
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from handoff.runtime import advance_counter, audit, upsert_entity
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DAYS",
+    "PRESENCE_VERSION",
     "REP_STATUS_KIND",
     "AvailabilitySnapshot",
     "WorkingHours",
@@ -41,6 +43,12 @@ __all__ = [
 
 REP_STATUS_KIND = "rep_status"
 """Entity type under which each rep's presence is stored."""
+
+PRESENCE_VERSION = "presence:version"
+"""The counter every presence change advances: a cached presence is current while it matches."""
+
+_presence_cache: WeakKeyDictionary[Engine, tuple[int, dict[str, RepStatus]]] = WeakKeyDictionary()
+"""Per database: the presence last read and the version it was read at."""
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 """Day names of working-hours keys, Monday first (datetime.weekday order)."""
@@ -70,6 +78,7 @@ def set_rep_status(
         subject_id=rep_id,
         details={"status": RepStatus(status).value, "previous": before},
     )
+    advance_counter(session, PRESENCE_VERSION, now=now)
 
 
 def rep_statuses(session: Session) -> dict[str, RepStatus]:
@@ -240,7 +249,8 @@ def load_snapshot(
     table = Cursor.__table__
     connection = session.connection()
     counts: dict[str, int] = {}
-    locked = sorted(name for name, rep_id in names.items() if rep_id in set(capped))
+    capped_ids = set(capped)
+    locked = sorted(name for name, rep_id in names.items() if rep_id in capped_ids)
     if locked and is_postgresql(session):
         connection.execute(
             dialect_insert(session, table).on_conflict_do_nothing(index_elements=["name"]),
@@ -249,17 +259,38 @@ def load_snapshot(
         query = select(table.c.name, table.c.position).where(table.c.name.in_(locked))
         for name, position in connection.execute(query.order_by(table.c.name).with_for_update()):
             counts[names[name]] = position
-    rest = [name for name in names if names[name] not in counts]
-    if rest:
-        query = select(table.c.name, table.c.position).where(table.c.name.in_(rest))
-        for name, position in connection.execute(query):
+    wanted = [name for name in names if names[name] not in counts] + [PRESENCE_VERSION]
+    version: int | None = None
+    query = select(table.c.name, table.c.position).where(table.c.name.in_(wanted))
+    for name, position in connection.execute(query):
+        if name == PRESENCE_VERSION:
+            version = position
+        else:
             counts[names[name]] = position
     return AvailabilitySnapshot(
         now=now,
-        statuses=rep_statuses(session),
+        statuses=_presence(session, version),
         busy={k: list(v) for k, v in (busy or {}).items()},
         routed_today=counts,
     )
+
+
+def _presence(session: Session, version: int | None) -> dict[str, RepStatus]:
+    """Every rep's presence, read again only when a change advanced PRESENCE_VERSION.
+
+    Presence changes a few times a day and is read by every decision; the
+    version is read in the same statement as the counters, so a decision
+    pays one query for both. Without a version row (nobody set since the
+    counter exists) the presence is always read.
+    """
+    engine = session.get_bind().engine
+    cached = _presence_cache.get(engine)
+    if version is not None and cached is not None and cached[0] == version:
+        return dict(cached[1])
+    statuses = rep_statuses(session)
+    if version is not None:
+        _presence_cache[engine] = (version, dict(statuses))
+    return statuses
 
 
 def count_routed(session: Session, rep_id: str, *, now: datetime, timezone: str) -> int:

@@ -11,11 +11,10 @@ numbers are written as strings on purpose, as 6sense sends them.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
-import yaml
+from handoff_sdk.testing.cassettes import cassette_interaction, write_cassette
 
 BASE = "https://epsilon.6sense.com/v3/company/details"
 OUT = Path(__file__).resolve().parents[3] / "cassettes" / "6sense"
@@ -112,49 +111,22 @@ def interaction(
     status: int,
     payload: Any = None,
     *,
-    message: str = "OK",
+    message: str | None = None,
     headers: dict[str, str] | None = None,
     raw: str | None = None,
     content_type: str = "application/json",
 ) -> dict[str, Any]:
-    """One recorded GET /v3/company/details?ip=... and its answer."""
-    text = raw if raw is not None else ("" if payload is None else json.dumps(payload, indent=2))
-    response_headers = {"Content-Type": [content_type]}
-    for key, value in (headers or {}).items():
-        response_headers[key] = [value]
-    return {
-        "request": {
-            "method": "GET",
-            "uri": f"{BASE}?ip={ip}",
-            "body": None,
-            "headers": {"Accept": ["application/json"], "Authorization": ["REDACTED"]},
-        },
-        "response": {
-            "status": {"code": status, "message": message},
-            "headers": response_headers,
-            "body": {"string": text},
-        },
-    }
-
-
-class _Dumper(yaml.SafeDumper):
-    """Writes multi-line bodies as literal blocks, so a cassette reads like the API's JSON."""
-
-
-def _str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
-    style = "|" if "\n" in value else None
-    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
-
-
-_Dumper.add_representer(str, _str)
-
-
-def write(name: str, interactions: list[dict[str, Any]]) -> None:
-    """Save one cassette."""
-    OUT.mkdir(parents=True, exist_ok=True)
-    data = {"interactions": interactions, "version": 1}
-    text = yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100)
-    (OUT / f"{name}.yaml").write_text(text, encoding="utf-8")
+    """One recorded GET /v3/company/details?ip=... and its answer, JSON indented for reading."""
+    return cassette_interaction(
+        "GET",
+        f"{BASE}?ip={ip}",
+        request_headers={"Accept": "application/json", "Authorization": "REDACTED"},
+        status=status,
+        reason=message,
+        response_body=raw if raw is not None else payload,
+        response_headers={"Content-Type": content_type, **(headers or {})},
+        indent=2,
+    )
 
 
 LITWARE = body(
@@ -405,10 +377,10 @@ def errors() -> list[dict[str, Any]]:
 
 def main() -> None:
     """Write every cassette."""
-    write("enrich_visitor", [interaction("203.0.113.77", 200, LITWARE)])
-    write("demo", demo())
-    write("no_match", no_match())
-    write("errors", errors())
+    write_cassette(OUT / "enrich_visitor.yaml", [interaction("203.0.113.77", 200, LITWARE)])
+    write_cassette(OUT / "demo.yaml", demo())
+    write_cassette(OUT / "no_match.yaml", no_match())
+    write_cassette(OUT / "errors.yaml", errors())
 
 
 if __name__ == "__main__":

@@ -22,7 +22,7 @@ from typing import Any
 import httpx
 from handoff_gainsight import GainsightConnector
 
-from handoff_sdk.testing.cassettes import CassetteTransport
+from handoff_sdk.testing.cassettes import CassetteTransport, write_cassette
 from handoff_sdk.testing.harness import build_harness
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -189,7 +189,7 @@ async def main() -> None:
         [cursor("2026-01-05T07:00:00+00:00", []), None],
     )
     empty = CASSETTES / "webhook.yaml"
-    empty.write_text("interactions: []\nversion: 1\n", encoding="utf-8")
+    write_cassette(empty, [])
     print(f"wrote {empty.relative_to(ROOT)}")
 
 

@@ -7,19 +7,18 @@ The shapes follow what Calendar API v3 really returns (freeBusy with
 `duplicate`, 403 `rateLimitExceeded` and `quotaExceeded`, events.list pages
 linked by `nextPageToken`, the token endpoint's `invalid_grant`); every value
 is synthetic: example.com people, made-up etags and page tokens. URIs are
-built with httpx and scrubbed exactly as the cassette transport scrubs a live
-request, so replay matches them.
+built with httpx; the SDK's cassette writer scrubs them exactly as the cassette
+transport scrubs a live request, so replay matches them.
 """
 
 from __future__ import annotations
 
-import json
+from functools import partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 import httpx
-import yaml
 from gcal_cases import BOOK_KEY, CANCELLED_KEY, JOIN_URL, MEETING, REP_EMAIL, TOKEN_URL, VISITOR
 from handoff_google_calendar.mapping import (
     BOOKED_BY_PROPERTY,
@@ -29,7 +28,7 @@ from handoff_google_calendar.mapping import (
     meeting_to_event,
 )
 
-from handoff_sdk.testing.scrub import scrub_url
+from handoff_sdk.testing.cassettes import cassette_interaction, write_cassette
 
 API = "https://www.googleapis.com/calendar/v3"
 OUT = Path(__file__).resolve().parents[3] / "cassettes" / "google-calendar"
@@ -37,7 +36,7 @@ JSON_HEADERS = {"Content-Type": ["application/json; charset=UTF-8"], "Server": [
 
 
 def uri(path: str, params: dict[str, Any] | None = None) -> str:
-    return scrub_url(str(httpx.URL(API + path, params=params)))
+    return str(httpx.URL(API + path, params=params))
 
 
 def events_path(calendar: str, event_id: str | None = None) -> str:
@@ -45,52 +44,22 @@ def events_path(calendar: str, event_id: str | None = None) -> str:
     return path + (f"/{event_id}" if event_id else "")
 
 
-def interaction(
-    method: str,
-    url: str,
-    status: int,
-    body: Any,
-    *,
-    request_body: Any = None,
-    headers: dict[str, list[str]] | None = None,
-) -> dict[str, Any]:
-    request: dict[str, Any] = {
-        "method": method,
-        "uri": url,
-        "body": None if request_body is None else json.dumps(request_body, separators=(",", ":")),
-        "headers": {"Content-Type": ["application/json"]} if request_body is not None else {},
-    }
-    return {
-        "request": request,
-        "response": {
-            "status": {"code": status, "message": httpx.codes.get_reason_phrase(status)},
-            "headers": {**JSON_HEADERS, **(headers or {})},
-            "body": {"string": json.dumps(body, separators=(",", ":"))},
-        },
-    }
+# Every Calendar API answer in these cassettes is JSON with the same headers.
+interaction = partial(cassette_interaction, response_headers=JSON_HEADERS)
 
 
-def token() -> dict[str, Any]:
+def token(status: int = 200, answer: dict[str, Any] | None = None) -> dict[str, Any]:
     """A token exchange: the JWT assertion (or refresh token) is redacted, so is the answer."""
-    return {
-        "request": {
-            "method": "POST",
-            "uri": TOKEN_URL,
-            "body": "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer"
-            "&assertion=REDACTED",
-            "headers": {"Content-Type": ["application/x-www-form-urlencoded"]},
-        },
-        "response": {
-            "status": {"code": 200, "message": "OK"},
-            "headers": JSON_HEADERS,
-            "body": {
-                "string": json.dumps(
-                    {"access_token": "REDACTED", "expires_in": 3599, "token_type": "Bearer"},
-                    separators=(",", ":"),
-                )
-            },
-        },
-    }
+    answer = answer or {"access_token": "REDACTED", "expires_in": 3599, "token_type": "Bearer"}
+    return interaction(
+        "POST",
+        TOKEN_URL,
+        request_body="grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer"
+        "&assertion=REDACTED",
+        request_headers={"Content-Type": "application/x-www-form-urlencoded"},
+        status=status,
+        response_body=answer,
+    )
 
 
 def google_error(code: int, reason: str, message: str, domain: str = "global") -> dict[str, Any]:
@@ -101,18 +70,6 @@ def google_error(code: int, reason: str, message: str, domain: str = "global") -
             "message": message,
         }
     }
-
-
-class _NoAliases(yaml.SafeDumper):
-    def ignore_aliases(self, data: Any) -> bool:
-        return True
-
-
-def save(name: str, interactions: list[dict[str, Any]]) -> None:
-    OUT.mkdir(parents=True, exist_ok=True)
-    data = {"interactions": interactions, "version": 1}
-    text = yaml.dump(data, Dumper=_NoAliases, sort_keys=False, width=100)
-    (OUT / f"{name}.yaml").write_text(text)
 
 
 # -- synthetic records -------------------------------------------------------------
@@ -181,35 +138,37 @@ def main() -> None:
         }
     )
     request = {**WINDOW, "items": [{"id": REP_EMAIL}]}
-    save(
-        "rep_busy",
-        [token(), interaction("POST", uri("/freeBusy"), 200, busy_ok, request_body=request)],
+    write_cassette(
+        OUT / "rep_busy.yaml",
+        [
+            token(),
+            interaction("POST", uri("/freeBusy"), request_body=request, response_body=busy_ok),
+        ],
     )
     gone = "gone.rep@example.com"
-    save(
-        "rep_busy_not_found",
+    write_cassette(
+        OUT / "rep_busy_not_found.yaml",
         [
             token(),
             interaction(
                 "POST",
                 uri("/freeBusy"),
-                200,
-                freebusy(
+                request_body={**WINDOW, "items": [{"id": gone}]},
+                response_body=freebusy(
                     {gone: {"errors": [{"domain": "global", "reason": "notFound"}], "busy": []}}
                 ),
-                request_body={**WINDOW, "items": [{"id": gone}]},
             ),
         ],
     )
-    save(
-        "rep_busy_backend_error",
+    write_cassette(
+        OUT / "rep_busy_backend_error.yaml",
         [
             token(),
             interaction(
                 "POST",
                 uri("/freeBusy"),
-                200,
-                freebusy(
+                request_body=request,
+                response_body=freebusy(
                     {
                         REP_EMAIL: {
                             "errors": [{"domain": "global", "reason": "backendError"}],
@@ -217,93 +176,100 @@ def main() -> None:
                         }
                     }
                 ),
-                request_body=request,
             ),
-            interaction("POST", uri("/freeBusy"), 200, busy_ok, request_body=request),
+            interaction("POST", uri("/freeBusy"), request_body=request, response_body=busy_ok),
         ],
     )
-    save(
-        "rep_busy_rate_limited",
+    write_cassette(
+        OUT / "rep_busy_rate_limited.yaml",
         [
             token(),
             interaction(
                 "POST",
                 uri("/freeBusy"),
-                403,
-                google_error(403, "rateLimitExceeded", "Rate Limit Exceeded", "usageLimits"),
                 request_body=request,
+                status=403,
+                response_body=google_error(
+                    403, "rateLimitExceeded", "Rate Limit Exceeded", "usageLimits"
+                ),
             ),
             interaction(
                 "POST",
                 uri("/freeBusy"),
-                403,
-                google_error(
+                request_body=request,
+                status=403,
+                response_body=google_error(
                     403, "userRateLimitExceeded", "User Rate Limit Exceeded", "usageLimits"
                 ),
-                request_body=request,
             ),
-            interaction("POST", uri("/freeBusy"), 200, busy_ok, request_body=request),
+            interaction("POST", uri("/freeBusy"), request_body=request, response_body=busy_ok),
         ],
     )
-    save(
-        "rep_busy_quota_exceeded",
+    write_cassette(
+        OUT / "rep_busy_quota_exceeded.yaml",
         [
             token(),
             interaction(
                 "POST",
                 uri("/freeBusy"),
-                403,
-                google_error(
+                request_body=request,
+                status=403,
+                response_body=google_error(
                     403, "quotaExceeded", "Calendar usage limits exceeded.", "usageLimits"
                 ),
-                request_body=request,
             ),
         ],
     )
     insert = uri(events_path(REP_EMAIL), {"sendUpdates": "all"})
     sent = meeting_to_event(MEETING, event_id_for(BOOK_KEY), BOOK_KEY)
-    save(
-        "book_meeting",
-        [token(), interaction("POST", insert, 200, event(BOOK_KEY), request_body=sent)],
+    write_cassette(
+        OUT / "book_meeting.yaml",
+        [
+            token(),
+            interaction("POST", insert, request_body=sent, response_body=event(BOOK_KEY)),
+        ],
     )
     duplicate = google_error(409, "duplicate", "The requested identifier already exists.")
-    save(
-        "book_meeting_twice",
+    write_cassette(
+        OUT / "book_meeting_twice.yaml",
         [
             token(),
-            interaction("POST", insert, 200, event(BOOK_KEY), request_body=sent),
-            interaction("POST", insert, 409, duplicate, request_body=sent),
+            interaction("POST", insert, request_body=sent, response_body=event(BOOK_KEY)),
+            interaction("POST", insert, request_body=sent, status=409, response_body=duplicate),
             interaction(
-                "GET", uri(events_path(REP_EMAIL, event_id_for(BOOK_KEY))), 200, event(BOOK_KEY)
+                "GET",
+                uri(events_path(REP_EMAIL, event_id_for(BOOK_KEY))),
+                response_body=event(BOOK_KEY),
             ),
         ],
     )
-    save(
-        "book_meeting_duplicate",
+    write_cassette(
+        OUT / "book_meeting_duplicate.yaml",
         [
             token(),
-            interaction("POST", insert, 409, duplicate, request_body=sent),
+            interaction("POST", insert, request_body=sent, status=409, response_body=duplicate),
             interaction(
-                "GET", uri(events_path(REP_EMAIL, event_id_for(BOOK_KEY))), 200, event(BOOK_KEY)
+                "GET",
+                uri(events_path(REP_EMAIL, event_id_for(BOOK_KEY))),
+                response_body=event(BOOK_KEY),
             ),
         ],
     )
-    save(
-        "book_meeting_cancelled",
+    write_cassette(
+        OUT / "book_meeting_cancelled.yaml",
         [
             token(),
             interaction(
                 "POST",
                 insert,
-                409,
-                duplicate,
                 request_body=meeting_to_event(MEETING, event_id_for(CANCELLED_KEY), CANCELLED_KEY),
+                status=409,
+                response_body=duplicate,
             ),
             interaction(
                 "GET",
                 uri(events_path(REP_EMAIL, event_id_for(CANCELLED_KEY))),
-                200,
-                event(CANCELLED_KEY, status="cancelled"),
+                response_body=event(CANCELLED_KEY, status="cancelled"),
             ),
         ],
     )
@@ -349,31 +315,24 @@ def main() -> None:
             )
         ],
     }
-    save(
-        "list_booked_meetings",
+    write_cassette(
+        OUT / "list_booked_meetings.yaml",
         [
             token(),
-            interaction("GET", uri(events_path(REP_EMAIL), list_params), 200, first_page),
+            interaction(
+                "GET",
+                uri(events_path(REP_EMAIL), list_params),
+                response_body=first_page,
+            ),
             interaction(
                 "GET",
                 uri(events_path(REP_EMAIL), {**list_params, "pageToken": page_token}),
-                200,
-                second_page,
+                response_body=second_page,
             ),
         ],
     )
-    refused = token()
-    refused["response"] = {
-        "status": {"code": 400, "message": "Bad Request"},
-        "headers": JSON_HEADERS,
-        "body": {
-            "string": json.dumps(
-                {"error": "invalid_grant", "error_description": "Invalid email or User ID"},
-                separators=(",", ":"),
-            )
-        },
-    }
-    save("token_refused", [refused])
+    refused = {"error": "invalid_grant", "error_description": "Invalid email or User ID"}
+    write_cassette(OUT / "token_refused.yaml", [token(400, refused)])
 
 
 if __name__ == "__main__":

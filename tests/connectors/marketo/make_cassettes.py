@@ -12,12 +12,11 @@ on their own, so a regenerated cassette that drifts makes them fail.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-import yaml
+from handoff_sdk.testing.cassettes import cassette_interaction, write_cassette
 
 BASE = "https://marketo.example.test"
 CLIENT_ID = "synthetic-client-id"
@@ -50,20 +49,16 @@ def _url(path: str, params: list[tuple[str, str]] | None = None) -> str:
 def _interaction(
     method: str, uri: str, body: dict[str, Any], request_body: Any = None
 ) -> dict[str, Any]:
-    request: dict[str, Any] = {"method": method, "uri": uri, "body": None, "headers": {}}
-    if not uri.startswith(f"{BASE}/identity/"):
-        request["headers"]["Authorization"] = ["REDACTED"]
-    if request_body is not None:
-        request["body"] = json.dumps(request_body, separators=(",", ":"))
-        request["headers"]["Content-Type"] = ["application/json"]
-    return {
-        "request": request,
-        "response": {
-            "status": {"code": 200, "message": "OK"},
-            "headers": {"Content-Type": ["application/json;charset=UTF-8"]},
-            "body": {"string": json.dumps(body, separators=(",", ":"))},
-        },
-    }
+    """A Marketo call answered 200 with JSON; all but the identity call carry the token."""
+    identity = uri.startswith(f"{BASE}/identity/")
+    return cassette_interaction(
+        method,
+        uri,
+        request_body=request_body,
+        request_headers={} if identity else {"Authorization": "REDACTED"},
+        response_body=body,
+        response_headers={"Content-Type": "application/json;charset=UTF-8"},
+    )
 
 
 def token() -> dict[str, Any]:
@@ -86,12 +81,6 @@ def token() -> dict[str, Any]:
             "scope": "api-user@example.test",
         },
     )
-
-
-def _write(name: str, interactions: list[dict[str, Any]]) -> None:
-    OUT.mkdir(parents=True, exist_ok=True)
-    text = yaml.safe_dump({"interactions": interactions, "version": 1}, sort_keys=False, width=100)
-    (OUT / f"{name}.yaml").write_text(text, encoding="utf-8")
 
 
 def small_upsert_input() -> list[dict[str, Any]]:
@@ -120,8 +109,9 @@ def upsert_leads() -> None:
             },
         ],
     }
-    _write(
-        "upsert_leads", [token(), _interaction("POST", _url("/rest/v1/leads.json"), answer, body)]
+    write_cassette(
+        OUT / "upsert_leads.yaml",
+        [token(), _interaction("POST", _url("/rest/v1/leads.json"), answer, body)],
     )
 
 
@@ -143,7 +133,7 @@ def upsert_leads_1000() -> None:
             "result": [bulk_status(i) for i in range(start, stop)],
         }
         interactions.append(_interaction("POST", _url("/rest/v1/leads.json"), answer))
-    _write("upsert_leads_1000", interactions)
+    write_cassette(OUT / "upsert_leads_1000.yaml", interactions)
 
 
 def _program(pid: int, tags: list[tuple[str, str]] | None) -> dict[str, Any]:
@@ -188,8 +178,8 @@ def list_programs() -> None:
         _program(2000 + n, [("UsedWithQualified", "True"), ("Region", "EMEA")])
         for n in range(QUALIFIED_PROGRAMS)
     ]
-    _write(
-        "list_programs",
+    write_cassette(
+        OUT / "list_programs.yaml",
         [
             token(),
             _asset_page("/rest/asset/v1/program/byTag.json", BY_TAG, 0, tagged[:200]),
@@ -202,8 +192,8 @@ def list_programs_all() -> None:
     """Q13 off: every program (browse carries no tags) plus the tagged ones' tags."""
     tagged = [_program(pid, [("UsedWithQualified", "True")]) for pid in TAGGED_IN_ALL]
     browse = [_program(3000 + n, None) for n in range(ALL_PROGRAMS)]
-    _write(
-        "list_programs_all",
+    write_cassette(
+        OUT / "list_programs_all.yaml",
         [
             token(),
             _asset_page("/rest/asset/v1/program/byTag.json", BY_TAG, 0, tagged),
@@ -254,8 +244,8 @@ def poll_events() -> None:
         "primaryAttributeValue": "Contact Sales",
         "attributes": [{"name": "Client IP Address", "value": "203.0.113.7"}],
     }
-    _write(
-        "poll_events",
+    write_cassette(
+        OUT / "poll_events.yaml",
         [
             token(),
             _interaction(
@@ -284,7 +274,9 @@ def poll_events() -> None:
 
 def poll_events_from_cursor() -> None:
     """A poll from the last cursor when nothing happened: same token back, no result."""
-    _write("poll_events_from_cursor", [token(), _activities(TOKEN_C, TOKEN_C, False, [])])
+    write_cassette(
+        OUT / "poll_events_from_cursor.yaml", [token(), _activities(TOKEN_C, TOKEN_C, False, [])]
+    )
 
 
 def forward_signup() -> None:
@@ -307,8 +299,8 @@ def forward_signup() -> None:
         "success": True,
         "result": [{"id": 50200, "status": "created"}],
     }
-    _write(
-        "forward_signup",
+    write_cassette(
+        OUT / "forward_signup.yaml",
         [token(), _interaction("POST", _url("/rest/v1/leads.json"), answer, body)],
     )
 

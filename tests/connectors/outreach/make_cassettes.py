@@ -8,26 +8,25 @@ with numeric ids, relationships wrapped in `data` with `links.related`,
 X-RateLimit-* headers, `{"errors": [{"id", "title", "detail"}]}` errors, the
 Doorkeeper token endpoint); every value is synthetic: example.com /
 .example people, made-up ids and cursors, REDACTED tokens.
-URIs are built with httpx exactly as the connector builds them, then scrubbed
-as the cassette transport scrubs a live request, so replay matches them.
+URIs are built with httpx exactly as the connector builds them; the SDK's
+cassette writer scrubs them as the cassette transport scrubs a live request,
+so replay matches them.
 """
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import httpx
-import yaml
 
-from handoff_sdk.testing.scrub import scrub_url
+from handoff_sdk.testing.cassettes import cassette_interaction, write_cassette
 
 API = "https://api.outreach.io/api/v2"
 TOKEN_URL = "https://api.outreach.io/oauth/token"
 OUT = Path(__file__).resolve().parents[3] / "cassettes" / "outreach"
 PAGE_SIZE = 100
-JSON_API = {"Content-Type": ["application/vnd.api+json; charset=utf-8"]}
+JSON_API = "application/vnd.api+json; charset=utf-8"
 # The harness clock starts at 2026-01-05 09:00:00 UTC = epoch 1767603600.
 NOW_EPOCH = 1767603600
 
@@ -42,7 +41,7 @@ def rate_headers(remaining: int, reset_in: int = 1800) -> dict[str, list[str]]:
 
 def uri(path: str, params: dict[str, Any]) -> str:
     """The URL the connector sends for a listing's first page (same param order)."""
-    return scrub_url(str(httpx.URL(API + path, params={**params, "page[size]": PAGE_SIZE})))
+    return str(httpx.URL(API + path, params={**params, "page[size]": PAGE_SIZE}))
 
 
 def prospects_uri(email: str) -> str:
@@ -66,25 +65,17 @@ def interaction(
     body: Any,
     *,
     headers: dict[str, list[str]] | None = None,
-    request_body: str | None = None,
 ) -> dict[str, Any]:
-    text = body if isinstance(body, str) else json.dumps(body, separators=(",", ":"))
-    content_type = (
-        {"Content-Type": ["text/plain; charset=utf-8"]} if isinstance(body, str) else JSON_API
+    """An authorised API call; a str answer is the plain text Outreach's edge sends."""
+    content_type = "text/plain; charset=utf-8" if isinstance(body, str) else JSON_API
+    return cassette_interaction(
+        method,
+        url,
+        request_headers={"Accept": "application/vnd.api+json", "Authorization": "REDACTED"},
+        status=status,
+        response_body=body,
+        response_headers={"Content-Type": content_type, **(headers or {})},
     )
-    request_headers = (
-        {"Content-Type": ["application/x-www-form-urlencoded"]}
-        if request_body
-        else {"Accept": ["application/vnd.api+json"], "Authorization": ["REDACTED"]}
-    )
-    return {
-        "request": {"method": method, "uri": url, "body": request_body, "headers": request_headers},
-        "response": {
-            "status": {"code": status, "message": httpx.codes.get_reason_phrase(status)},
-            "headers": {**content_type, **(headers or {})},
-            "body": {"string": text},
-        },
-    }
 
 
 def token(status: int = 200) -> dict[str, Any]:
@@ -108,33 +99,15 @@ def token(status: int = 200) -> dict[str, Any]:
             "scope": "prospects.read sequenceStates.read sequences.read mailboxes.read users.read",
             "created_at": NOW_EPOCH,
         }
-    return {
-        "request": {
-            "method": "POST",
-            "uri": TOKEN_URL,
-            "body": form,
-            "headers": {"Content-Type": ["application/x-www-form-urlencoded"]},
-        },
-        "response": {
-            "status": {"code": status, "message": httpx.codes.get_reason_phrase(status)},
-            "headers": {"Content-Type": ["application/json; charset=utf-8"]},
-            "body": {"string": json.dumps(body, separators=(",", ":"))},
-        },
-    }
-
-
-class _NoAliases(yaml.SafeDumper):
-    """Writes a shared header list out in full each time instead of as a YAML alias."""
-
-    def ignore_aliases(self, data: Any) -> bool:
-        return True
-
-
-def save(name: str, interactions: list[dict[str, Any]]) -> None:
-    OUT.mkdir(parents=True, exist_ok=True)
-    data = {"interactions": interactions, "version": 1}
-    text = yaml.dump(data, Dumper=_NoAliases, sort_keys=False, width=100)
-    (OUT / f"{name}.yaml").write_text(text)
+    return cassette_interaction(
+        "POST",
+        TOKEN_URL,
+        request_body=form,
+        request_headers={"Content-Type": "application/x-www-form-urlencoded"},
+        status=status,
+        response_body=body,
+        response_headers={"Content-Type": "application/json; charset=utf-8"},
+    )
 
 
 # -- synthetic records -------------------------------------------------------------------
@@ -299,10 +272,10 @@ def main() -> None:
             headers=rate_headers(9986),
         ),
     ]
-    save("sequence_state", sequenced)
+    write_cassette(OUT / "sequence_state.yaml", sequenced)
 
-    save(
-        "sequence_state_unknown",
+    write_cassette(
+        OUT / "sequence_state_unknown.yaml",
         [
             token(),
             interaction(
@@ -319,8 +292,8 @@ def main() -> None:
         4991, "disabled", prospect_id=101, sequence=303, mailbox=15, creator=8,
         changed="2025-12-15T09:00:00.000Z",
     )  # fmt: skip
-    save(
-        "sequence_state_stopped",
+    write_cassette(
+        OUT / "sequence_state_stopped.yaml",
         [
             token(),
             interaction("GET", prospects_uri(ANA), 200, prospects_page(prospect(101, [ANA]))),
@@ -333,8 +306,8 @@ def main() -> None:
         ],
     )
 
-    save(
-        "sequence_state_none",
+    write_cassette(
+        OUT / "sequence_state_none.yaml",
         [
             token(),
             interaction("GET", prospects_uri(ANA), 200, prospects_page(prospect(101, [ANA]))),
@@ -353,21 +326,19 @@ def main() -> None:
         5003, "pending", prospect_id=101, sequence=301, mailbox=12, creator=7,
         changed="2026-01-05T07:00:00.000Z",
     )  # fmt: skip
-    page2 = scrub_url(
-        str(
-            httpx.URL(
-                API + "/sequenceStates",
-                params={
-                    "filter[prospect][id]": "101,102",
-                    "include": "sequence,mailbox,creator",
-                    "page[after]": "eyJpZCI6NDk5MH0",
-                    "page[size]": PAGE_SIZE,
-                },
-            )
+    page2 = str(
+        httpx.URL(
+            API + "/sequenceStates",
+            params={
+                "filter[prospect][id]": "101,102",
+                "include": "sequence,mailbox,creator",
+                "page[after]": "eyJpZCI6NDk5MH0",
+                "page[size]": PAGE_SIZE,
+            },
         )
     )
-    save(
-        "sequence_state_pages",
+    write_cassette(
+        OUT / "sequence_state_pages.yaml",
         [
             token(),
             interaction(
@@ -399,8 +370,8 @@ def main() -> None:
         5010, "active", prospect_id=101, sequence=301, mailbox=None, creator=9,
         changed="2026-01-05T08:00:00.000Z", active_at="2026-01-05T08:00:00.000Z",
     )  # fmt: skip
-    save(
-        "sequence_state_creator",
+    write_cassette(
+        OUT / "sequence_state_creator.yaml",
         [
             token(),
             interaction("GET", prospects_uri(ANA), 200, prospects_page(prospect(101, [ANA]))),
@@ -418,8 +389,8 @@ def main() -> None:
             }
         ]
     }
-    save(
-        "rate_limited",
+    write_cassette(
+        OUT / "rate_limited.yaml",
         [
             token(),
             interaction(
@@ -437,8 +408,8 @@ def main() -> None:
             }
         ]
     }
-    save(
-        "rate_limited_for_long",
+    write_cassette(
+        OUT / "rate_limited_for_long.yaml",
         [
             token(),
             interaction(
@@ -451,8 +422,8 @@ def main() -> None:
         ],
     )
 
-    save(
-        "expired_token",
+    write_cassette(
+        OUT / "expired_token.yaml",
         [
             token(),
             interaction("GET", prospects_uri(ANA), 401, "Invalid access token"),
@@ -460,9 +431,9 @@ def main() -> None:
             *sequenced[1:],
         ],
     )
-    save("token_refused", [token(status=400)])
-    save(
-        "forbidden_scope",
+    write_cassette(OUT / "token_refused.yaml", [token(status=400)])
+    write_cassette(
+        OUT / "forbidden_scope.yaml",
         [
             token(),
             interaction(
@@ -482,7 +453,7 @@ def main() -> None:
             ),
         ],
     )
-    save("webhook", [])
+    write_cassette(OUT / "webhook.yaml", [])
 
 
 if __name__ == "__main__":

@@ -13,14 +13,12 @@ is copied from a real org.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
 import httpx
-import yaml
 from handoff_salesforce import SalesforceConfig
 from handoff_salesforce.mapping import (
     account_query_fields,
@@ -53,7 +51,7 @@ from sf_cases import (
     sfid,
 )
 
-from handoff_sdk.testing.scrub import scrub_url
+from handoff_sdk.testing.cassettes import cassette_interaction, write_cassette
 
 OUT = Path(__file__).resolve().parents[3] / "cassettes" / "salesforce"
 
@@ -150,32 +148,25 @@ class Org:
 def interaction(
     method: str,
     url: str,
-    body: str | None,
+    body: Any,
     *,
     status: int,
     answer: Any,
     headers: dict[str, list[str]],
     request_headers: dict[str, list[str]] | None = None,
 ) -> dict[str, Any]:
-    """One vcrpy interaction; the Authorization header is recorded as REDACTED."""
+    """One API call; by default it carries the Authorization header, recorded as REDACTED."""
     if request_headers is None:
         request_headers = {"Authorization": ["REDACTED"]}
-        if body is not None:
-            request_headers["Content-Type"] = ["application/json"]
-    messages = {200: "OK", 201: "Created", 204: "No Content"}
-    return {
-        "request": {
-            "method": method,
-            "uri": scrub_url(url),
-            "body": body,
-            "headers": request_headers,
-        },
-        "response": {
-            "status": {"code": status, "message": messages.get(status, "")},
-            "headers": headers,
-            "body": {"string": json.dumps(answer, separators=(",", ":"))},
-        },
-    }
+    return cassette_interaction(
+        method,
+        url,
+        request_body=body,
+        request_headers=request_headers,
+        status=status,
+        response_body=answer,
+        response_headers=headers,
+    )
 
 
 def page(records: list[dict[str, Any]], total: int | None, next_path: str | None) -> dict[str, Any]:
@@ -263,7 +254,7 @@ def failed(code: str, message: str, fields: list[str], *, upsert: bool = False) 
 
 def patch(org: Org, url: str, records: list[dict[str, Any]], answer: Any) -> dict[str, Any]:
     """A PATCH of an sObject collection (allOrNone false) and its answer."""
-    body = json.dumps({"allOrNone": False, "records": records}, separators=(",", ":"))
+    body = {"allOrNone": False, "records": records}
     return interaction("PATCH", url, body, status=200, answer=answer, headers=org.headers())
 
 
@@ -511,7 +502,7 @@ def writeback_lead(org: Org) -> list[dict[str, Any]]:
 
 def create_case(org: Org) -> list[dict[str, Any]]:
     """POST sobjects/Case answered 201 with the new id."""
-    body = json.dumps(case_to_record(CASE), separators=(",", ":"))
+    body = case_to_record(CASE)
     answer = {"id": sfid("500", 70), "success": True, "errors": []}
     headers = {**org.headers(), "Location": [f"{DATA}/sobjects/Case/{sfid('500', 70)}"]}
     return [
@@ -632,24 +623,9 @@ def _demo_adventure_works(org: Org) -> dict[str, Any]:
     )
 
 
-class _Dumper(yaml.SafeDumper):
-    """Writes repeated values in full instead of as YAML anchors, for readable cassettes."""
-
-    def ignore_aliases(self, data: Any) -> bool:
-        return True
-
-
 def write(name: str, interactions: list[dict[str, Any]]) -> None:
-    """Save one cassette as vcrpy YAML."""
-    OUT.mkdir(parents=True, exist_ok=True)
-    text = yaml.dump(
-        {"interactions": interactions, "version": 1},
-        Dumper=_Dumper,
-        sort_keys=False,
-        allow_unicode=True,
-        width=100,
-    )
-    (OUT / f"{name}.yaml").write_text(text, encoding="utf-8")
+    """Save one cassette and say so."""
+    write_cassette(OUT / f"{name}.yaml", interactions)
     print(f"wrote {OUT / name}.yaml ({len(interactions)} interactions)")
 
 

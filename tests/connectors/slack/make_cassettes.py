@@ -10,11 +10,10 @@ against a live workspace instead: see docs/connectors/slack.md.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
-import yaml
+from handoff_sdk.testing.cassettes import cassette_interaction, write_cassette
 
 OUT = Path(__file__).resolve().parents[3] / "cassettes" / "slack"
 API = "https://slack.com/api"
@@ -26,33 +25,30 @@ KEY = "job-81:z6-ping"
 
 
 def request(method: str, uri: str, body: Any = None) -> dict[str, Any]:
-    headers = {"Authorization": ["REDACTED"], "Idempotency-Key": [KEY]}
+    """The request half of `cassette_interaction`'s arguments: bot token, idempotency key."""
+    headers = {"Authorization": "REDACTED", "Idempotency-Key": KEY}
     if body is not None:
-        headers["Content-Type"] = ["application/json; charset=utf-8"]
+        headers["Content-Type"] = "application/json; charset=utf-8"
     if uri.startswith(HOOK):
         del headers["Authorization"]
-    return {
-        "method": method,
-        "uri": uri,
-        "body": json.dumps(body, separators=(",", ":")) if body is not None else None,
-        "headers": headers,
-    }
+    return {"method": method, "uri": uri, "request_body": body, "request_headers": headers}
 
 
 def response(
     body: Any, status: int = 200, message: str = "OK", headers: dict[str, list[str]] | None = None
 ) -> dict[str, Any]:
-    text = body if isinstance(body, str) else json.dumps(body, separators=(",", ":"))
+    """The answer half of `cassette_interaction`'s arguments."""
     # Web API answers JSON; incoming webhooks answer a bare word served as text/html.
     content_type = "text/html" if isinstance(body, str) else "application/json; charset=utf-8"
     return {
-        "status": {"code": status, "message": message},
-        "headers": {
-            "Content-Type": [content_type],
-            "X-Slack-Req-Id": ["synthetic-req-0001"],
+        "status": status,
+        "reason": message,
+        "response_body": body,
+        "response_headers": {
+            "Content-Type": content_type,
+            "X-Slack-Req-Id": "synthetic-req-0001",
             **(headers or {}),
         },
-        "body": {"string": text},
     }
 
 
@@ -222,22 +218,11 @@ CASSETTES: dict[str, list[tuple[dict[str, Any], dict[str, Any]]]] = {
 }
 
 
-class _NoAliases(yaml.SafeDumper):
-    def ignore_aliases(self, data: Any) -> bool:
-        return True
-
-
 def main() -> None:
-    OUT.mkdir(parents=True, exist_ok=True)
     for name, pairs in CASSETTES.items():
-        data = {
-            "interactions": [{"request": req, "response": resp} for req, resp in pairs],
-            "version": 1,
-        }
-        (OUT / f"{name}.yaml").write_text(
-            yaml.dump(data, Dumper=_NoAliases, sort_keys=False, width=120), encoding="utf-8"
-        )
-        print("wrote", OUT / f"{name}.yaml")
+        path = OUT / f"{name}.yaml"
+        write_cassette(path, [cassette_interaction(**req, **resp) for req, resp in pairs])
+        print("wrote", path)
 
 
 if __name__ == "__main__":

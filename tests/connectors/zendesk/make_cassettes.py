@@ -8,30 +8,28 @@ incremental export, create_many job statuses, RecordInvalid and
 `{"error": {"title", "message"}}` errors, a plain-text 429 with Retry-After);
 every value is synthetic: an example.test host, example.com people, made-up
 ids and cursors.
-URIs are built with httpx and scrubbed exactly as the cassette transport
-scrubs a live request, so replay matches them.
+URIs are built with httpx; the SDK's cassette writer scrubs them exactly as
+the cassette transport scrubs a live request, so replay matches them.
 """
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import httpx
-import yaml
 
-from handoff_sdk.testing.scrub import scrub_url
+from handoff_sdk.testing.cassettes import cassette_interaction, write_cassette
 
 BASE = "https://acme.zendesk.example.test"
 OUT = Path(__file__).resolve().parents[3] / "cassettes" / "zendesk"
 ESCALATED_FIELD = 360000000042
-JSON_HEADERS = {"Content-Type": ["application/json; charset=utf-8"]}
+JSON_TYPE = "application/json; charset=utf-8"
 RATE_HEADERS = {"x-rate-limit": ["400"], "ratelimit-limit": ["400"]}
 
 
 def uri(path: str, params: dict[str, Any] | None = None) -> str:
-    return scrub_url(str(httpx.URL(BASE + path, params=params)))
+    return str(httpx.URL(BASE + path, params=params))
 
 
 def interaction(
@@ -42,32 +40,17 @@ def interaction(
     *,
     request_body: Any = None,
     headers: dict[str, list[str]] | None = None,
-    message: str | None = None,
 ) -> dict[str, Any]:
-    text = body if isinstance(body, str) else json.dumps(body, separators=(",", ":"))
-    content_type = (
-        {"Content-Type": ["text/plain; charset=UTF-8"]} if isinstance(body, str) else JSON_HEADERS
+    """A Zendesk call; every answer carries the rate-limit headers, a str one is plain text."""
+    content_type = "text/plain; charset=UTF-8" if isinstance(body, str) else JSON_TYPE
+    return cassette_interaction(
+        method,
+        url,
+        request_body=request_body,
+        status=status,
+        response_body=body,
+        response_headers={"Content-Type": content_type, **RATE_HEADERS, **(headers or {})},
     )
-    request: dict[str, Any] = {
-        "method": method,
-        "uri": url,
-        "body": None if request_body is None else json.dumps(request_body, separators=(",", ":")),
-        "headers": {"Content-Type": ["application/json"]} if request_body is not None else {},
-    }
-    return {
-        "request": request,
-        "response": {
-            "status": {"code": status, "message": message or httpx.codes.get_reason_phrase(status)},
-            "headers": {**content_type, **RATE_HEADERS, **(headers or {})},
-            "body": {"string": text},
-        },
-    }
-
-
-def save(name: str, interactions: list[dict[str, Any]]) -> None:
-    OUT.mkdir(parents=True, exist_ok=True)
-    data = {"interactions": interactions, "version": 1}
-    (OUT / f"{name}.yaml").write_text(yaml.safe_dump(data, sort_keys=False, width=100))
 
 
 # -- synthetic records -------------------------------------------------------------
@@ -156,8 +139,8 @@ CURSOR_2 = "c3ludGhldGljLWV4cG9ydC0y"
 
 def main() -> None:
     search = "/api/v2/users/search.json"
-    save(
-        "find_person",
+    write_cassette(
+        OUT / "find_person.yaml",
         [
             interaction(
                 "GET",
@@ -167,8 +150,8 @@ def main() -> None:
             )
         ],
     )
-    save(
-        "find_person_none",
+    write_cassette(
+        OUT / "find_person_none.yaml",
         [
             interaction(
                 "GET",
@@ -178,8 +161,8 @@ def main() -> None:
             )
         ],
     )
-    save(
-        "find_person_forbidden",
+    write_cassette(
+        OUT / "find_person_forbidden.yaml",
         [
             interaction(
                 "GET",
@@ -196,8 +179,8 @@ def main() -> None:
             )
         ],
     )
-    save(
-        "rate_limited_text_429",
+    write_cassette(
+        OUT / "rate_limited_text_429.yaml",
         [
             interaction(
                 "GET",
@@ -215,8 +198,8 @@ def main() -> None:
         ],
     )
     created = ticket(5001, "Quote for 40 seats", status="new", updated="2026-01-05T08:40:00Z")
-    save(
-        "create_case",
+    write_cassette(
+        OUT / "create_case.yaml",
         [
             interaction(
                 "POST",
@@ -231,8 +214,8 @@ def main() -> None:
             )
         ],
     )
-    save(
-        "create_case_invalid",
+    write_cassette(
+        OUT / "create_case_invalid.yaml",
         [
             interaction(
                 "POST",
@@ -250,11 +233,11 @@ def main() -> None:
             )
         ],
     )
-    save("webhook", [])
+    write_cassette(OUT / "webhook.yaml", [])
 
     export = "/api/v2/incremental/tickets/cursor.json"
-    save(
-        "poll_events",
+    write_cassette(
+        OUT / "poll_events.yaml",
         [
             interaction(
                 "GET",
@@ -307,8 +290,8 @@ def main() -> None:
             ),
         ],
     )
-    save(
-        "poll_events_resume",
+    write_cassette(
+        OUT / "poll_events_resume.yaml",
         [
             interaction(
                 "GET",
@@ -327,8 +310,8 @@ def main() -> None:
     )
 
     tickets = "/api/v2/tickets.json"
-    save(
-        "tickets_pages",
+    write_cassette(
+        OUT / "tickets_pages.yaml",
         [
             interaction(
                 "GET",
@@ -375,8 +358,8 @@ def main() -> None:
 
     one = "/api/v2/tickets/5001.json"
     tags = "/api/v2/tickets/5001/tags.json"
-    save(
-        "ticket_updates",
+    write_cassette(
+        OUT / "ticket_updates.yaml",
         [
             interaction("PUT", uri(one), 200, {"ticket": ticket(5001, "Quote for 40 seats")}),
             interaction("PUT", uri(tags), 200, {"tags": ["quote", "sales_escalation"]}),
@@ -416,8 +399,8 @@ def main() -> None:
             }
         }
 
-    save(
-        "apply_macro",
+    write_cassette(
+        OUT / "apply_macro.yaml",
         [
             interaction("GET", uri(preview), 200, macro_preview("2026-01-05T08:58:10Z")),
             interaction(
@@ -428,8 +411,8 @@ def main() -> None:
             ),
         ],
     )
-    save(
-        "apply_macro_conflict",
+    write_cassette(
+        OUT / "apply_macro_conflict.yaml",
         [
             interaction("GET", uri(preview), 200, macro_preview("2026-01-05T08:58:10Z")),
             interaction(
@@ -452,8 +435,8 @@ def main() -> None:
             ),
         ],
     )
-    save(
-        "reads",
+    write_cassette(
+        OUT / "reads.yaml",
         [
             interaction(
                 "GET",
@@ -494,10 +477,8 @@ def main() -> None:
             ),
             interaction(
                 "GET",
-                scrub_url(
-                    BASE
-                    + "/api/v2/search.json?page=2&query=type%3Aticket+requester%3Aana.lima%40example.com"
-                ),
+                BASE
+                + "/api/v2/search.json?page=2&query=type%3Aticket+requester%3Aana.lima%40example.com",
                 200,
                 {
                     "results": [ticket(4990, "Renewal: fewer users") | {"result_type": "ticket"}],
@@ -554,7 +535,7 @@ def main() -> None:
                 },
             )
         )
-    save("create_many_1000", creates + polls)
+    write_cassette(OUT / "create_many_1000.yaml", creates + polls)
 
     # 101 tickets: the first job has one record refused, the second job fails outright.
     job_a = {
@@ -582,8 +563,8 @@ def main() -> None:
             "details": "Requester: Email: not-an-email is not properly formatted",
         },
     )
-    save(
-        "create_many_partial",
+    write_cassette(
+        OUT / "create_many_partial.yaml",
         [
             interaction("POST", create_many, 200, {"job_status": job_a}),
             interaction("POST", create_many, 200, {"job_status": job_b}),

@@ -7,29 +7,29 @@ token, meetings listed with `next_page_token` ("" on the last page), a
 created meeting with numeric `id`, `join_url` and settings, errors as
 `{"code", "message"}`: 124 invalid token, 1001 unknown user, the per-second
 and the daily 429); every value is synthetic: example.com people, made-up
-ids, uuids, passcodes and page tokens. URIs are built with httpx and
-scrubbed exactly as the cassette transport scrubs a live request.
+ids, uuids, passcodes and page tokens. URIs are built with httpx; the SDK's
+cassette writer scrubs them exactly as the cassette transport scrubs a live request.
 """
 
 from __future__ import annotations
 
-import json
+from functools import partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 import httpx
-import yaml
 from handoff_zoom.mapping import meeting_body
 from zoom_cases import ACCOUNT_ID, JOIN_URL, MEETING, MEETING_ID, REP_EMAIL
 
-from handoff_sdk.testing.scrub import scrub_url
+from handoff_sdk.testing.cassettes import cassette_interaction, write_cassette
 
 API = "https://api.zoom.us/v2"
 TOKEN_URL = "https://zoom.us/oauth/token"
 OUT = Path(__file__).resolve().parents[3] / "cassettes" / "zoom"
 JSON_HEADERS = {"Content-Type": ["application/json;charset=UTF-8"]}
 MEDIUM = {
+    **JSON_HEADERS,
     "x-ratelimit-category": ["Medium"],
     "x-ratelimit-limit": ["20"],
     "x-ratelimit-remaining": ["19"],
@@ -37,32 +37,11 @@ MEDIUM = {
 
 
 def uri(path: str, params: dict[str, Any] | None = None) -> str:
-    return scrub_url(str(httpx.URL(API + path, params=params)))
+    return str(httpx.URL(API + path, params=params))
 
 
-def interaction(
-    method: str,
-    url: str,
-    status: int,
-    body: Any,
-    *,
-    request_body: Any = None,
-    headers: dict[str, list[str]] | None = None,
-) -> dict[str, Any]:
-    request: dict[str, Any] = {
-        "method": method,
-        "uri": url,
-        "body": None if request_body is None else json.dumps(request_body, separators=(",", ":")),
-        "headers": {"Content-Type": ["application/json"]} if request_body is not None else {},
-    }
-    return {
-        "request": request,
-        "response": {
-            "status": {"code": status, "message": httpx.codes.get_reason_phrase(status)},
-            "headers": {**JSON_HEADERS, **(headers or {})},
-            "body": {"string": json.dumps(body, separators=(",", ":"))},
-        },
-    }
+# Every Zoom answer in these cassettes is JSON; calls that pass headers start from these.
+interaction = partial(cassette_interaction, response_headers=JSON_HEADERS)
 
 
 def token(status: int = 200, body: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -74,34 +53,16 @@ def token(status: int = 200, body: dict[str, Any] | None = None) -> dict[str, An
         "scope": "meeting:read:list_meetings:admin meeting:write:meeting:admin",
         "api_url": "https://api.zoom.us",
     }
-    return {
-        "request": {
-            "method": "POST",
-            "uri": TOKEN_URL,
-            "body": f"grant_type=account_credentials&account_id={ACCOUNT_ID}",
-            "headers": {
-                "Authorization": ["REDACTED"],
-                "Content-Type": ["application/x-www-form-urlencoded"],
-            },
+    return interaction(
+        "POST",
+        TOKEN_URL,
+        request_body=f"grant_type=account_credentials&account_id={ACCOUNT_ID}",
+        request_headers={
+            "Authorization": "REDACTED",
+            "Content-Type": "application/x-www-form-urlencoded",
         },
-        "response": {
-            "status": {"code": status, "message": httpx.codes.get_reason_phrase(status)},
-            "headers": JSON_HEADERS,
-            "body": {"string": json.dumps(answer, separators=(",", ":"))},
-        },
-    }
-
-
-class _NoAliases(yaml.SafeDumper):
-    def ignore_aliases(self, data: Any) -> bool:
-        return True
-
-
-def save(name: str, interactions: list[dict[str, Any]]) -> None:
-    OUT.mkdir(parents=True, exist_ok=True)
-    data = {"interactions": interactions, "version": 1}
-    (OUT / f"{name}.yaml").write_text(
-        yaml.dump(data, Dumper=_NoAliases, sort_keys=False, width=100)
+        status=status,
+        response_body=answer,
     )
 
 
@@ -174,30 +135,35 @@ def main() -> None:
     list_params = {"type": "scheduled", "page_size": 300, "from": "2026-01-06", "to": "2026-01-06"}
     list_uri = uri(meetings, list_params)
     body = meeting_body(MEETING, {"waiting_room": True, "join_before_host": False})
-    create = interaction("POST", uri(meetings), 201, created(), request_body=body, headers=MEDIUM)
-    empty = interaction("GET", list_uri, 200, page([]), headers=MEDIUM)
-    save("book_meeting", [token(), empty, create])
+    create = interaction(
+        "POST",
+        uri(meetings),
+        request_body=body,
+        status=201,
+        response_body=created(),
+        response_headers=MEDIUM,
+    )
+    empty = interaction("GET", list_uri, response_body=page([]), response_headers=MEDIUM)
+    write_cassette(OUT / "book_meeting.yaml", [token(), empty, create])
 
     other_day = listed(85550000001, "Weekly pipeline review", "2026-01-06T09:00:00Z", 45)
     same_topic_other_time = listed(85550000002, MEETING.title, "2026-01-06T17:00:00Z")
     page_token = "c3ludGhldGljUGFnZVRva2VuMDI"
-    save(
-        "book_meeting_reused",
+    write_cassette(
+        OUT / "book_meeting_reused.yaml",
         [
             token(),
             interaction(
                 "GET",
                 list_uri,
-                200,
-                page([other_day, same_topic_other_time], page_token),
-                headers=MEDIUM,
+                response_body=page([other_day, same_topic_other_time], page_token),
+                response_headers=MEDIUM,
             ),
             interaction(
                 "GET",
                 uri(meetings, {**list_params, "next_page_token": page_token}),
-                200,
-                page([listed(MEETING_ID, MEETING.title, "2026-01-06T15:00:00Z")]),
-                headers=MEDIUM,
+                response_body=page([listed(MEETING_ID, MEETING.title, "2026-01-06T15:00:00Z")]),
+                response_headers=MEDIUM,
             ),
         ],
     )
@@ -207,18 +173,19 @@ def main() -> None:
         "requests permitted for this particular user. You may resume these requests at GMT "
         "00:00:00.",
     }
-    save(
-        "book_meeting_daily_limit",
+    write_cassette(
+        OUT / "book_meeting_daily_limit.yaml",
         [
             token(),
             empty,
             interaction(
                 "POST",
                 uri(meetings),
-                429,
-                daily,
                 request_body=body,
-                headers={
+                status=429,
+                response_body=daily,
+                response_headers={
+                    **JSON_HEADERS,
                     "x-ratelimit-category": ["Medium"],
                     "x-ratelimit-type": ["Daily-limit"],
                     "x-ratelimit-limit": ["100"],
@@ -232,49 +199,58 @@ def main() -> None:
         "code": 429,
         "message": "You have reached the maximum per-second rate limit for this API. Try again later.",
     }
-    save(
-        "book_meeting_per_second_limit",
+    write_cassette(
+        OUT / "book_meeting_per_second_limit.yaml",
         [
             token(),
             interaction(
                 "GET",
                 list_uri,
-                429,
-                per_second,
-                headers={"x-ratelimit-category": ["Medium"], "x-ratelimit-type": ["QPS"]},
+                status=429,
+                response_body=per_second,
+                response_headers={
+                    **JSON_HEADERS,
+                    "x-ratelimit-category": ["Medium"],
+                    "x-ratelimit-type": ["QPS"],
+                },
             ),
             empty,
             create,
         ],
     )
-    save(
-        "book_meeting_invalid_token",
+    write_cassette(
+        OUT / "book_meeting_invalid_token.yaml",
         [
             token(),
-            interaction("GET", list_uri, 401, {"code": 124, "message": "Invalid access token."}),
+            interaction(
+                "GET",
+                list_uri,
+                status=401,
+                response_body={"code": 124, "message": "Invalid access token."},
+            ),
             token(),
             empty,
             create,
         ],
     )
     gone = "gone.rep@example.com"
-    save(
-        "book_meeting_unknown_user",
+    write_cassette(
+        OUT / "book_meeting_unknown_user.yaml",
         [
             token(),
             interaction(
                 "GET",
                 uri(f"/users/{quote(gone, safe='')}/meetings", list_params),
-                404,
-                {"code": 1001, "message": f"User does not exist: {gone}."},
+                status=404,
+                response_body={"code": 1001, "message": f"User does not exist: {gone}."},
             ),
         ],
     )
-    save(
-        "token_refused",
+    write_cassette(
+        OUT / "token_refused.yaml",
         [token(400, {"reason": "Invalid client_id or client_secret", "error": "invalid_client"})],
     )
-    save("webhook", [])
+    write_cassette(OUT / "webhook.yaml", [])
 
 
 if __name__ == "__main__":

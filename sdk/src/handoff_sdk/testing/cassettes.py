@@ -5,15 +5,22 @@ The hub owns one httpx.AsyncClient and tests swap its transport; a
 sends what the cassette lacks to a real transport and records the answer,
 scrubbed. vcrpy supplies the file format, the matchers and the record modes,
 so cassettes recorded here read like any vcrpy cassette.
+
+Cassettes that cannot be recorded (no sandbox, or answers a live API will not
+give on demand) are written by hand: `cassette_interaction` builds one
+interaction, scrubbed as a recording would be, and `write_cassette` saves a
+list of them after the secret check.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import json
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import httpx
+import yaml
 from vcr import matchers
 from vcr.cassette import Cassette
 from vcr.persisters.filesystem import FilesystemPersister
@@ -21,9 +28,15 @@ from vcr.record_mode import RecordMode
 from vcr.request import Request as VcrRequest
 from vcr.serializers import yamlserializer
 
-from .scrub import scrub_body, scrub_headers, scrub_url
+from .scrub import find_secrets, scrub_body, scrub_headers, scrub_url
 
-__all__ = ["CassetteMiss", "CassetteTransport", "FaultTransport"]
+__all__ = [
+    "CassetteMiss",
+    "CassetteTransport",
+    "FaultTransport",
+    "cassette_interaction",
+    "write_cassette",
+]
 
 _DROP_RESPONSE_HEADERS = {"content-encoding", "content-length", "transfer-encoding"}
 
@@ -178,3 +191,141 @@ class FaultTransport(httpx.AsyncBaseTransport):
                 fault.status_code, headers=fault.headers, content=fault.content, request=request
             )
         return await self._inner.handle_async_request(request)
+
+
+Headers = Mapping[str, str | Sequence[str]]
+"""Header values as one string or a list of them; cassettes store lists."""
+
+
+def _header_lists(headers: Headers | None, body: Any) -> dict[str, list[str]]:
+    """Headers as lists, with httpx's JSON Content-Type when the body is JSON and none is set."""
+    lists = {
+        name: [value] if isinstance(value, str) else list(value)
+        for name, value in (headers or {}).items()
+    }
+    is_json = body is not None and not isinstance(body, str | bytes)
+    if is_json and not any(name.lower() == "content-type" for name in lists):
+        lists["Content-Type"] = ["application/json"]
+    return scrub_headers(lists)
+
+
+def _body_text(body: Any, indent: int | None, headers: dict[str, list[str]]) -> str | None:
+    """A body as the cassette stores it: text scrubbed like a recording, JSON serialised."""
+    if body is None:
+        return None
+    if isinstance(body, bytes):
+        body = body.decode("utf-8")
+    if isinstance(body, str):
+        content_type = next((v[0] for k, v in headers.items() if k.lower() == "content-type"), "")
+        return cast(str, scrub_body(body, content_type))  # str in, str out
+    plain = json.loads(cast(str, scrub_body(json.dumps(body), "application/json")))
+    if indent is None:
+        return json.dumps(plain, separators=(",", ":"))
+    return json.dumps(plain, indent=indent)
+
+
+def cassette_interaction(
+    method: str,
+    uri: str,
+    *,
+    request_body: Any = None,
+    request_headers: Headers | None = None,
+    status: int = 200,
+    reason: str | None = None,
+    response_body: Any = None,
+    response_headers: Headers | None = None,
+    indent: int | None = None,
+) -> dict[str, Any]:
+    """One vcrpy interaction for a hand-written cassette, scrubbed as a recording is.
+
+    Connectors whose API cannot be recorded on demand (no sandbox, rare error
+    answers) write their cassettes from synthetic data; this builds each
+    request/answer pair in the shape `CassetteTransport` replays. Write `uri`
+    exactly as the connector sends it: replay compares it with the live URL
+    after both went through `scrub_url`.
+
+    Bodies: None is no body; a str (or bytes) is recorded as text; anything
+    else is JSON, written compactly with its keys in the given order, or
+    indented by `indent` (stored as a readable YAML block). Headers are
+    recorded in the order given; as httpx does, a JSON body gets
+    `Content-Type: application/json` (last) unless the headers name one. The
+    URI, the headers and the bodies are scrubbed (`handoff_sdk.testing.scrub`),
+    so a secret passed here is written as REDACTED. `reason` defaults to the
+    status's standard phrase.
+    """
+    sent_headers = _header_lists(request_headers, request_body)
+    answer_headers = _header_lists(response_headers, response_body)
+    answer_text = _body_text(response_body, indent, answer_headers)
+    return {
+        "request": {
+            "method": method,
+            "uri": scrub_url(uri),
+            "body": _body_text(request_body, indent, sent_headers),
+            "headers": sent_headers,
+        },
+        "response": {
+            "status": {
+                "code": status,
+                "message": httpx.codes.get_reason_phrase(status) if reason is None else reason,
+            },
+            "headers": answer_headers,
+            "body": {"string": "" if answer_text is None else answer_text},
+        },
+    }
+
+
+class _CassetteDumper(yaml.SafeDumper):
+    """Writes shared values in full rather than as YAML anchors, multi-line text as blocks."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        """Never alias: a cassette is read by people, and repeated headers are common."""
+        return True
+
+
+def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    style = "|" if "\n" in value else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_CassetteDumper.add_representer(str, _represent_str)
+
+_INTERACTION_FIELDS = {
+    "request": ("method", "uri", "body", "headers"),
+    "response": ("status", "headers", "body"),
+}
+
+
+def _check_shape(interactions: Sequence[Mapping[str, Any]], path: Path) -> None:
+    for n, interaction in enumerate(interactions):
+        for side, fields in _INTERACTION_FIELDS.items():
+            part = interaction.get(side)
+            missing = [f for f in fields if not isinstance(part, Mapping) or f not in part]
+            if missing:
+                raise ValueError(
+                    f"cannot write {path}: interaction {n} {side} lacks "
+                    f"{', '.join(missing)} (build it with cassette_interaction)"
+                )
+
+
+def write_cassette(path: Path | str, interactions: Sequence[Mapping[str, Any]]) -> None:
+    """Save hand-written interactions as a vcrpy YAML cassette, refusing any secret.
+
+    The one writer for generated cassettes, so every connector's files share
+    one format: no YAML anchors, lines wrapped at 100 characters, ASCII only
+    (vcrpy reads cassettes in the locale's encoding), multi-line text as
+    literal blocks. Before writing, the cassette goes through the same secret
+    check as the committed ones (`find_secrets`); a finding raises ValueError
+    and nothing is written. Parent folders are created.
+    """
+    path = Path(path)
+    _check_shape(interactions, path)
+    plain = [dict(i) for i in interactions]
+    findings = find_secrets(plain, "cassette")
+    if findings:
+        raise ValueError(
+            f"refusing to write {path}, it would hold secrets:\n" + "\n".join(findings)
+        )
+    data = {"interactions": plain, "version": 1}
+    text = yaml.dump(data, Dumper=_CassetteDumper, sort_keys=False, allow_unicode=False, width=100)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")

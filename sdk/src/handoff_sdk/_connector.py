@@ -1,18 +1,19 @@
 """The Connector base class: what every connector gets for free.
 
-A connector subclass declares its name, config model, secrets and rate limit,
-builds its auth, and writes thin capability methods that call `request` or
-`request_json`. Everything between a capability and the wire lives here, once:
-the rate budget, the auth flow, classifying the response, retrying with
-backoff that honours Retry-After, refreshing an expired token once, and
-putting the idempotency key on writes.
+A connector subclass declares its name, config model (as the type parameter,
+`class ZoomConnector(Connector[ZoomConfig])`, which also types `self.config`),
+secrets and rate limit, builds its auth, and writes thin capability methods
+that call `request` or `request_json`. Everything between a capability and
+the wire lives here, once: the rate budget, the auth flow, classifying the
+response, retrying with backoff that honours Retry-After, refreshing an
+expired token once, and putting the idempotency key on writes.
 """
 
 from __future__ import annotations
 
 import random
 from collections.abc import Mapping
-from typing import Any, ClassVar, NoReturn
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, NoReturn, TypeVar, get_args, get_origin
 
 import httpx
 from pydantic import BaseModel, ConfigDict, Field
@@ -50,6 +51,23 @@ class SecretSpec(BaseModel):
     description: str = Field(description="What it is and where to get it.")
 
 
+if TYPE_CHECKING:
+    # The default lets `Connector` written bare mean `Connector[ConnectorConfig]`. Only type
+    # checkers read it, and they ship typing_extensions' stubs; Python 3.11's own TypeVar has
+    # no `default=`, and at run time a bare subclass needs none, so no runtime dependency.
+    from typing_extensions import TypeVar as _TypeVarWithDefault
+
+    ConfigT_co = _TypeVarWithDefault(
+        "ConfigT_co", bound=ConnectorConfig, covariant=True, default=ConnectorConfig
+    )
+else:
+    ConfigT_co = TypeVar("ConfigT_co", bound=ConnectorConfig, covariant=True)
+"""The config model of a connector, `XConfig` in `Connector[XConfig]`.
+
+Covariant, so a `ZoomConnector` is still a `Connector` wherever the hub holds
+connectors of every kind (`type[Connector]`, `dict[str, Connector]`).
+"""
+
 _BODYLESS_STATUSES = frozenset({204, 205})
 
 
@@ -68,15 +86,83 @@ def _check_webhook_accepted_status(cls: type[Connector]) -> None:
         )
 
 
-class Connector:
-    """Base class of every connector; see docs/connectors.md for a walk-through."""
+def _name(obj: object) -> str:
+    return obj.__qualname__ if isinstance(obj, type) else repr(obj)
+
+
+def _where(cls: type) -> str:
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+def _config_parameter(cls: type[Connector]) -> tuple[object, bool]:
+    """What stands for the config model of `cls`, and whether `cls`'s own bases say it.
+
+    The first is a class, a TypeVar (still generic) or None (bare `Connector`).
+    `class Z(Connector[ZoomConfig])` gives ZoomConfig. Through a generic
+    intermediate base (`class OAuthBase(Connector[C])`, `class Z(OAuthBase[ZoomConfig])`)
+    the argument in C's position is taken. A class with no parameterized base
+    inherits its parent's answer.
+    """
+    for base in cls.__dict__.get("__orig_bases__", ()):
+        origin = get_origin(base)
+        if not (isinstance(origin, type) and issubclass(origin, Connector)):
+            continue
+        source = ConfigT_co if origin is Connector else origin._config_source
+        parameters: tuple[object, ...] = getattr(origin, "__parameters__", ())
+        if source in parameters:
+            return get_args(base)[parameters.index(source)], True
+        return source, True
+    return cls._config_source, False
+
+
+def _settle_config_model(cls: type[Connector]) -> None:
+    """Infer `config_model` from `Connector[MyConfig]`, or check it agrees with the parameter.
+
+    Raises TypeError naming the class, at its definition, when the parameter is
+    not a ConnectorConfig subclass or an explicit `config_model` contradicts it.
+    """
+    declared, own = _config_parameter(cls)
+    cls._config_source = declared
+    if declared is None or isinstance(declared, TypeVar):
+        return
+    if not (isinstance(declared, type) and issubclass(declared, ConnectorConfig)):
+        raise TypeError(
+            f"{_where(cls)} is declared with config type {_name(declared)}: expected a "
+            "subclass of ConnectorConfig, as in Connector[MyConfig]"
+        )
+    explicit = cls.__dict__.get("config_model")
+    if explicit is None:
+        if own:
+            cls.config_model = declared
+        return
+    if own and explicit is not declared:
+        raise TypeError(
+            f"{_where(cls)}.config_model is {_name(explicit)} but the class is declared with "
+            f"config type {_name(declared)}: drop config_model (it is inferred from the type "
+            "parameter) or make the two the same"
+        )
+    if not (isinstance(explicit, type) and issubclass(explicit, declared)):
+        raise TypeError(
+            f"{_where(cls)}.config_model is {_name(explicit)} but self.config is typed as the "
+            f"inherited {_name(declared)}: expected a subclass of {_name(declared)}"
+        )
+
+
+class Connector(Generic[ConfigT_co]):
+    """Base class of every connector; see docs/connectors.md for a walk-through.
+
+    Subclass it as `Connector[MyConfig]`: `config_model` is then MyConfig and
+    `self.config` is typed MyConfig. Bare `Connector` means `Connector[ConnectorConfig]`.
+    """
 
     name: ClassVar[str]
     """Name in handoff.toml (`[connectors.NAME]`), secrets and cassettes."""
     title: ClassVar[str] = ""
     """Human name, e.g. 'Salesforce'."""
     config_model: ClassVar[type[ConnectorConfig]] = ConnectorConfig
-    """Pydantic model of the non-secret config."""
+    """Pydantic model of the non-secret config; inferred from `Connector[MyConfig]` if unset."""
+    _config_source: ClassVar[object] = None
+    """The config type parameter as resolved for this class; see `_config_parameter`."""
     secrets: ClassVar[tuple[SecretSpec, ...]] = ()
     """Every secret this connector may use."""
     default_rate_limit: ClassVar[RateLimit] = RateLimit(requests=60, per_seconds=60, concurrency=4)
@@ -99,17 +185,23 @@ class Connector:
         """Refuse a bad class declaration at import, before any webhook is answered with it."""
         super().__init_subclass__(**kwargs)
         _check_webhook_accepted_status(cls)
+        _settle_config_model(cls)
 
     def __init__(
         self,
         *,
-        config: ConnectorConfig,
+        config: ConfigT_co,
         secrets: SecretAccess,
         http: httpx.AsyncClient,
         clock: Clock | None = None,
         rng: random.Random | None = None,
     ) -> None:
-        self.config = config
+        if not isinstance(config, self.config_model):
+            raise TypeError(
+                f"{_where(type(self))}: config must be of model "
+                f"{self.config_model.__qualname__}, got {type(config).__qualname__}"
+            )
+        self.config: ConfigT_co = config
         self.secret_store = secrets
         self.http = http
         self.clock: Clock = clock or SystemClock()

@@ -14,7 +14,7 @@ async def test_q13_filter_on_by_default_lists_only_tagged_programs(connector_har
     harness = connector_harness(
         MarketoConnector, config=CONFIG, secrets=SECRETS, cassette="list_programs"
     )
-    assert harness.connector.settings.used_with_qualified_only is True
+    assert harness.connector.config.used_with_qualified_only is True
 
     programs = await harness.connector.handoff_list_programs()
 

@@ -135,12 +135,11 @@ def _api_message(response: httpx.Response) -> str:
     return response.reason_phrase
 
 
-class SixsenseConnector(Connector):
+class SixsenseConnector(Connector[SixsenseConfig]):
     """Identifies a website visitor's company by IP through 6sense (rule Q1)."""
 
     name: ClassVar[str] = "6sense"
     title: ClassVar[str] = "6sense"
-    config_model: ClassVar[type[ConnectorConfig]] = SixsenseConfig
     secrets: ClassVar[tuple[SecretSpec, ...]] = (
         SecretSpec(
             name="api_key",
@@ -153,8 +152,6 @@ class SixsenseConnector(Connector):
     )
     rate_limit_wait_seconds: ClassVar[float] = 60.0
     """How long a 429 without Retry-After is waited out: 6sense's one-minute window."""
-
-    config: SixsenseConfig
 
     def build_auth(self) -> httpx.Auth:
         """`Authorization: Token <api_key>`, read from the secret store on every call."""

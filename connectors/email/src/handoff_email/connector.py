@@ -175,12 +175,11 @@ def _cert_problem(exc: BaseException) -> ssl.SSLCertVerificationError | None:
     return None
 
 
-class EmailConnector(Connector):
+class EmailConnector(Connector[EmailConfig]):
     """Sends notification emails through an SMTP relay (P5, D2)."""
 
     name = "email"
     title = "Email (SMTP)"
-    config_model = EmailConfig
     secrets = (
         SecretSpec(
             name="password",
@@ -198,12 +197,6 @@ class EmailConnector(Connector):
         assert isinstance(config, EmailConfig)
         return ["password"] if config.username else []
 
-    @property
-    def settings(self) -> EmailConfig:
-        """The validated config, typed."""
-        assert isinstance(self.config, EmailConfig)
-        return self.config
-
     @hookimpl
     async def handoff_send_notification(
         self, notification: Notification, idempotency_key: str
@@ -217,7 +210,7 @@ class EmailConnector(Connector):
         login is refused, MissingSecretError before connecting when the
         password is not set.
         """
-        config = self.settings
+        config = self.config
         recipients = self._recipients(notification)
         password = self.secret_store.get("password") if config.username else None
         try:
@@ -248,7 +241,7 @@ class EmailConnector(Connector):
     # -- steps ---------------------------------------------------------------------
 
     def _recipients(self, notification: Notification) -> list[str]:
-        source = notification.recipients or self.settings.default_recipients
+        source = notification.recipients or self.config.default_recipients
         if not source:
             raise ConfigError(
                 self.name,
@@ -321,7 +314,7 @@ class EmailConnector(Connector):
         Raises _Transient for a temporary failure of the whole session, and the
         connector's own errors for a permanent one.
         """
-        config = self.settings
+        config = self.config
         client = aiosmtplib.SMTP(
             hostname=config.host,
             port=config.effective_port,
@@ -378,7 +371,7 @@ class EmailConnector(Connector):
             raise ConfigError(
                 self.name,
                 "security",
-                f"{self.settings.host} does not offer STARTTLS; use security = 'tls' "
+                f"{self.config.host} does not offer STARTTLS; use security = 'tls' "
                 "if it expects TLS from the first byte (port 465)",
             )
         await client.starttls()

@@ -137,12 +137,11 @@ def _rate_limited(code: str | None, message: str | None) -> bool:
     return "rate limit" in text or "too many requests" in text or "throttl" in text
 
 
-class GainsightConnector(Connector):
+class GainsightConnector(Connector[GainsightConfig]):
     """Gainsight CS: NPS, CSAT and post-churn survey responses (rule P5)."""
 
     name: ClassVar[str] = "gainsight"
     title: ClassVar[str] = "Gainsight CS"
-    config_model: ClassVar[type[ConnectorConfig]] = GainsightConfig
     secrets: ClassVar[tuple[SecretSpec, ...]] = (
         SecretSpec(
             name="access_key",
@@ -163,12 +162,6 @@ class GainsightConnector(Connector):
     def required_secrets(cls, config: ConnectorConfig) -> list[str]:
         """Only the access key is needed to start; `webhook_secret` is read per webhook."""
         return ["access_key"]
-
-    @property
-    def settings(self) -> GainsightConfig:
-        """The config, typed."""
-        assert isinstance(self.config, GainsightConfig)
-        return self.config
 
     def build_auth(self) -> httpx.Auth:
         """The static access key in Gainsight's `accesskey` header."""
@@ -209,7 +202,7 @@ class GainsightConnector(Connector):
     @hookimpl
     async def handoff_poll_events(self, cursor: str | None) -> PollResult:
         """P5: survey responses modified since the cursor, as gainsight.survey.* events."""
-        cfg = self.settings
+        cfg = self.config
         now = self.clock.now()
         if cursor is None:
             if cfg.initial_lookback_hours <= 0:
@@ -252,7 +245,7 @@ class GainsightConnector(Connector):
     @hookimpl
     async def handoff_parse_webhook(self, request: WebhookRequest) -> list[Event]:
         """P5: a Gainsight outbound call, checked against the shared secret, as events."""
-        cfg = self.settings
+        cfg = self.config
         check_shared_secret(
             request,
             connector=self.name,

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping
 from datetime import datetime
-from typing import Any, ClassVar, Literal
+from typing import Any, Literal
 from urllib.parse import quote
 
 import httpx
@@ -137,12 +137,11 @@ class GoogleCalendarConfig(ConnectorConfig):
         return self
 
 
-class GoogleCalendarConnector(Connector):
+class GoogleCalendarConnector(Connector[GoogleCalendarConfig]):
     """Google Calendar: when reps are busy, and meetings booked on their calendars."""
 
     name = "google-calendar"
     title = "Google Calendar"
-    config_model: ClassVar[type[ConnectorConfig]] = GoogleCalendarConfig
     secrets = (
         SecretSpec(
             name="private_key",
@@ -167,13 +166,6 @@ class GoogleCalendarConnector(Connector):
 
     # -- configuration and auth ---------------------------------------------------
 
-    @property
-    def settings(self) -> GoogleCalendarConfig:
-        """The config, typed as this connector's model."""
-        if not isinstance(self.config, GoogleCalendarConfig):
-            raise TypeError("GoogleCalendarConnector needs a GoogleCalendarConfig")
-        return self.config
-
     @classmethod
     def required_secrets(cls, config: ConnectorConfig) -> list[str]:
         """The key in service-account mode; the client secret and refresh token in OAuth mode."""
@@ -184,7 +176,7 @@ class GoogleCalendarConnector(Connector):
 
     def build_auth(self) -> httpx.Auth:
         """One delegated token per rep, or the OAuth user's token for everything."""
-        settings = self.settings
+        settings = self.config
         if settings.auth == "oauth":
             assert settings.client_id is not None
             return OAuth2RefreshToken(
@@ -210,7 +202,7 @@ class GoogleCalendarConnector(Connector):
 
         Raises ConfigError naming `rep_emails` when none of them gives an email.
         """
-        found = email or self.settings.rep_emails.get(rep_id)
+        found = email or self.config.rep_emails.get(rep_id)
         if not found and "@" in rep_id:
             found = rep_id
         if not found:
@@ -230,7 +222,7 @@ class GoogleCalendarConnector(Connector):
 
     def url(self, path: str) -> str:
         """The full URL of a Calendar API path ('/freeBusy')."""
-        return f"{self.settings.base_url}/calendar/v3{path}"
+        return f"{self.config.base_url}/calendar/v3{path}"
 
     def _events_url(self, calendar_id: str, event_id: str | None = None) -> str:
         path = f"/calendars/{quote(calendar_id, safe='')}/events"
@@ -325,13 +317,13 @@ class GoogleCalendarConnector(Connector):
         email = self.rep_email(meeting.rep_id)
         event_id = mapping.event_id_for(idempotency_key)
         body = mapping.meeting_to_event(
-            meeting, event_id, idempotency_key, timezone=self.settings.event_timezone
+            meeting, event_id, idempotency_key, timezone=self.config.event_timezone
         )
         try:
             created = await self.request_json(
                 "POST",
                 self._events_url(email),
-                params={"sendUpdates": self.settings.send_updates},
+                params={"sendUpdates": self.config.send_updates},
                 json=body,
                 headers=self._as(email),
                 idempotency_key=idempotency_key,
@@ -379,7 +371,7 @@ class GoogleCalendarConnector(Connector):
             "timeMax": mapping.rfc3339(end, "end"),
             "singleEvents": "true",
             "orderBy": "startTime",
-            "maxResults": self.settings.events_page_size,
+            "maxResults": self.config.events_page_size,
         }
         if private_property:
             params["privateExtendedProperty"] = private_property

@@ -180,12 +180,11 @@ class MarketoConfig(ConnectorConfig):
         return url
 
 
-class MarketoConnector(Connector):
+class MarketoConnector(Connector[MarketoConfig]):
     """Marketo Engage: lead upserts, program listing (Q13), activity polling, D8 forwarding."""
 
     name = "marketo"
     title = "Marketo Engage"
-    config_model = MarketoConfig
     secrets = (
         SecretSpec(
             name="client_secret",
@@ -196,15 +195,9 @@ class MarketoConnector(Connector):
     default_rate_limit = RateLimit(requests=100, per_seconds=20, concurrency=10)
     batch_limits: ClassVar[Mapping[str, int]] = {"handoff_upsert_leads": LEADS_PER_CALL}
 
-    @property
-    def settings(self) -> MarketoConfig:
-        """The config, typed as this connector's model."""
-        assert isinstance(self.config, MarketoConfig)
-        return self.config
-
     def url(self, path: str) -> str:
         """An absolute URL on this Marketo instance."""
-        return f"{self.settings.base_url}{path}"
+        return f"{self.config.base_url}{path}"
 
     def build_auth(self) -> httpx.Auth:
         """Client credentials at the identity endpoint; the token goes in a Bearer header."""
@@ -213,7 +206,7 @@ class MarketoConnector(Connector):
             clock=self.clock,
             secrets=self.secret_store,
             token_url=self.url("/identity/oauth/token"),
-            client_id=self.settings.client_id,
+            client_id=self.config.client_id,
             client_secret="client_secret",  # noqa: S106 - the secret's name, not its value
             credentials_in="query",
         )
@@ -240,11 +233,11 @@ class MarketoConnector(Connector):
                 raise quota[0].with_traceback(None)
             body: dict[str, Any] = {
                 "action": "createOrUpdate",
-                "lookupField": self.settings.lookup_field,
-                "input": [lead_to_marketo(lead, self.settings.lookup_field) for lead in chunk],
+                "lookupField": self.config.lookup_field,
+                "input": [lead_to_marketo(lead, self.config.lookup_field) for lead in chunk],
             }
-            if self.settings.partition_name:
-                body["partitionName"] = self.settings.partition_name
+            if self.config.partition_name:
+                body["partitionName"] = self.config.partition_name
             try:
                 data = await self.request_json(
                     "POST", self.url("/rest/v1/leads.json"), json=body, idempotency_key=key
@@ -315,7 +308,7 @@ class MarketoConnector(Connector):
                 {"tagType": QUALIFIED_TAG_TYPE, "tagValue": "True"},
             )
         ]
-        if self.settings.used_with_qualified_only:
+        if self.config.used_with_qualified_only:
             return qualified_programs(tagged)
         tags_by_id = {p.ids["marketo"]: p.tags for p in tagged}
         programs: list[Program] = []
@@ -350,7 +343,7 @@ class MarketoConnector(Connector):
         there, even when a poll stopped early.
         """
         start = cursor or await self._paging_token(self.clock.now())
-        type_ids = ",".join(str(i) for i in self.settings.activity_type_ids)
+        type_ids = ",".join(str(i) for i in self.config.activity_type_ids)
 
         async def fetch(token: str | None) -> dict[str, Any]:
             data = await self.request_json(
@@ -382,6 +375,6 @@ class MarketoConnector(Connector):
                     if isinstance(item, dict)
                 ]
                 last = next_token(page) or last
-                if pages >= self.settings.max_activity_pages:
+                if pages >= self.config.max_activity_pages:
                     break
         return PollResult(events=events, cursor=last)

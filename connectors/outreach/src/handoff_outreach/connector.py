@@ -29,7 +29,7 @@ import contextlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, ClassVar
+from typing import Any
 
 import httpx
 from pydantic import Field, field_validator
@@ -171,12 +171,11 @@ def _header(headers: httpx.Headers, *names: str) -> str | None:
     return None
 
 
-class OutreachConnector(Connector):
+class OutreachConnector(Connector[OutreachConfig]):
     """Outreach: is this person in a rep's active sequence, and hear when that changes."""
 
     name = "outreach"
     title = "Outreach"
-    config_model: ClassVar[type[ConnectorConfig]] = OutreachConfig
     secrets = (
         SecretSpec(
             name="client_secret",
@@ -206,13 +205,6 @@ class OutreachConnector(Connector):
 
     # -- configuration and auth ---------------------------------------------------
 
-    @property
-    def settings(self) -> OutreachConfig:
-        """The config, typed as this connector's model."""
-        if not isinstance(self.config, OutreachConfig):
-            raise TypeError("OutreachConnector needs an OutreachConfig")
-        return self.config
-
     @classmethod
     def required_secrets(cls, config: ConnectorConfig) -> list[str]:
         """The OAuth app's secret and the refresh token; the webhook secret only for webhooks."""
@@ -220,7 +212,7 @@ class OutreachConnector(Connector):
 
     def build_auth(self) -> httpx.Auth:
         """OAuth2 refresh-token grant against Outreach's token endpoint, rotation written back."""
-        cfg = self.settings
+        cfg = self.config
         return OutreachRefreshToken(
             connector=self.name,
             clock=self.clock,
@@ -232,7 +224,7 @@ class OutreachConnector(Connector):
 
     def url(self, path: str) -> str:
         """The full URL of an API path ('/prospects')."""
-        return f"{self.settings.base_url}{path}"
+        return f"{self.config.base_url}{path}"
 
     # -- reading responses ----------------------------------------------------------
 
@@ -313,7 +305,7 @@ class OutreachConnector(Connector):
         so they are gathered across pages into one index keyed by (type, id).
         """
         first = str(
-            httpx.URL(self.url(path), params={**params, "page[size]": self.settings.page_size})
+            httpx.URL(self.url(path), params={**params, "page[size]": self.config.page_size})
         )
         records: list[dict[str, Any]] = []
         included: list[Any] = []
@@ -365,15 +357,15 @@ class OutreachConnector(Connector):
         if not prospect_ids:
             return None
         states, included = await self.sequence_states(prospect_ids)
-        chosen = mapping.pick_state(states, self.settings.active_states)
+        chosen = mapping.pick_state(states, self.config.active_states)
         if chosen is None:
             return None
         return mapping.to_sequence_state(
             chosen,
             included,
             wanted,
-            active_states=self.settings.active_states,
-            owner_sources=self.settings.owner_sources,
+            active_states=self.config.active_states,
+            owner_sources=self.config.owner_sources,
         )
 
     @hookimpl
@@ -390,7 +382,7 @@ class OutreachConnector(Connector):
             headers=request.headers,
             body=request.body,
             clock=self.clock,
-            window=timedelta(seconds=self.settings.webhook_replay_window_seconds),
+            window=timedelta(seconds=self.config.webhook_replay_window_seconds),
             connector=self.name,
         )
-        return mapping.webhook_events(request.body, self.settings.active_states)
+        return mapping.webhook_events(request.body, self.config.active_states)

@@ -195,12 +195,11 @@ def _error_of(body: Any) -> tuple[str | None, str | None]:
     return (str(code) if code else None, str(message) if message else None)
 
 
-class PathfactoryConnector(Connector):
+class PathfactoryConnector(Connector[PathfactoryConfig]):
     """PathFactory: content engagement as Fast Moving Buyer events (rule P5)."""
 
     name: ClassVar[str] = "pathfactory"
     title: ClassVar[str] = "PathFactory"
-    config_model: ClassVar[type[ConnectorConfig]] = PathfactoryConfig
     secrets: ClassVar[tuple[SecretSpec, ...]] = (
         SecretSpec(
             name="api_key",
@@ -221,15 +220,9 @@ class PathfactoryConnector(Connector):
         """Only the API key is needed to start; `webhook_secret` is read per webhook."""
         return ["api_key"]
 
-    @property
-    def settings(self) -> PathfactoryConfig:
-        """The config, typed."""
-        assert isinstance(self.config, PathfactoryConfig)
-        return self.config
-
     def build_auth(self) -> httpx.Auth:
         """The static API key in the configured header (`Authorization: Bearer <key>`)."""
-        cfg = self.settings
+        cfg = self.config
         return ApiKeyAuth(
             self.secret_store, "api_key", header=cfg.auth_header, prefix=cfg.auth_prefix
         )
@@ -271,7 +264,7 @@ class PathfactoryConnector(Connector):
 
     def _state(self, cursor: str | None, now: datetime) -> EngagementState:
         """Cursor -> state. None or a bare timestamp T: alert from T on, with a window before."""
-        window = self.settings.fast_moving_buyer.thresholds().window
+        window = self.config.fast_moving_buyer.thresholds().window
         if cursor is None:
             return EngagementState(since=now - window, emit_from=now)
         text = cursor.strip()
@@ -288,7 +281,7 @@ class PathfactoryConnector(Connector):
     @hookimpl
     async def handoff_poll_events(self, cursor: str | None) -> PollResult:
         """P5: pageviews since the cursor, through the thresholds, as Fast Moving Buyer events."""
-        cfg = self.settings
+        cfg = self.config
         now = self.clock.now()
         state = self._state(cursor, now)
         thresholds = cfg.fast_moving_buyer.thresholds()
@@ -325,7 +318,7 @@ class PathfactoryConnector(Connector):
     @hookimpl
     async def handoff_parse_webhook(self, request: WebhookRequest) -> list[Event]:
         """P5: a PathFactory webhook, checked against the shared secret, as events."""
-        cfg = self.settings
+        cfg = self.config
         check_shared_secret(
             request,
             connector=self.name,

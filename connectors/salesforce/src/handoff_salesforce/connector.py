@@ -89,12 +89,11 @@ def _salesforce_error(response: httpx.Response) -> tuple[str | None, str | None]
     return (codes[0] if codes else None, "; ".join(messages) or None)
 
 
-class SalesforceConnector(Connector):
+class SalesforceConnector(Connector[SalesforceConfig]):
     """Salesforce CRM: match accounts, find people, write leads, accounts, contacts and cases."""
 
     name = "salesforce"
     title = "Salesforce"
-    config_model: ClassVar[type[ConnectorConfig]] = SalesforceConfig
     secrets = (
         SecretSpec(
             name="client_secret",
@@ -131,13 +130,6 @@ class SalesforceConnector(Connector):
 
     # -- configuration and auth -------------------------------------------------
 
-    @property
-    def settings(self) -> SalesforceConfig:
-        """The config, typed as this connector's model."""
-        if not isinstance(self.config, SalesforceConfig):
-            raise TypeError("SalesforceConnector needs a SalesforceConfig")
-        return self.config
-
     @classmethod
     def required_secrets(cls, config: ConnectorConfig) -> list[str]:
         """Only the secrets of the chosen login flow."""
@@ -147,7 +139,7 @@ class SalesforceConnector(Connector):
 
     def build_auth(self) -> httpx.Auth:
         """Refresh-token or JWT bearer login against the configured login host."""
-        cfg = self.settings
+        cfg = self.config
         if cfg.auth == "jwt":
             return JwtBearer(
                 connector=self.name,
@@ -215,11 +207,11 @@ class SalesforceConnector(Connector):
             raise PaginationError(
                 self.name, f"nextRecordsUrl {path!r} is not a path on the instance"
             )
-        return f"{self.settings.instance_url}{path}"
+        return f"{self.config.instance_url}{path}"
 
     async def query(self, statement: str) -> list[dict[str, Any]]:
         """Every record of a SOQL query, following nextRecordsUrl until `done`."""
-        first = str(httpx.URL(f"{self.settings.data_url}/query", params={"q": statement}))
+        first = str(httpx.URL(f"{self.config.data_url}/query", params={"q": statement}))
 
         async def fetch(url: str) -> dict[str, Any]:
             page = await self.request_json("GET", url)
@@ -243,7 +235,7 @@ class SalesforceConnector(Connector):
     # -- capabilities -----------------------------------------------------------
 
     def _match_domains(self, email_domain: str | None, website: str | None) -> list[str]:
-        free = set(self.settings.free_mail_domains)
+        free = set(self.config.free_mail_domains)
         domains: list[str] = []
         for raw in (website, email_domain):
             domain = mapping.normalise_domain(raw)
@@ -260,7 +252,7 @@ class SalesforceConnector(Connector):
         The website's domain is preferred over the email's when both are given
         and both match; among accounts with the same domain the oldest wins.
         """
-        cfg = self.settings
+        cfg = self.config
         domains = self._match_domains(email_domain, website)
         if not domains:
             return None
@@ -285,7 +277,7 @@ class SalesforceConnector(Connector):
         email = email.strip()
         if "@" not in email:
             return None
-        cfg = self.settings
+        cfg = self.config
         contacts = await self.query(soql.contact_by_email_query(email, cfg.contact_extra_fields))
         if contacts:
             return mapping.record_to_contact(contacts[0], cfg.contact_extra_fields)
@@ -351,7 +343,7 @@ class SalesforceConnector(Connector):
         return await write_in_batches(items, COLLECTION_LIMIT, send, idempotency_key)
 
     def _lead_record(self, lead: Lead) -> dict[str, Any] | WriteError:
-        cfg = self.settings
+        cfg = self.config
         record = mapping.lead_to_record(lead, cfg.lead_score_field)
         if record.get(cfg.lead_upsert_field) in (None, ""):
             return WriteError(
@@ -367,7 +359,7 @@ class SalesforceConnector(Connector):
         self, leads: Sequence[Lead], idempotency_key: str
     ) -> list[WriteResult]:
         """Q11, D1: create or update leads on the upsert key, 200 per call, one result each."""
-        cfg = self.settings
+        cfg = self.config
         url = f"{cfg.data_url}/composite/sobjects/Lead/{cfg.lead_upsert_field}"
         return await self._write_collections(
             leads, self._lead_record, "PATCH", url, idempotency_key
@@ -375,7 +367,7 @@ class SalesforceConnector(Connector):
 
     def _update_record(self, update: AccountUpdate) -> dict[str, Any] | WriteError:
         try:
-            return mapping.update_to_record(update, self.settings.account_fields)
+            return mapping.update_to_record(update, self.config.account_fields)
         except ValueError as exc:
             return WriteError(code="FIELD_NOT_CONFIGURED", message=f"salesforce: {exc}")
 
@@ -384,7 +376,7 @@ class SalesforceConnector(Connector):
         self, updates: Sequence[AccountUpdate], idempotency_key: str
     ) -> list[WriteResult]:
         """P3, Q14: change fields on existing accounts, 200 per call, one result each."""
-        url = f"{self.settings.data_url}/composite/sobjects"
+        url = f"{self.config.data_url}/composite/sobjects"
         return await self._write_collections(
             updates, self._update_record, "PATCH", url, idempotency_key
         )
@@ -406,7 +398,7 @@ class SalesforceConnector(Connector):
         id fails alone with MISSING_ID and is not sent. It has the shape a
         future `handoff_update_contacts(contacts, idempotency_key)` hook would take.
         """
-        url = f"{self.settings.data_url}/composite/sobjects"
+        url = f"{self.config.data_url}/composite/sobjects"
         return await self._write_collections(
             contacts, self._contact_record, "PATCH", url, idempotency_key
         )
@@ -418,7 +410,7 @@ class SalesforceConnector(Connector):
         A validation failure (a required field, a picklist value) is a failed
         WriteResult; being out of API calls or credentials still raises.
         """
-        cfg = self.settings
+        cfg = self.config
         record = mapping.case_to_record(case, cfg.case_trigger_field)
         if cfg.case_idempotency_field:
             record.pop(cfg.case_idempotency_field, None)

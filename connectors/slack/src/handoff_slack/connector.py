@@ -116,12 +116,11 @@ class SlackConfig(ConnectorConfig):
     )
 
 
-class SlackConnector(Connector):
+class SlackConnector(Connector[SlackConfig]):
     """Posts notifications to Slack channels, with @mentions."""
 
     name = "slack"
     title = "Slack"
-    config_model = SlackConfig
     secrets = (
         SecretSpec(
             name="bot_token",
@@ -140,12 +139,6 @@ class SlackConnector(Connector):
         super().__init__(**kwargs)
         self._user_ids: dict[str, str] = {}
 
-    @property
-    def settings(self) -> SlackConfig:
-        """The validated config, typed."""
-        assert isinstance(self.config, SlackConfig)
-        return self.config
-
     @classmethod
     def required_secrets(cls, config: ConnectorConfig) -> list[str]:
         """The bot token in bot mode, the webhook URL in incoming_webhook mode."""
@@ -154,7 +147,7 @@ class SlackConnector(Connector):
 
     def build_auth(self) -> httpx.Auth | None:
         """Bearer bot token on Web API calls; a webhook URL carries its own credential."""
-        if self.settings.mode == "incoming_webhook":
+        if self.config.mode == "incoming_webhook":
             return None
         return ApiKeyAuth(self.secret_store, "bot_token", prefix="Bearer ")
 
@@ -162,7 +155,7 @@ class SlackConnector(Connector):
 
     def classify(self, response: httpx.Response) -> Outcome:
         """Slack's errors: `ok: false` inside HTTP 200 (Web API), error words (webhooks)."""
-        if self.settings.mode == "incoming_webhook":
+        if self.config.mode == "incoming_webhook":
             return self._classify_webhook(response)
         body = response_json(response)
         if not isinstance(body, dict) or "ok" not in body:
@@ -229,7 +222,7 @@ class SlackConnector(Connector):
 
     def observe(self, response: httpx.Response) -> None:
         """Log Slack's warnings (e.g. `missing_charset`): they announce future errors."""
-        body = response_json(response) if self.settings.mode == "bot" else None
+        body = response_json(response) if self.config.mode == "bot" else None
         if isinstance(body, dict):
             warnings = body.get("response_metadata", {}).get("warnings") or []
             if warnings:
@@ -248,7 +241,7 @@ class SlackConnector(Connector):
         code (not_in_channel, channel_not_found, ...) when Slack refuses the
         post, AuthError when the token or webhook URL is refused.
         """
-        config = self.settings
+        config = self.config
         mentions, problems = await self._mentions(notification.mentions, idempotency_key)
         text = mapping.message_text(notification, mentions, config.link_label)
         if config.mode == "incoming_webhook":
@@ -326,7 +319,7 @@ class SlackConnector(Connector):
         The notification matters more than the ping: a missing user or a
         missing users:read.email scope is reported in the result's errors.
         """
-        if self.settings.mode == "incoming_webhook" or not self.settings.resolve_emails:
+        if self.config.mode == "incoming_webhook" or not self.config.resolve_emails:
             return None, WriteError(
                 code="unresolved_mention",
                 message=f"{email}: email mentions are not looked up in this mode; shown as text",
@@ -338,7 +331,7 @@ class SlackConnector(Connector):
             # The key rides along on the lookup too: every request of a write carries it.
             body = await self.request_json(
                 "GET",
-                f"{self.settings.api_base_url}/users.lookupByEmail",
+                f"{self.config.api_base_url}/users.lookupByEmail",
                 params={"email": email},
                 idempotency_key=idempotency_key,
             )

@@ -126,12 +126,11 @@ class ZendeskConfig(ConnectorConfig):
         return self
 
 
-class ZendeskConnector(Connector):
+class ZendeskConnector(Connector[ZendeskConfig]):
     """Zendesk Support: find requesters, open and work tickets, hear about changes."""
 
     name = "zendesk"
     title = "Zendesk Support"
-    config_model = ZendeskConfig
     secrets = (
         SecretSpec(
             name="api_token",
@@ -159,12 +158,6 @@ class ZendeskConnector(Connector):
 
     # -- configuration and auth ---------------------------------------------------
 
-    @property
-    def settings(self) -> ZendeskConfig:
-        """The config, typed as this connector's model."""
-        assert isinstance(self.config, ZendeskConfig)
-        return self.config
-
     @classmethod
     def required_secrets(cls, config: ConnectorConfig) -> list[str]:
         """Only the credential the chosen auth uses; the webhook secret only for webhooks."""
@@ -173,13 +166,13 @@ class ZendeskConnector(Connector):
 
     def build_auth(self) -> httpx.Auth:
         """API token as basic `{email}/token`, or the OAuth access token as a bearer."""
-        if self.settings.auth == "oauth":
+        if self.config.auth == "oauth":
             return ApiKeyAuth(self.secret_store, "access_token", prefix="Bearer ")
-        return BasicAuth(self.secret_store, f"{self.settings.email}/token", "api_token")
+        return BasicAuth(self.secret_store, f"{self.config.email}/token", "api_token")
 
     def url(self, path: str) -> str:
         """The full URL of an API path ('/api/v2/tickets.json')."""
-        root = self.settings.base_url or f"https://{self.settings.subdomain}.zendesk.com"
+        root = self.config.base_url or f"https://{self.config.subdomain}.zendesk.com"
         return f"{root}{path}"
 
     # -- reading responses ----------------------------------------------------------
@@ -287,7 +280,7 @@ class ZendeskConnector(Connector):
             headers=request.headers,
             body=request.body,
             clock=self.clock,
-            window=timedelta(seconds=self.settings.webhook_replay_window_seconds),
+            window=timedelta(seconds=self.config.webhook_replay_window_seconds),
             connector=self.name,
         )
         return mapping.webhook_events(request.body, request.headers, signed_at)
@@ -324,13 +317,13 @@ class ZendeskConnector(Connector):
         ):
             pages += 1
             events += [
-                mapping.ticket_to_event(t, self.settings.escalated_to_sales_field_id)
+                mapping.ticket_to_event(t, self.config.escalated_to_sales_field_id)
                 for t in page.get("tickets") or []
                 if isinstance(t, dict)
             ]
             if page.get("after_cursor"):
                 position = str(page["after_cursor"])
-            if pages >= self.settings.poll_max_pages:
+            if pages >= self.config.poll_max_pages:
                 break
         return PollResult(events=events, cursor=position)
 
@@ -468,7 +461,7 @@ class ZendeskConnector(Connector):
         self, ticket_id: int, escalated: bool = True
     ) -> dict[str, Any]:
         """Tick (or untick) "Escalated to Sales", the checkbox Z6's daily review reads."""
-        field_id = self.settings.escalated_to_sales_field_id
+        field_id = self.config.escalated_to_sales_field_id
         if field_id is None:
             raise ConfigError(
                 self.name,
@@ -553,14 +546,14 @@ class ZendeskConnector(Connector):
         before retrying.
         """
         current = dict(job)
-        deadline = self.clock.monotonic() + self.settings.job_timeout_seconds
+        deadline = self.clock.monotonic() + self.config.job_timeout_seconds
         while current.get("status") in _JOB_RUNNING:
             if self.clock.monotonic() >= deadline:
                 current["message"] = (
-                    f"still {current.get('status')} after {self.settings.job_timeout_seconds:g} s; "
+                    f"still {current.get('status')} after {self.config.job_timeout_seconds:g} s; "
                     f"check /api/v2/job_statuses/{current.get('id')} before retrying"
                 )
                 break
-            await self.clock.sleep(self.settings.job_poll_seconds)
+            await self.clock.sleep(self.config.job_poll_seconds)
             current = await self.job_status(str(current["id"]))
         return current

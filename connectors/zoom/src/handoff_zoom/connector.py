@@ -133,12 +133,11 @@ class ZoomConfig(ConnectorConfig):
     )
 
 
-class ZoomConnector(Connector):
+class ZoomConnector(Connector[ZoomConfig]):
     """Zoom: a meeting for each booking, and Zoom's webhooks."""
 
     name = "zoom"
     title = "Zoom"
-    config_model: ClassVar[type[ConnectorConfig]] = ZoomConfig
     secrets = (
         SecretSpec(
             name="client_secret",
@@ -165,13 +164,6 @@ class ZoomConnector(Connector):
 
     # -- configuration and auth ---------------------------------------------------
 
-    @property
-    def settings(self) -> ZoomConfig:
-        """The config, typed as this connector's model."""
-        if not isinstance(self.config, ZoomConfig):
-            raise TypeError("ZoomConnector needs a ZoomConfig")
-        return self.config
-
     @classmethod
     def required_secrets(cls, config: ConnectorConfig) -> list[str]:
         """The client secret; the webhook token is read only when a webhook arrives."""
@@ -183,10 +175,10 @@ class ZoomConnector(Connector):
             connector=self.name,
             clock=self.clock,
             secrets=self.secret_store,
-            token_url=self.settings.token_url,
-            client_id=self.settings.client_id,
+            token_url=self.config.token_url,
+            client_id=self.config.client_id,
             credentials_in="basic",
-            extra={"grant_type": "account_credentials", "account_id": self.settings.account_id},
+            extra={"grant_type": "account_credentials", "account_id": self.config.account_id},
         )
 
     def rep_email(self, rep_id: str) -> str:
@@ -194,7 +186,7 @@ class ZoomConnector(Connector):
 
         Raises ConfigError naming `rep_emails` when neither gives an email.
         """
-        found = self.settings.rep_emails.get(rep_id) or (rep_id if "@" in rep_id else None)
+        found = self.config.rep_emails.get(rep_id) or (rep_id if "@" in rep_id else None)
         if not found:
             raise ConfigError(
                 self.name,
@@ -206,7 +198,7 @@ class ZoomConnector(Connector):
 
     def url(self, path: str) -> str:
         """The full URL of an API path ('/users/me/meetings')."""
-        return f"{self.settings.base_url}/v2{path}"
+        return f"{self.config.base_url}/v2{path}"
 
     # -- reading responses ----------------------------------------------------------
 
@@ -255,9 +247,9 @@ class ZoomConnector(Connector):
         creation. The calendar invite is the Google Calendar connector's job.
         """
         host = self.rep_email(meeting.rep_id)
-        body = mapping.meeting_body(meeting, self.settings.meeting_settings, self.settings.timezone)
+        body = mapping.meeting_body(meeting, self.config.meeting_settings, self.config.timezone)
         users_meetings = self.url(f"/users/{quote(host, safe='')}/meetings")
-        if self.settings.reuse_existing:
+        if self.config.reuse_existing:
             existing = await self._find_meeting(users_meetings, body, idempotency_key)
             if existing is not None:
                 return mapping.meeting_from_zoom(existing, meeting)
@@ -316,7 +308,7 @@ class ZoomConnector(Connector):
             headers=request.headers,
             body=request.body,
             clock=self.clock,
-            window=timedelta(seconds=self.settings.webhook_replay_window_seconds),
+            window=timedelta(seconds=self.config.webhook_replay_window_seconds),
             connector=self.name,
         )
         answer = zoom_url_validation_response(request.body, secret, connector=self.name)

@@ -30,6 +30,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -37,7 +38,12 @@ from typing import Any
 from sqlalchemy import insert
 
 from handoff.playbooks import load_playbook
-from handoff.routing.availability import AvailabilitySnapshot, set_rep_status
+from handoff.routing.availability import (
+    AvailabilitySnapshot,
+    routed_counter_name,
+    set_rep_status,
+)
+from handoff.routing.config import RoutingConfig
 from handoff.routing.engine import MemoryRotation, route
 from handoff.routing.handler import store_routing_decision
 from handoff.store import EntityRecord, Store, upgrade
@@ -149,6 +155,78 @@ def commit_floor(directory: Path, commits: int) -> list[float]:
     return timings
 
 
+def raw_durable(database: Path, work: list[dict[str, Any]], config: RoutingConfig) -> list[float]:
+    """The durable step's statements through sqlite3 alone: what no store layer could beat.
+
+    Same reads and writes as `store_routing_decision` (account, counters and
+    presence, cursor UPSERT, decision row with its JSON explanation, routed
+    count), same WAL and synchronous=FULL, no SQLAlchemy. It runs on the same
+    database after the measured run, with the day's counts reset first so the
+    same chats meet the same caps.
+    """
+    humans = [r for r in config.reps if not r.is_ai]
+    names = {routed_counter_name(r.id, NOW, r.timezone): r.id for r in humans}
+    counters = "SELECT name, position FROM cursors WHERE name IN ({})".format(  # noqa: S608 - only "?"s
+        ",".join("?" * len(names))
+    )
+    stamp = NOW.replace(tzinfo=None).isoformat(" ")
+    db = sqlite3.connect(database, isolation_level=None)
+    db.execute("PRAGMA synchronous=FULL")
+    db.execute("DELETE FROM cursors WHERE name LIKE 'routed:%'")
+    timings = []
+    for req in work:
+        t0 = time.perf_counter()
+        db.execute("BEGIN IMMEDIATE")
+        ctx = {k: v for k, v in req.items() if k != "account_id"}
+        if req["account_id"]:
+            row = db.execute(
+                "SELECT data FROM entities WHERE type = 'account' AND id = ?", (req["account_id"],)
+            ).fetchone()
+            ctx["account"] = json.loads(row[0]) if row else None
+        snapshot = AvailabilitySnapshot(
+            now=NOW,
+            statuses={
+                ident: RepStatus(json.loads(data)["status"])
+                for ident, data in db.execute(
+                    "SELECT id, data FROM entities WHERE type = 'rep_status'"
+                )
+            },
+            routed_today={names[n]: p for n, p in db.execute(counters, list(names))},
+        )
+
+        def rotation(name: str, members: Sequence[str]) -> str:
+            (position,) = db.execute(
+                "INSERT INTO cursors (name, position, updated_at) VALUES (?, 1, ?) "
+                "ON CONFLICT (name) DO UPDATE SET position = position % ? + 1 RETURNING position",
+                (name, stamp, len(members)),
+            ).fetchone()
+            return members[position - 1]
+
+        decision = route(ctx, config, snapshot, rotation)
+        db.execute(
+            "INSERT INTO decisions (kind, subject_type, subject_id, outcome, explanation, "
+            "rule_ids, decided_at) VALUES ('routing', 'conversation', ?, ?, ?, ?, ?)",
+            (
+                req["conversation_id"],
+                json.dumps(decision.outcome()),
+                json.dumps(decision.explanation),
+                json.dumps(decision.rule_ids),
+                stamp,
+            ),
+        )
+        rep = config.rep(decision.rep_id) if decision.rep_id else None
+        if rep is not None and not rep.is_ai:
+            db.execute(
+                "INSERT INTO cursors (name, position, updated_at) VALUES (?, 1, ?) "
+                "ON CONFLICT (name) DO UPDATE SET position = position + 1",
+                (routed_counter_name(rep.id, NOW, rep.timezone), stamp),
+            )
+        db.execute("COMMIT")
+        timings.append(time.perf_counter() - t0)
+    db.close()
+    return timings
+
+
 def main() -> int:
     """Seed, warm up, measure; print one JSON line per measure."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -241,6 +319,12 @@ def main() -> int:
         )
         store.dispose()
         wall = time.perf_counter()
+        raw = summary(
+            "durable step through sqlite3 alone (same statements, no SQLAlchemy)",
+            raw_durable(Path(tmp) / "bench.sqlite3", work, config),
+            time.perf_counter() - wall,
+        )
+        wall = time.perf_counter()
         floor = summary(
             "floor: one UPSERT + commit, sqlite3 module alone",
             commit_floor(Path(tmp), args.decisions),
@@ -255,6 +339,7 @@ def main() -> int:
         },
         engine,
         stored,
+        raw,
         floor,
     ):
         print(json.dumps(line))

@@ -8,6 +8,7 @@ from handoff.config import HubConfig
 from handoff.handlers import event_handler_for, job_runners_for
 from handoff.hub import Hub
 from handoff.identify import IdentifyVisitors
+from handoff.meetings import MEETING_BOOK_KIND
 from handoff.playbooks import playbook_path
 from handoff.plugins import Discovery
 from handoff.routing.handler import AI_TAKEOVER_KIND, RoutingHandler
@@ -42,4 +43,4 @@ async def test_q3_q11_routing_and_writeback_tables_switch_their_handlers_on(tmp_
     ]
     async with Hub(HubConfig(), secrets=DictSecrets, discovery=Discovery()) as hub:
         runners = job_runners_for(store, hub, FakeClock())
-    assert set(runners) == {AI_TAKEOVER_KIND, WRITEBACK_CONTACT_KIND}
+    assert set(runners) == {AI_TAKEOVER_KIND, WRITEBACK_CONTACT_KIND, MEETING_BOOK_KIND}

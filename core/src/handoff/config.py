@@ -117,6 +117,11 @@ class HubConfig(BaseModel):
         default_factory=dict,
         description="The [writeback] table (Q11 CRM write-back), for handoff.writeback.",
     )
+    meetings: dict[str, Any] = Field(
+        default_factory=dict,
+        description="The [meetings] table (Q12 booking: calendar connector, video link, "
+        "defaults), for handoff.meetings.",
+    )
     experiences: list[dict[str, Any]] = Field(
         default_factory=list,
         description="The [[experiences]] tables (chat experiences, Q8/Q9); validated by "

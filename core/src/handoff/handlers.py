@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from handoff.config import HubConfig
 from handoff.hub import Hub
+from handoff.meetings import MEETING_BOOK_KIND, booking_runner
 from handoff.routing.config import routing_of
 from handoff.routing.handler import (
     AI_TAKEOVER_KIND,
@@ -43,8 +44,13 @@ def event_handler_for(config: HubConfig, store: Store) -> EventHandler:
 
 
 def job_runners_for(store: Store, hub: Hub | None, clock: Clock) -> dict[str, JobRunner]:
-    """The job kinds beyond hook calls: the Q4 AI takeover, the Q11 contact update."""
+    """The job kinds beyond hook calls: Q4 AI takeover, Q11 contact update, Q12 booking.
+
+    Always registered with a hub: a booking job on a worker without a calendar
+    connector then fails with the runner's own message naming what is missing.
+    """
     runners: dict[str, JobRunner] = {AI_TAKEOVER_KIND: ai_takeover_runner(store, clock)}
     if hub is not None:
         runners[WRITEBACK_CONTACT_KIND] = contact_update_runner(hub)
+        runners[MEETING_BOOK_KIND] = booking_runner(store, hub, clock)
     return runners

@@ -43,6 +43,7 @@ from __future__ import annotations
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -116,6 +117,27 @@ class RepConfig(BaseModel):
     weight: int = Field(default=1, ge=0, le=100, description="Share of each round robin.")
     daily_cap: int | None = Field(default=None, ge=0, description="Routed chats per local day.")
     is_ai: bool = Field(default=False, description="True for the AI rep.")
+    zoom_link: str | None = Field(
+        default=None,
+        max_length=2000,
+        description="Personal meeting link put in booked invites (Q12), an https:// URL.",
+    )
+
+    @field_validator("zoom_link")
+    @classmethod
+    def _zoom_link(cls, value: str | None) -> str | None:
+        """Q12: the link goes into invites as it is, so it must be a plain https URL."""
+        if value is None:
+            return None
+        link = value.strip()
+        parts = urlsplit(link)
+        if (
+            parts.scheme != "https"
+            or not parts.hostname
+            or any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in link)
+        ):
+            raise ValueError("expected an https:// URL, e.g. 'https://acme.zoom.us/j/1234567890'")
+        return link
 
     @model_validator(mode="after")
     def _hours(self) -> RepConfig:
@@ -137,6 +159,7 @@ class RepConfig(BaseModel):
             languages=self.languages,
             timezone=self.timezone,
             is_ai=self.is_ai,
+            zoom_link=self.zoom_link,
         )
 
 

@@ -6,6 +6,8 @@
   `handoff_parse_webhook` through the Hub; a bad signature is a 401 and
   nothing is stored.
 - `GET /v1/conversations/{id}/rep-view`: the Q11 rep view (routes_rep_view.py).
+- `POST /v1/meetings`: Q12, book a meeting on a rep's calendar (routes_meetings.py).
+- `GET /v1/reps/{rep_id}/slots`: a rep's free meeting slots, Q12 (routes_slots.py).
 - `GET /health`, `GET /metrics` (Prometheus), `GET /openapi.json`.
 
 An event is committed to the database before the 2xx (see intake.py); a
@@ -49,7 +51,9 @@ from handoff.server.models import (
     WebhookAccepted,
 )
 from handoff.server.routes_conversations import conversation_routes
+from handoff.server.routes_meetings import meeting_routes
 from handoff.server.routes_rep_view import rep_view_routes
+from handoff.server.routes_slots import slot_routes
 from handoff.store import Store
 from handoff_sdk import Clock, ConnectorError, SystemClock, WebhookSignatureError
 from handoff_sdk.entities import Event, WebhookRequest
@@ -309,6 +313,8 @@ def create_app(
 
     app.include_router(conversation_routes(store, clock=clock, config=config))
     app.include_router(rep_view_routes(store, config=config, hub=lambda: state["hub"]))
+    app.include_router(meeting_routes(store, clock=clock, config=config, hub=lambda: state["hub"]))
+    app.include_router(slot_routes(config=config, hub=lambda: state["hub"], clock=clock))
     app.state.intake = intake
     app.state.metrics = metrics
     return app

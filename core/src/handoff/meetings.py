@@ -58,7 +58,7 @@ from handoff.store import Decision, EntityRecord, Job, Store
 from handoff_sdk import ApiError, AuthError, Clock, ConfigError, ConnectorError
 from handoff_sdk.entities import Meeting, Rep
 from handoff_sdk.errors import MissingSecretError
-from handoff_sdk.secrets import SECRET_VALUE_PATTERNS
+from handoff_sdk.secrets import redact_secrets
 
 if TYPE_CHECKING:
     from handoff.config import HubConfig
@@ -332,13 +332,6 @@ class _Link:
     ids: dict[str, str] = field(default_factory=dict)
 
 
-def _redact(text: str) -> str:
-    """The text with anything shaped like a credential replaced."""
-    for _label, pattern in SECRET_VALUE_PATTERNS:
-        text = pattern.sub(lambda m: (m.group(1) if m.re.groups else "") + "[redacted]", text)
-    return text
-
-
 def _final(exc: ConnectorError) -> bool:
     """Failures another attempt cannot fix: refused, misconfigured, credentials refused."""
     if isinstance(exc, ApiError):
@@ -347,7 +340,7 @@ def _final(exc: ConnectorError) -> bool:
 
 
 def _failed(what: str, exc: ConnectorError) -> JobFailedError:
-    return JobFailedError(f"{what} failed: {_redact(str(exc))}", permanent=_final(exc))
+    return JobFailedError(f"{what} failed: {redact_secrets(str(exc))}", permanent=_final(exc))
 
 
 def _personal(task: BookingJob, why: str) -> _Link:
@@ -372,7 +365,7 @@ async def _choose_link(hub: Hub, task: BookingJob, key: str) -> _Link:
         )
     except ConnectorError as exc:
         if _final(exc) and task.zoom_link:
-            return _personal(task, f"Zoom refused the meeting ({_redact(str(exc))})")
+            return _personal(task, f"Zoom refused the meeting ({redact_secrets(str(exc))})")
         raise _failed("creating the Zoom meeting", exc) from None
     if not isinstance(created, Meeting) or not created.join_url:
         raise JobFailedError("zoom: handoff_book_meeting returned no join link", permanent=True)

@@ -6,7 +6,13 @@ import re
 
 from .errors import MissingSecretError
 
-__all__ = ["SECRET_VALUE_PATTERNS", "DictSecrets", "looks_like_secret", "secret_env_var"]
+__all__ = [
+    "SECRET_VALUE_PATTERNS",
+    "DictSecrets",
+    "looks_like_secret",
+    "redact_secrets",
+    "secret_env_var",
+]
 
 SECRET_VALUE_PATTERNS = [
     ("JWT", re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}")),
@@ -29,6 +35,18 @@ def looks_like_secret(value: str) -> str | None:
         if pattern.search(value):
             return label
     return None
+
+
+def redact_secrets(text: str, replacement: str = "[redacted]") -> str:
+    """The text with every credential-shaped part replaced: for messages that quote an API.
+
+    An error body or exception text may echo a token; anything a user or a log
+    sees goes through this first. A Slack webhook URL keeps its non-secret
+    team and hook ids.
+    """
+    for _label, pattern in SECRET_VALUE_PATTERNS:
+        text = pattern.sub(lambda m: (m.group(1) if m.re.groups else "") + replacement, text)
+    return text
 
 
 def secret_env_var(connector: str, secret: str) -> str:

@@ -17,13 +17,13 @@ from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from fastapi import APIRouter, Path, Query
-from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from handoff.config import HubConfig
 from handoff.conversations import flag_misrouted, rep_metrics
 from handoff.pounce import LiveVisitor, NotAssignedError, engage, live_visitors
 from handoff.server.models import EventTime, Ident, Refused, Text
+from handoff.server.responses import refused
 from handoff.store import Store
 from handoff_sdk import Clock
 from handoff_sdk.entities import RepStatus
@@ -123,11 +123,6 @@ class RepMetricsReport(BaseModel):
     reps: list[RepMetricsOut]
 
 
-def _refused(status: int, error: str, field: str | None = None, problem: str = "") -> JSONResponse:
-    fields = [{"field": field, "problem": problem or error}] if field else []
-    return JSONResponse(status_code=status, content={"error": error, "fields": fields})
-
-
 _INVALID: dict[int | str, dict[str, Any]] = {
     422: {"model": Refused, "description": "Invalid request; each bad field is named."}
 }
@@ -179,7 +174,7 @@ def conversation_routes(
         try:
             ZoneInfo(timezone)
         except (ZoneInfoNotFoundError, ValueError, OSError):
-            return _refused(422, "invalid request", "timezone", "unknown IANA time zone")
+            return refused(422, "invalid request", "timezone", "unknown IANA time zone")
         now = clock.now()
         end = min(max(until or now, _EARLIEST), now)  # nothing is known after now
         start = min(max(since, _EARLIEST), end)
@@ -221,7 +216,7 @@ def conversation_routes(
 
         stored = await asyncio.to_thread(write)
         if stored is None:
-            return _refused(404, f"no decision {decision_id}", "decision_id", "not found")
+            return refused(404, f"no decision {decision_id}", "decision_id", "not found")
         return MisrouteStored.model_validate(stored)
 
     @router.get(
@@ -275,7 +270,7 @@ def conversation_routes(
         try:
             event_id, conversation, duplicate = await asyncio.to_thread(write)
         except NotAssignedError as exc:
-            return _refused(
+            return refused(
                 403, str(exc), "rep", "not the assigned BDR of an Actively Working account"
             )
         return Engaged(event_id=event_id, conversation_id=conversation, duplicate=duplicate)

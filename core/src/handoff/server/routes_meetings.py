@@ -41,6 +41,7 @@ from handoff.meetings import (
 )
 from handoff.routing.config import RoutingConfig, routing_of
 from handoff.server.models import Email, EventTime, Ident, Refused
+from handoff.server.responses import refused
 from handoff.store import Store
 from handoff_sdk import Clock
 from handoff_sdk.entities import Meeting
@@ -106,26 +107,21 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _refused(status: int, error: str, field: str | None = None, problem: str = "") -> JSONResponse:
-    fields = [{"field": field, "problem": problem or error}] if field else []
-    return JSONResponse(status_code=status, content={"error": error, "fields": fields})
-
-
 def _check_times(body: MeetingRequest, now: datetime) -> JSONResponse | None:
     """What JSON Schema cannot say about the times: a 422 naming the field, or None."""
     if {"duration_minutes", "end"} <= body.model_fields_set:  # the schema's "not both"
-        return _refused(422, "invalid request", "end", "give duration_minutes or end, not both")
+        return refused(422, "invalid request", "end", "give duration_minutes or end, not both")
     if body.end is not None:
         minutes = (body.end - body.start) / timedelta(minutes=1)
         if not MIN_MINUTES <= minutes <= MAX_MINUTES:
-            return _refused(
+            return refused(
                 422,
                 "invalid request",
                 "end",
                 f"expected {MIN_MINUTES} to {MAX_MINUTES} minutes after start (got {minutes:g})",
             )
     if body.start <= now:
-        return _refused(422, "invalid request", "start", "expected a time in the future")
+        return refused(422, "invalid request", "start", "expected a time in the future")
     return None
 
 
@@ -171,25 +167,25 @@ def meeting_routes(
         try:
             known = await asyncio.to_thread(booking_decision, store, body.id)
         except MeetingError as exc:
-            return _refused(409, str(exc), "id", "already used by something else")
+            return refused(409, str(exc), "id", "already used by something else")
         if known is not None:  # the same answer, whatever changed since
             return _accepted(known, body.id, duplicate=True)
         if meetings is None:
-            return _refused(409, unusable)
+            return refused(409, unusable)
         if routing is None:
-            return _refused(409, "no [routing] table in handoff.toml: no rep to book")
+            return refused(409, "no [routing] table in handoff.toml: no rep to book")
         rep_config = routing.rep(body.rep_id)
         if rep_config is None:
-            return _refused(404, f"no rep '{body.rep_id}'", "rep_id", "no rep with this id")
+            return refused(404, f"no rep '{body.rep_id}'", "rep_id", "no rep with this id")
         if rep_config.is_ai:
-            return _refused(422, "invalid request", "rep_id", "the AI rep has no calendar to book")
-        refused = _check_times(body, clock.now())
-        if refused is not None:
-            return refused
+            return refused(422, "invalid request", "rep_id", "the AI rep has no calendar to book")
+        bad_time = _check_times(body, clock.now())
+        if bad_time is not None:
+            return bad_time
         hub_now = hub()
         bookers = hub_now.implementing(BOOK_HOOK) if hub_now is not None else []
         if meetings.calendar not in bookers:
-            return _refused(
+            return refused(
                 409,
                 f"[meetings] calendar '{meetings.calendar}' is not an enabled connector that can "
                 f"book meetings ({BOOK_HOOK})",
@@ -197,7 +193,7 @@ def meeting_routes(
         personal_only = meetings.video == "personal" or ZOOM not in bookers
         if personal_only and not rep_config.zoom_link:
             why = "[meetings] video = personal" if meetings.video == "personal" else "no Zoom"
-            return _refused(
+            return refused(
                 409,
                 f"rep '{body.rep_id}' has no zoom_link and the hub cannot create a meeting ({why})",
                 "rep_id",
@@ -223,7 +219,7 @@ def meeting_routes(
         try:
             stored = await asyncio.to_thread(request_booking, store, job, now=now)
         except MeetingError as exc:
-            return _refused(409, str(exc), "id", "already used by something else")
+            return refused(409, str(exc), "id", "already used by something else")
         return _accepted(stored.decision_id, body.id, duplicate=stored.duplicate)
 
     return router

@@ -18,16 +18,16 @@ from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path
-from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from handoff.config import HubConfig
 from handoff.errors import ConfigFileError
 from handoff.server.models import Refused
+from handoff.server.responses import refused
 from handoff.store import Store
 from handoff.writeback import WritebackConfig, load_conversation, rep_view, writeback_of
 from handoff_sdk.entities import Contact, Lead
-from handoff_sdk.secrets import SECRET_VALUE_PATTERNS
+from handoff_sdk.secrets import redact_secrets
 
 __all__ = ["PersonRef", "RepView", "ShownLine", "rep_view_routes"]
 
@@ -74,21 +74,6 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _refused(status: int, error: str, field: str | None = None, problem: str = "") -> JSONResponse:
-    fields = [{"field": field, "problem": problem or error}] if field else []
-    return JSONResponse(status_code=status, content={"error": error, "fields": fields})
-
-
-def _redact(text: str) -> str:
-    """The text with anything shaped like a credential replaced (a token in an error body)."""
-    for _label, pattern in SECRET_VALUE_PATTERNS:
-        text = pattern.sub(
-            lambda m: (m.group(1) if m.re.groups else "") + "[redacted]",
-            text,
-        )
-    return text
-
-
 def _writeback_config(config: HubConfig | None) -> tuple[WritebackConfig | None, str]:
     """The [writeback] table, or None with why it cannot be used."""
     if config is None:
@@ -119,11 +104,11 @@ def rep_view_routes(store: Store, *, config: HubConfig | None, hub: Callable[[],
         its events); the person is the CRM's answer to `handoff_find_person`.
         """
         if writeback is None:
-            return _refused(409, unusable)
+            return refused(409, unusable)
         crm = writeback.crm
         hub_now = hub()
         if hub_now is None or crm not in hub_now.implementing(FIND_PERSON):
-            return _refused(
+            return refused(
                 409,
                 f"[writeback] crm '{crm}' is not an enabled connector that can find people "
                 f"({FIND_PERSON})",
@@ -136,7 +121,7 @@ def rep_view_routes(store: Store, *, config: HubConfig | None, hub: Callable[[],
 
         known, email = await asyncio.to_thread(read)
         if not known:
-            return _refused(
+            return refused(
                 404, f"no conversation '{conversation_id}'", "conversation_id", "not found"
             )
         if not email:
@@ -152,10 +137,10 @@ def rep_view_routes(store: Store, *, config: HubConfig | None, hub: Callable[[],
             person = await hub_now.call(FIND_PERSON, crm, email=email)
         except Exception as exc:  # any failure of the connector is the CRM's: a 502
             log.warning("rep view: %s lookup failed", crm, exc_info=True)
-            message = _redact(str(exc)) or type(exc).__name__
-            return _refused(502, f"{crm}: person lookup failed ({message})")
+            message = redact_secrets(str(exc)) or type(exc).__name__
+            return refused(502, f"{crm}: person lookup failed ({message})")
         if person is not None and not isinstance(person, Lead | Contact):
-            return _refused(
+            return refused(
                 502, f"{crm}: {FIND_PERSON} returned a {type(person).__name__}, not a person"
             )
         shown = rep_view(person, writeback)

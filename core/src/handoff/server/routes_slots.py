@@ -22,17 +22,17 @@ from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Path, Query
-from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from handoff.config import HubConfig
 from handoff.errors import ConfigFileError
 from handoff.routing.config import RepConfig, RoutingConfig, routing_of
 from handoff.server.models import Refused
+from handoff.server.responses import refused
 from handoff.slots import DEFAULT_MEETING_HOURS, DEFAULT_NOTICE, MAX_SLOTS, free_slots
 from handoff_sdk import Clock
 from handoff_sdk.entities import BusySlot
-from handoff_sdk.secrets import SECRET_VALUE_PATTERNS
+from handoff_sdk.secrets import redact_secrets
 
 __all__ = ["OfferedSlot", "RepSlots", "slot_routes"]
 
@@ -78,18 +78,6 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _refused(status: int, error: str, field: str | None = None) -> JSONResponse:
-    fields = [{"field": field, "problem": error}] if field else []
-    return JSONResponse(status_code=status, content={"error": error, "fields": fields})
-
-
-def _redact(text: str) -> str:
-    """The text with anything shaped like a credential replaced (a token in an error body)."""
-    for _label, pattern in SECRET_VALUE_PATTERNS:
-        text = pattern.sub(lambda m: (m.group(1) if m.re.groups else "") + "[redacted]", text)
-    return text
-
-
 def _routing(config: HubConfig | None) -> tuple[RoutingConfig | None, str]:
     """The [routing] table, or None with why it cannot be used."""
     if config is None or not config.routing:
@@ -123,7 +111,7 @@ async def _ask_calendars(
             return _busy_slots(await hub.call(REP_BUSY, name, rep=entity, start=start, end=end))
         except Exception as exc:  # any failure is that calendar's: a note, never a 5xx here
             log.warning("slots: %s busy times of %s failed", name, rep.id, exc_info=True)
-            message = _redact(str(exc)) or type(exc).__name__
+            message = redact_secrets(str(exc)) or type(exc).__name__
             return f"{name}: busy times of {rep.id} unknown ({message})"
 
     busy: list[BusySlot] = []
@@ -167,12 +155,12 @@ def slot_routes(*, config: HubConfig | None, hub: Callable[[], Any], clock: Cloc
         of local time, and end before local midnight after the last day.
         """
         if routing is None:
-            return _refused(409, unusable)
+            return refused(409, unusable)
         rep = routing.rep(rep_id)
         if rep is None:
-            return _refused(404, f"no rep '{rep_id}' in [routing]", "rep_id")
+            return refused(404, f"no rep '{rep_id}' in [routing]", "rep_id")
         if rep.is_ai:
-            return _refused(
+            return refused(
                 422,
                 f"'{rep_id}' is the AI rep: it has no calendar, meetings are booked with "
                 "human reps",
@@ -200,7 +188,7 @@ def slot_routes(*, config: HubConfig | None, hub: Callable[[], Any], clock: Cloc
         else:
             busy, failed, answered = await _ask_calendars(hub_now, rep, now, window_end)
             if not answered:
-                return _refused(
+                return refused(
                     502,
                     "no calendar answered, so no slot is offered (one could be busy): "
                     + "; ".join(failed),

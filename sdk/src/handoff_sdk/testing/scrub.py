@@ -17,6 +17,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import yaml
 
 from handoff_sdk.secrets import SECRET_VALUE_PATTERNS as _VALUE_PATTERNS
+from handoff_sdk.secrets import redact_secrets
 
 __all__ = [
     "REDACTED",
@@ -74,9 +75,7 @@ SECRET_KEYS = frozenset(
 
 
 def _redact_value(value: str) -> str:
-    for _, pattern in _VALUE_PATTERNS:
-        value = pattern.sub(lambda m: (m.group(1) if m.re.groups else "") + REDACTED, value)
-    return value
+    return redact_secrets(value, REDACTED)
 
 
 def scrub_headers(headers: dict[str, Any]) -> dict[str, Any]:

@@ -125,9 +125,9 @@ def pg_store(pg_url: str) -> Iterator[Store]:
 
 
 @pytest.fixture
-def clock() -> FakeClock:
-    """A clock that moves only when a test advances it (Monday 2026-01-05 09:00 UTC)."""
-    return FakeClock()
+def clock(fake_clock: FakeClock) -> FakeClock:
+    """The SDK plugin's `fake_clock` (Monday 2026-01-05 09:00 UTC) under the hub tests' name."""
+    return fake_clock
 
 
 @pytest.fixture

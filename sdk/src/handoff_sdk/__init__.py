@@ -8,7 +8,7 @@ response classification, pagination and batching helpers. The pytest kit is in
 from __future__ import annotations
 
 from ._clock import Clock, FakeClock, SystemClock
-from ._connector import Connector, ConnectorConfig, SecretSpec
+from ._connector import Connector, ConnectorConfig, HttpsUrl, SecretSpec
 from ._rate import RateBudget, RateLimit
 from ._retry import RetryPolicy
 from .auth import (
@@ -54,6 +54,7 @@ __all__ = [
     "ConnectorConfig",
     "ConnectorError",
     "FakeClock",
+    "HttpsUrl",
     "JwtBearer",
     "MissingSecretError",
     "OAuth2ClientCredentials",

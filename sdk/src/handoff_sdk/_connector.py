@@ -13,10 +13,20 @@ from __future__ import annotations
 
 import random
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, NoReturn, TypeVar, get_args, get_origin
+from typing import (
+    TYPE_CHECKING,
+    Annotated,
+    Any,
+    ClassVar,
+    Generic,
+    NoReturn,
+    TypeVar,
+    get_args,
+    get_origin,
+)
 
 import httpx
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from ._clock import Clock, SystemClock
 from ._rate import RateBudget, RateLimit
@@ -25,7 +35,18 @@ from .auth import SecretAccess, TokenAuth
 from .classify import Outcome, Verdict, default_classify, response_json
 from .errors import ApiError, AuthError, RateLimitedError
 
-__all__ = ["Connector", "ConnectorConfig", "SecretSpec"]
+__all__ = ["Connector", "ConnectorConfig", "HttpsUrl", "SecretSpec"]
+
+
+def _https_root(value: str) -> str:
+    value = value.strip().rstrip("/")
+    if not value.startswith("https://"):
+        raise ValueError("must start with https:// (the connector's credential travels to it)")
+    return value
+
+
+HttpsUrl = Annotated[str, AfterValidator(_https_root)]
+"""A config URL a credential is sent to: https only, no trailing slash (paths join cleanly)."""
 
 
 class ConnectorConfig(BaseModel):

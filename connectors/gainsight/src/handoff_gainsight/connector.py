@@ -30,6 +30,7 @@ from handoff_sdk import (
     Connector,
     ConnectorConfig,
     ConnectorError,
+    HttpsUrl,
     Outcome,
     RateLimit,
     SecretSpec,
@@ -65,7 +66,7 @@ __all__ = ["GainsightConfig", "GainsightConnector"]
 class GainsightConfig(ConnectorConfig):
     """`[connectors.gainsight]` in handoff.toml."""
 
-    base_url: str = Field(
+    base_url: HttpsUrl = Field(
         description="The tenant's API domain, e.g. 'https://acme.gainsightcloud.com' or the "
         "custom API domain set up under 'Setup a Gainsight Domain'."
     )
@@ -113,14 +114,6 @@ class GainsightConfig(ConnectorConfig):
     @classmethod
     def _blank_kind(cls, value: Any) -> Any:
         return None if value == "" else value
-
-    @field_validator("base_url")
-    @classmethod
-    def _https_base(cls, value: str) -> str:
-        value = value.strip().rstrip("/")
-        if not value.startswith("https://"):
-            raise ValueError("base_url must start with https:// (the access key travels in it)")
-        return value
 
 
 def _error_of(body: Any) -> tuple[str | None, str | None]:

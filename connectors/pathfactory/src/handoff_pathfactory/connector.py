@@ -32,6 +32,7 @@ from handoff_sdk import (
     Connector,
     ConnectorConfig,
     ConnectorError,
+    HttpsUrl,
     Outcome,
     RateLimit,
     SecretSpec,
@@ -112,7 +113,7 @@ class FastMovingBuyerConfig(BaseModel):
 class PathfactoryConfig(ConnectorConfig):
     """`[connectors.pathfactory]` in handoff.toml."""
 
-    base_url: str = Field(
+    base_url: HttpsUrl = Field(
         default="https://datalakeapi.pathfactory.com", description="PathFactory API host."
     )
     pageviews_path: str = Field(
@@ -162,14 +163,6 @@ class PathfactoryConfig(ConnectorConfig):
     @classmethod
     def _blank_order(cls, value: Any) -> Any:
         return None if value == "" else value
-
-    @field_validator("base_url")
-    @classmethod
-    def _https_base(cls, value: str) -> str:
-        value = value.strip().rstrip("/")
-        if not value.startswith("https://"):
-            raise ValueError("base_url must start with https:// (the API key travels to it)")
-        return value
 
     @field_validator("pageviews_path")
     @classmethod

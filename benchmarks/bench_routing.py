@@ -37,15 +37,15 @@ from typing import Any
 
 from sqlalchemy import insert
 
-from handoff.playbooks import load_playbook
-from handoff.routing.availability import (
+from handoff.chat.playbooks import load_playbook
+from handoff.chat.routing.availability import (
     AvailabilitySnapshot,
     routed_counter_name,
     set_rep_status,
 )
-from handoff.routing.config import RoutingConfig
-from handoff.routing.engine import MemoryRotation, route
-from handoff.routing.handler import store_routing_decision
+from handoff.chat.routing.config import RoutingConfig
+from handoff.chat.routing.engine import MemoryRotation, route
+from handoff.chat.routing.handler import store_routing_decision
 from handoff.store import EntityRecord, Store, upgrade
 from handoff_sdk.entities import RepStatus
 

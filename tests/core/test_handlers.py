@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from handoff.chat.identify import IdentifyVisitors
+from handoff.chat.meetings import MEETING_BOOK_KIND
+from handoff.chat.playbooks import playbook_path
+from handoff.chat.routing.handler import AI_TAKEOVER_KIND, RoutingHandler
+from handoff.chat.writeback import WRITEBACK_CONTACT_KIND, WritebackHandler
 from handoff.config import HubConfig
 from handoff.handlers import event_handler_for, job_runners_for
 from handoff.hub import Hub
-from handoff.identify import IdentifyVisitors
-from handoff.meetings import MEETING_BOOK_KIND
-from handoff.playbooks import playbook_path
 from handoff.plugins import Discovery
-from handoff.routing.handler import AI_TAKEOVER_KIND, RoutingHandler
 from handoff.store import Store
-from handoff.writeback import WRITEBACK_CONTACT_KIND, WritebackHandler
 from handoff_sdk import FakeClock
 from handoff_sdk.secrets import DictSecrets
 

@@ -13,9 +13,9 @@ from typing import Any
 import click
 
 from handoff import __version__
-from handoff.cli_conversations import CONVERSATION_COMMANDS
+from handoff.chat.cli.conversations import CONVERSATION_COMMANDS
+from handoff.chat.cli.routing import ROUTING_COMMANDS
 from handoff.cli_options import config_option
-from handoff.cli_routing import ROUTING_COMMANDS
 from handoff.cli_runtime import RUNTIME_COMMANDS
 from handoff.config import HubConfig, load_config, validate_connector_config
 from handoff.errors import HandoffError, UnknownConnectorError
@@ -279,7 +279,7 @@ def demo(cassettes: Path) -> None:
     each decision printed with its explanation. Every API answer is replayed
     from recorded cassettes: no credentials, no network.
     """
-    from handoff.demo import run_demo  # noqa: PLC0415 - fast startup
+    from handoff.chat.demo import run_demo  # noqa: PLC0415 - fast startup
 
     run_demo(cassettes, echo=click.echo)
 

@@ -111,21 +111,21 @@ class HubConfig(BaseModel):
     connectors: dict[str, ConnectorSettings] = Field(default_factory=dict)
     routing: dict[str, Any] = Field(
         default_factory=dict,
-        description="The [routing] table (reps, teams, pools, rules), for handoff.routing.",
+        description="The [routing] table (reps, teams, pools, rules), for handoff.chat.routing.",
     )
     writeback: dict[str, Any] = Field(
         default_factory=dict,
-        description="The [writeback] table (Q11 CRM write-back), for handoff.writeback.",
+        description="The [writeback] table (Q11 CRM write-back), for handoff.chat.writeback.",
     )
     meetings: dict[str, Any] = Field(
         default_factory=dict,
         description="The [meetings] table (Q12 booking: calendar connector, video link, "
-        "defaults), for handoff.meetings.",
+        "defaults), for handoff.chat.meetings.",
     )
     experiences: list[dict[str, Any]] = Field(
         default_factory=list,
         description="The [[experiences]] tables (chat experiences, Q8/Q9); validated by "
-        "handoff.experiences.",
+        "handoff.chat.experiences.",
     )
 
     def enabled(self) -> list[str]:

@@ -7,25 +7,25 @@ of them does, the same way.
 
 from __future__ import annotations
 
-from handoff.config import HubConfig
-from handoff.hub import Hub
-from handoff.meetings import MEETING_BOOK_KIND, booking_runner
-from handoff.routing.config import routing_of
-from handoff.routing.handler import (
+from handoff.chat.meetings import MEETING_BOOK_KIND, booking_runner
+from handoff.chat.routing.config import routing_of
+from handoff.chat.routing.handler import (
     AI_TAKEOVER_KIND,
     CompositeHandler,
     ai_takeover_runner,
     default_event_handler,
 )
-from handoff.runtime import EventHandler
-from handoff.runtime.worker import JobRunner
-from handoff.store import Store
-from handoff.writeback import (
+from handoff.chat.writeback import (
     WRITEBACK_CONTACT_KIND,
     WritebackHandler,
     contact_update_runner,
     writeback_of,
 )
+from handoff.config import HubConfig
+from handoff.hub import Hub
+from handoff.runtime import EventHandler
+from handoff.runtime.worker import JobRunner
+from handoff.store import Store
 from handoff_sdk import Clock
 
 __all__ = ["event_handler_for", "job_runners_for"]

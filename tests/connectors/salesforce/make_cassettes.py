@@ -477,7 +477,7 @@ def update_contacts(org: Org) -> list[dict[str, Any]]:
 
 
 def writeback_contact(org: Org) -> list[dict[str, Any]]:
-    """Q11 end to end (tests/writeback): find Pat Lee, a Contact, then update that Contact."""
+    """Q11 end to end (tests/chat/writeback): find Pat Lee, a Contact, then update that Contact."""
     email = WRITEBACK_CONTACT.email
     row = contact_row(30, email, "Pat", "Lee", 2)
     records = [contact_update_to_record(WRITEBACK_CONTACT)]
@@ -489,7 +489,7 @@ def writeback_contact(org: Org) -> list[dict[str, Any]]:
 
 
 def writeback_lead(org: Org) -> list[dict[str, Any]]:
-    """Q11 end to end (tests/writeback): nobody has the email, so the Lead is created."""
+    """Q11 end to end (tests/chat/writeback): nobody has the email, so the Lead is created."""
     email = WRITEBACK_LEAD.email
     records = [lead_to_record(WRITEBACK_LEAD)]
     return [

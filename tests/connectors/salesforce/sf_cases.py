@@ -144,7 +144,7 @@ WRITEBACK_CONTACT = Contact(
         "Last_Chat_Rep__c": sfid("005", 21),
     },
 )
-"""What tests/writeback's end-to-end run writes for Pat Lee, a Contact (Q11)."""
+"""What tests/chat/writeback's end-to-end run writes for Pat Lee, a Contact (Q11)."""
 
 WRITEBACK_LEAD = Lead(
     email="jamie.ortiz@wayne.example",
@@ -159,4 +159,4 @@ WRITEBACK_LEAD = Lead(
         "LastName": "[not provided]",
     },
 )
-"""What tests/writeback's end-to-end run writes for Jamie Ortiz, a new Lead (Q11)."""
+"""What tests/chat/writeback's end-to-end run writes for Jamie Ortiz, a new Lead (Q11)."""

@@ -393,7 +393,7 @@ class SalesforceConnector(Connector[SalesforceConfig]):
         """Q11: change fields on existing Contacts, 200 per call, one result each.
 
         The SDK has no contact-update capability hook, so this is a plain
-        public method: the hub's write-back job (handoff.writeback) calls it by
+        public method: the hub's write-back job (handoff.chat.writeback) calls it by
         name. Each contact is addressed by `ids['salesforce']`; one without an
         id fails alone with MISSING_ID and is not sent. It has the shape a
         future `handoff_update_contacts(contacts, idempotency_key)` hook would take.

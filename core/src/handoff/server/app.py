@@ -5,9 +5,9 @@
 - `POST /webhooks/{connector}`: handed to that connector's
   `handoff_parse_webhook` through the Hub; a bad signature is a 401 and
   nothing is stored.
-- `GET /v1/conversations/{id}/rep-view`: the Q11 rep view (routes_rep_view.py).
-- `POST /v1/meetings`: Q12, book a meeting on a rep's calendar (routes_meetings.py).
-- `GET /v1/reps/{rep_id}/slots`: a rep's free meeting slots, Q12 (routes_slots.py).
+- `GET /v1/conversations/{id}/rep-view`: the Q11 rep view (handoff.chat.api.rep_view).
+- `POST /v1/meetings`: Q12, book a meeting on a rep's calendar (handoff.chat.api.meetings).
+- `GET /v1/reps/{rep_id}/slots`: a rep's free meeting slots, Q12 (handoff.chat.api.slots).
 - `GET /health`, `GET /metrics` (Prometheus), `GET /openapi.json`.
 
 An event is committed to the database before the 2xx (see intake.py); a
@@ -37,6 +37,10 @@ from prometheus_client import (
 from sqlalchemy import text
 
 from handoff import __version__
+from handoff.chat.api.conversations import conversation_routes
+from handoff.chat.api.meetings import meeting_routes
+from handoff.chat.api.rep_view import rep_view_routes
+from handoff.chat.api.slots import slot_routes
 from handoff.config import HubConfig
 from handoff.errors import HandoffError, UnknownConnectorError
 from handoff.runtime.events import EventHandler
@@ -50,10 +54,6 @@ from handoff.server.models import (
     Refused,
     WebhookAccepted,
 )
-from handoff.server.routes_conversations import conversation_routes
-from handoff.server.routes_meetings import meeting_routes
-from handoff.server.routes_rep_view import rep_view_routes
-from handoff.server.routes_slots import slot_routes
 from handoff.store import Store
 from handoff_sdk import Clock, ConnectorError, SystemClock, WebhookSignatureError
 from handoff_sdk.entities import Event, WebhookRequest

@@ -82,7 +82,7 @@ class VisitorDetails(BaseModel):
     """What the visitor told the chat tool about themselves (Q11 write-back reads it).
 
     Every field is optional; leave out (or send null) what is not known. The
-    names are those `handoff.writeback.load_conversation` reads, so a later
+    names are those `handoff.chat.writeback.load_conversation` reads, so a later
     event's value replaces an earlier one's.
     """
 

@@ -1,0 +1,225 @@
+"""The meeting API under /v1 (rule Q12): the visitor books a meeting on a rep's calendar.
+
+- `POST /v1/meetings`: store the booking (a `meeting` decision and its
+  `meeting.book` job, `handoff.chat.meetings.request_booking`) and answer 202; the
+  worker then makes the join link and puts the invite on the rep's calendar.
+  The body's `id` is the sender's: the same id again answers the same
+  decision (`duplicate: true`) and books nothing more.
+
+A bad body is a 422 naming each field; an unknown rep a 404; a booking the
+configuration cannot carry out (no calendar connector, no link for the rep)
+a 409, since it is the configuration that is missing, not the request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+)
+
+from handoff.chat.meetings import (
+    BOOK_HOOK,
+    ZOOM,
+    BookingJob,
+    MeetingError,
+    MeetingsConfig,
+    booking_decision,
+    meetings_of,
+    request_booking,
+)
+from handoff.chat.routing.config import RoutingConfig, routing_of
+from handoff.config import HubConfig
+from handoff.errors import ConfigFileError
+from handoff.server.models import Email, EventTime, Ident, Refused
+from handoff.server.responses import refused
+from handoff.store import Store
+from handoff_sdk import Clock
+from handoff_sdk.entities import Meeting
+
+__all__ = ["MeetingAccepted", "MeetingRequest", "meeting_routes"]
+
+MIN_MINUTES, MAX_MINUTES = 15, 120
+
+Title = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f]+$")]
+"""A one-line title: 1-200 characters, no control characters."""
+
+
+class MeetingRequest(BaseModel):
+    """A meeting the visitor booked on a rep's calendar (Q12).
+
+    Give `duration_minutes` or `end` (15 to 120 minutes after `start`), or
+    neither for `[meetings] duration_minutes`.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+        regex_engine="python-re",
+        json_schema_extra={"not": {"required": ["duration_minutes", "end"]}},
+    )
+
+    id: Ident = Field(description="The sender's id for this booking: same id = booked once.")
+    rep_id: Ident = Field(description="The hub id of the rep whose calendar was offered.")
+    attendee_email: Email = Field(description="The visitor's email: the invite goes there.")
+    start: EventTime = Field(description="Start, with a time zone (ISO 8601); in the future.")
+    duration_minutes: int | None = Field(
+        default=None, ge=MIN_MINUTES, le=MAX_MINUTES, description="Length in minutes."
+    )
+    end: EventTime | None = Field(
+        default=None,
+        description="End, with a time zone, 15 to 120 minutes after start; instead of "
+        "duration_minutes.",
+    )
+    title: Title | None = Field(
+        default=None, description="Calendar title; default: [meetings] title."
+    )
+    conversation_id: Ident | None = Field(
+        default=None, description="The conversation it was booked in (Q15 counts it)."
+    )
+
+
+class MeetingAccepted(BaseModel):
+    """The booking is stored; the worker books it (see `handoff explain meeting:<id>`)."""
+
+    decision_id: int = Field(description="The hub's id of the booking decision.")
+    meeting_id: str = Field(description="The sender's id of the booking.")
+    duplicate: bool = Field(description="True when this id was received before (booked once).")
+
+
+_RESPONSES: dict[int | str, dict[str, Any]] = {
+    404: {"model": Refused, "description": "No rep with that id in [routing]."},
+    409: {
+        "model": Refused,
+        "description": "The configuration cannot book it: no [routing] table, [meetings] is "
+        "invalid, its calendar connector is not enabled, or the rep has no link to give "
+        "(no zoom_link, no Zoom).",
+    },
+    422: {"model": Refused, "description": "Invalid body; each bad field is named."},
+}
+
+
+def _check_times(body: MeetingRequest, now: datetime) -> JSONResponse | None:
+    """What JSON Schema cannot say about the times: a 422 naming the field, or None."""
+    if {"duration_minutes", "end"} <= body.model_fields_set:  # the schema's "not both"
+        return refused(422, "invalid request", "end", "give duration_minutes or end, not both")
+    if body.end is not None:
+        minutes = (body.end - body.start) / timedelta(minutes=1)
+        if not MIN_MINUTES <= minutes <= MAX_MINUTES:
+            return refused(
+                422,
+                "invalid request",
+                "end",
+                f"expected {MIN_MINUTES} to {MAX_MINUTES} minutes after start (got {minutes:g})",
+            )
+    if body.start <= now:
+        return refused(422, "invalid request", "start", "expected a time in the future")
+    return None
+
+
+def _accepted(decision_id: int, meeting_id: str, *, duplicate: bool) -> JSONResponse:
+    answer = MeetingAccepted(decision_id=decision_id, meeting_id=meeting_id, duplicate=duplicate)
+    return JSONResponse(status_code=202, content=answer.model_dump())
+
+
+def _settings(
+    config: HubConfig | None,
+) -> tuple[MeetingsConfig | None, RoutingConfig | None, str]:
+    """[meetings] and [routing], or why they cannot be used."""
+    if config is None:
+        return MeetingsConfig(), None, ""
+    try:
+        meetings = meetings_of(config)
+        routing = routing_of(config) if config.routing else None
+    except ConfigFileError as exc:
+        return None, None, f"the configuration is invalid: {exc}"
+    return meetings, routing, ""
+
+
+def meeting_routes(
+    store: Store, *, clock: Clock, config: HubConfig | None, hub: Callable[[], Any]
+) -> APIRouter:
+    """The router over `store`; `hub()` gives the app's Hub (built when the app starts), or None."""
+    router = APIRouter(prefix="/v1", tags=["meetings"])
+    meetings, routing, unusable = _settings(config)
+
+    @router.post(
+        "/meetings",
+        status_code=202,
+        response_model=MeetingAccepted,
+        responses={**_RESPONSES},
+    )
+    async def post_meeting(body: MeetingRequest) -> Any:
+        """Q12: book a meeting on the rep's calendar, with a Zoom link in the invite.
+
+        Answered once the booking and its job are stored; the worker creates
+        the Zoom meeting (or takes the rep's personal link) and sends the
+        invite. The same `id` again answers the first booking's decision.
+        """
+        try:
+            known = await asyncio.to_thread(booking_decision, store, body.id)
+        except MeetingError as exc:
+            return refused(409, str(exc), "id", "already used by something else")
+        if known is not None:  # the same answer, whatever changed since
+            return _accepted(known, body.id, duplicate=True)
+        if meetings is None:
+            return refused(409, unusable)
+        if routing is None:
+            return refused(409, "no [routing] table in handoff.toml: no rep to book")
+        rep_config = routing.rep(body.rep_id)
+        if rep_config is None:
+            return refused(404, f"no rep '{body.rep_id}'", "rep_id", "no rep with this id")
+        if rep_config.is_ai:
+            return refused(422, "invalid request", "rep_id", "the AI rep has no calendar to book")
+        bad_time = _check_times(body, clock.now())
+        if bad_time is not None:
+            return bad_time
+        hub_now = hub()
+        bookers = hub_now.implementing(BOOK_HOOK) if hub_now is not None else []
+        if meetings.calendar not in bookers:
+            return refused(
+                409,
+                f"[meetings] calendar '{meetings.calendar}' is not an enabled connector that can "
+                f"book meetings ({BOOK_HOOK})",
+            )
+        personal_only = meetings.video == "personal" or ZOOM not in bookers
+        if personal_only and not rep_config.zoom_link:
+            why = "[meetings] video = personal" if meetings.video == "personal" else "no Zoom"
+            return refused(
+                409,
+                f"rep '{body.rep_id}' has no zoom_link and the hub cannot create a meeting ({why})",
+                "rep_id",
+                "no link to put in the invite",
+            )
+        now = clock.now()
+        rep = rep_config.entity()
+        minutes = body.duration_minutes or meetings.duration_minutes
+        job = BookingJob(
+            meeting_id=body.id,
+            meeting=Meeting(
+                rep_id=rep.id,
+                attendee_email=body.attendee_email,
+                start=body.start,
+                end=body.end or body.start + timedelta(minutes=minutes),
+                title=body.title or meetings.title_for(rep, body.attendee_email),
+            ),
+            calendar=meetings.calendar,
+            video=meetings.video,
+            zoom_link=rep.zoom_link,
+            conversation_id=body.conversation_id,
+        )
+        try:
+            stored = await asyncio.to_thread(request_booking, store, job, now=now)
+        except MeetingError as exc:
+            return refused(409, str(exc), "id", "already used by something else")
+        return _accepted(stored.decision_id, body.id, duplicate=stored.duplicate)
+
+    return router

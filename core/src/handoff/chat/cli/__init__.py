@@ -1,0 +1,1 @@
+"""The chat flow's commands: `handoff route`, `replay`, `experiences`, `metrics`, `misroutes`."""

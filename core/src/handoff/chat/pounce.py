@@ -1,0 +1,251 @@
+"""Pounce (Q10, Q2): the live visitors of a BDR's Actively Working accounts, and engaging them.
+
+Who a visitor is comes from the Q1 `identify` decisions (handoff.chat.identify):
+the newest one about `visitor:ID` names the matched CRM account, its ids and
+its status. The rep the account is assigned to is its "BDR Assigned", else its
+owner: read from the decision's outcome when it carries them
+(`bdr_assigned_id`, `owner_id`), else from the account entity in the store
+(entity type `account`, keyed by any of its CRM ids).
+
+A proactive engagement is stored as an event (`hub.proactive_engagement`)
+about the visitor, so `handoff explain visitor:ID` shows it and the Q15
+metrics count it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from handoff.runtime.events import StoredEvent, record_events
+from handoff.store import Decision, EntityRecord, EventRecord
+from handoff_sdk.entities import Event
+
+__all__ = [
+    "ACTIVELY_WORKING",
+    "PAGE_VIEW",
+    "PROACTIVE_ENGAGEMENT",
+    "SESSION_GAP",
+    "LiveVisitor",
+    "NotAssignedError",
+    "VisitorAccount",
+    "engage",
+    "live_visitors",
+    "visitor_accounts",
+]
+
+PAGE_VIEW = "hub.page_view"
+PROACTIVE_ENGAGEMENT = "hub.proactive_engagement"
+ACTIVELY_WORKING = "Actively Working"
+"""The account status that makes a visitor pounce-able (configuration, default GitLab's)."""
+
+SESSION_GAP = timedelta(minutes=30)
+"""Page views of one visitor further apart than this are separate sessions (Q15)."""
+
+
+@dataclass(frozen=True)
+class VisitorAccount:
+    """The CRM account a visitor was identified with (Q1) and who it is assigned to."""
+
+    visitor_id: str
+    account: str | None
+    account_ids: dict[str, str]
+    status: str | None
+    assigned_rep: str | None
+    decision_id: int
+    intent: dict[str, Any] = field(default_factory=dict)
+
+
+class NotAssignedError(Exception):
+    """The visitor's account is not an Actively Working account of that rep (Q10: 403)."""
+
+
+def _account_entity(session: Session, ids: dict[str, Any]) -> dict[str, Any] | None:
+    keys = [str(v) for v in ids.values() if v]
+    if not keys:
+        return None
+    row = session.scalar(
+        select(EntityRecord).where(EntityRecord.type == "account", EntityRecord.id.in_(keys))
+    )
+    return row.data if row is not None else None
+
+
+def _intent(explanation: dict[str, Any]) -> dict[str, Any]:
+    firmographics = explanation.get("firmographics") or {}
+    wanted = ("buying_stage", "intent_score", "profile_fit", "segments", "product_insights")
+    return {k: firmographics[k] for k in wanted if firmographics.get(k) not in (None, [], {})}
+
+
+def visitor_accounts(session: Session, visitor_ids: Iterable[str]) -> dict[str, VisitorAccount]:
+    """Q1 -> Q10: each visitor's newest identify decision, with the rep its account is assigned to.
+
+    Visitors never identified, or identified with no account, are absent.
+    """
+    wanted = sorted(set(visitor_ids))
+    found: dict[str, VisitorAccount] = {}
+    for start in range(0, len(wanted), 500):
+        rows = session.scalars(
+            select(Decision)
+            .where(
+                Decision.kind == "identify",
+                Decision.subject_type == "visitor",
+                Decision.subject_id.in_(wanted[start : start + 500]),
+            )
+            .order_by(Decision.id)
+        )
+        for row in rows:
+            outcome = row.outcome or {}
+            if not outcome.get("account"):
+                continue
+            ids = {str(k): str(v) for k, v in (outcome.get("account_ids") or {}).items()}
+            bdr = outcome.get("bdr_assigned_id")
+            owner = outcome.get("owner_id")
+            status = outcome.get("account_status")
+            if bdr is None and owner is None:
+                stored = _account_entity(session, ids) or {}
+                bdr, owner = stored.get("bdr_assigned_id"), stored.get("owner_id")
+                status = status or stored.get("status")
+            found[row.subject_id] = VisitorAccount(
+                visitor_id=row.subject_id,
+                account=outcome.get("account"),
+                account_ids=ids,
+                status=status,
+                assigned_rep=bdr or owner,
+                decision_id=row.id,
+                intent=_intent(row.explanation or {}),
+            )
+    return found
+
+
+def _when(event: EventRecord) -> datetime:
+    return event.occurred_at or event.received_at
+
+
+class LiveVisitor(BaseModel):
+    """A visitor on the site now, from one of the rep's Actively Working accounts (Q2, Q10)."""
+
+    visitor_id: str = Field(description="The website's id for the visitor.")
+    account: str | None = Field(description="Name of the identified account.")
+    account_ids: dict[str, str] = Field(description="The account's id in each system.")
+    last_seen: datetime = Field(description="Time of the latest page view.")
+    last_page: str | None = Field(description="URL of the latest page view.")
+    page_views: int = Field(description="Page views within the window.")
+    intent: dict[str, Any] = Field(description="Buying stage, intent score, segments (Q2).")
+    identify_decision: int = Field(description="The Q1 decision that identified the visitor.")
+
+
+def page_views_between(session: Session, since: datetime, until: datetime) -> list[EventRecord]:
+    """Page-view events received in [since, until), oldest first."""
+    return list(
+        session.scalars(
+            select(EventRecord)
+            .where(
+                EventRecord.type == PAGE_VIEW,
+                EventRecord.received_at >= since,
+                EventRecord.received_at < until,
+            )
+            .order_by(EventRecord.id)
+        )
+    )
+
+
+def live_visitors(
+    session: Session,
+    rep: str,
+    *,
+    now: datetime,
+    window: timedelta = timedelta(minutes=15),
+    status: str = ACTIVELY_WORKING,
+) -> list[LiveVisitor]:
+    """Q10: visitors seen in the last `window` whose account is `status` and assigned to `rep`.
+
+    Most recently seen first.
+    """
+    views = page_views_between(session, now - window, now + timedelta(seconds=1))
+    by_visitor: dict[str, list[EventRecord]] = {}
+    for view in views:
+        visitor = view.payload.get("visitor_id")
+        if isinstance(visitor, str):
+            by_visitor.setdefault(visitor, []).append(view)
+    accounts = visitor_accounts(session, by_visitor)
+    found: list[LiveVisitor] = []
+    for visitor, seen in by_visitor.items():
+        account = accounts.get(visitor)
+        if account is None or account.assigned_rep != rep or not _is_status(account, status):
+            continue
+        last = max(seen, key=_when)
+        found.append(
+            LiveVisitor(
+                visitor_id=visitor,
+                account=account.account,
+                account_ids=account.account_ids,
+                last_seen=_when(last),
+                last_page=last.payload.get("url"),
+                page_views=len(seen),
+                intent=account.intent,
+                identify_decision=account.decision_id,
+            )
+        )
+    found.sort(key=lambda v: v.last_seen, reverse=True)
+    return found
+
+
+def _is_status(account: VisitorAccount, status: str) -> bool:
+    return (account.status or "").strip().lower() == status.strip().lower()
+
+
+def engage(
+    session: Session,
+    visitor_id: str,
+    rep: str,
+    *,
+    now: datetime,
+    engagement_id: str | None = None,
+    status: str = ACTIVELY_WORKING,
+) -> tuple[StoredEvent, str]:
+    """Q10: record that `rep` starts a conversation with the visitor; returns (event, conversation).
+
+    Refused (NotAssignedError) unless the visitor's account is `status` and
+    assigned to `rep`. The same `engagement_id` is stored once.
+    """
+    account = visitor_accounts(session, [visitor_id]).get(visitor_id)
+    if account is None:
+        raise NotAssignedError(f"visitor '{visitor_id}' is not identified with a CRM account")
+    if account.assigned_rep != rep or not _is_status(account, status):
+        raise NotAssignedError(
+            f"visitor '{visitor_id}' is not from an {status} account assigned to '{rep}'"
+        )
+    key = engagement_id or f"{visitor_id}:{rep}:{now.isoformat()}"
+    conversation = f"pounce:{key}"
+    [stored] = record_events(
+        session,
+        [
+            Event(
+                type=PROACTIVE_ENGAGEMENT,
+                source="hub",
+                dedupe_key=f"proactive_engagement:{key}",
+                occurred_at=now,
+                payload={
+                    "visitor_id": visitor_id,
+                    "rep_id": rep,
+                    "conversation_id": conversation,
+                    "account": account.account,
+                    "account_ids": account.account_ids,
+                    "identify_decision": account.decision_id,
+                    "subject": {"type": "visitor", "id": visitor_id},
+                },
+            )
+        ],
+        now=now,
+    )
+    if not stored.created:
+        existing = session.get(EventRecord, stored.id)
+        if existing is not None:
+            conversation = str(existing.payload.get("conversation_id", conversation))
+    return stored, conversation

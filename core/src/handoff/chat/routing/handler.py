@@ -1,0 +1,382 @@
+"""Routing on the runtime: `hub.chat_request` events enriched, decided, stored with why.
+
+`enrich` (connector I/O, outside any transaction) identifies the visitor the
+way Q1 does when the chat request carries an IP or an email (it runs
+`IdentifyVisitors` itself), finds the Lead/Contact, the Outreach sequence
+state (Q3a) and the calendar busy times of the reps (Q3). `decide` (inside
+the event's transaction) fills what the chat request could not tell from the
+visitor's stored Q1 decision (the page view's identification), reads presence
+and today's counts, runs the pure `route`, advances the durable round-robin
+cursor, stores the decision with its explanation, and, for a human-first chat,
+schedules the AI takeover timer (Q4). Nothing is called on a connector inside
+the decision.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from handoff.chat.identify import IdentifyVisitors
+from handoff.chat.routing.availability import count_routed, fetch_busy, load_snapshot
+from handoff.chat.routing.config import RoutingConfig, routing_of
+from handoff.chat.routing.engine import RoutingDecision, route
+from handoff.config import HubConfig
+from handoff.runtime import (
+    ClaimedJob,
+    DecisionSpec,
+    EventHandler,
+    JobSpec,
+    cancel_timer,
+    next_in_rotation,
+    record_decision,
+    schedule_timer,
+)
+from handoff.store import Decision, EventRecord, Store
+from handoff_sdk import Clock, ConnectorError
+from handoff_sdk.entities import BusySlot
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+
+    from handoff.hub import Hub
+
+__all__ = [
+    "AI_TAKEOVER_KIND",
+    "CHAT_REQUEST",
+    "CompositeHandler",
+    "RoutingHandler",
+    "ai_takeover_key",
+    "ai_takeover_runner",
+    "cancel_ai_takeover",
+    "default_event_handler",
+    "reuse_identification",
+    "store_routing_decision",
+]
+
+CHAT_REQUEST = "hub.chat_request"
+AI_TAKEOVER_KIND = "routing.ai_takeover"
+"""Job kind the Q4 timer writes: the AI rep takes a chat nobody answered."""
+
+
+def ai_takeover_key(conversation_id: str) -> str:
+    """The timer key of a conversation's AI takeover (cancel it when a rep joins)."""
+    return f"ai-takeover:{conversation_id}"
+
+
+def cancel_ai_takeover(session: Session, conversation_id: str) -> bool:
+    """A rep joined in time: the AI does not take over (call on `rep_joined`)."""
+    return cancel_timer(session, ai_takeover_key(conversation_id))
+
+
+def _experience(experiences: Sequence[dict[str, Any]], ident: str | None) -> dict[str, Any]:
+    for table in experiences:
+        if ident is not None and table.get("id") == ident:
+            keep = ("id", "name", "language", "mode", "ai_takeover_seconds")
+            return {k: table[k] for k in keep if k in table}
+    return {"id": ident} if ident else {}
+
+
+def store_routing_decision(
+    session: Session,
+    *,
+    conversation_id: str,
+    context: dict[str, Any],
+    config: RoutingConfig,
+    now: datetime,
+    busy: dict[str, list[BusySlot]] | None = None,
+    event_id: int | None = None,
+    steps: Sequence[str] = (),
+) -> RoutingDecision:
+    """Decide and store one chat's routing in the caller's transaction (durable cursors)."""
+    humans = [r for r in config.reps if not r.is_ai]
+    snapshot = load_snapshot(
+        session,
+        now=now,
+        reps=[(r.id, r.timezone) for r in humans],
+        busy=busy,
+        capped=[r.id for r in humans if r.daily_cap is not None],
+    )
+
+    def rotation(name: str, members: Sequence[str]) -> str:
+        return next_in_rotation(session, name, members, now=now)
+
+    decision = route(context, config, snapshot, rotation)
+    explanation = {**decision.explanation, "steps": list(steps)}
+    record_decision(
+        session,
+        DecisionSpec(
+            kind="routing",
+            subject_type="conversation",
+            subject_id=conversation_id,
+            outcome=decision.outcome(),
+            explanation=explanation,
+            rule_ids=tuple(decision.rule_ids),
+            event_id=event_id,
+        ),
+        now=now,
+    )
+    rep = config.rep(decision.rep_id) if decision.rep_id else None
+    if rep is not None and not rep.is_ai:
+        count_routed(session, rep.id, now=now, timezone=rep.timezone)
+    if decision.ai_takeover_seconds:
+        schedule_timer(
+            session,
+            ai_takeover_key(conversation_id),
+            JobSpec(
+                kind=AI_TAKEOVER_KIND,
+                idempotency_key=ai_takeover_key(conversation_id),
+                payload={
+                    "conversation_id": conversation_id,
+                    "rep": decision.rep_id,
+                    "ai_rep": config.ai_rep,
+                },
+            ),
+            now=now,
+            after=timedelta(seconds=decision.ai_takeover_seconds),
+        )
+    return decision
+
+
+def reuse_identification(session: Session, ctx: dict[str, Any]) -> list[str]:
+    """Fill the account and company the chat request could not tell from the visitor's Q1.
+
+    A chat request seldom carries the IP (the API has no field for it), so
+    the page view's identification, stored as the visitor's latest `identify`
+    decision, supplies them; what the chat's own identification found wins.
+    Returns the step for the explanation (none when nothing was filled).
+    """
+    visitor = ctx.get("visitor") or {}
+    earlier = session.scalars(
+        select(Decision)
+        .where(
+            Decision.kind == "identify",
+            Decision.subject_type == "visitor",
+            Decision.subject_id == str(visitor.get("id")),
+        )
+        .order_by(Decision.id.desc())
+        .limit(1)
+    ).first()
+    if earlier is None:
+        return []
+    out = earlier.outcome
+    account = earlier.explanation.get("account")
+    if account is None and out.get("account"):  # stored before the account was kept whole
+        account = {
+            "name": out["account"],
+            "ids": out.get("account_ids") or {},
+            "status": out.get("account_status"),
+            "sector": out.get("account_sector"),
+            "owner_id": out.get("owner_id"),
+            "bdr_assigned_id": out.get("bdr_assigned_id"),
+        }
+    firmographics = earlier.explanation.get("firmographics") or None
+    filled: list[str] = []
+    if not ctx.get("account") and account:
+        ctx["account"] = account
+        filled.append(f"account {account.get('name')}")
+    if not ctx.get("firmographics") and firmographics:
+        ctx["firmographics"] = firmographics
+        filled.append(f"company {firmographics.get('company_name')}")
+        if firmographics.get("region"):
+            ctx["visitor"] = {**visitor, "region": visitor.get("region", firmographics["region"])}
+    if not filled:
+        return []
+    return [f"from the visitor's Q1 identification (decision {earlier.id}): {', '.join(filled)}"]
+
+
+class RoutingHandler(EventHandler):
+    """Q3/Q4 for `hub.chat_request` events; other events are left to other handlers."""
+
+    def __init__(
+        self,
+        config: RoutingConfig,
+        experiences: Sequence[dict[str, Any]] = (),
+        *,
+        identify: IdentifyVisitors | None = None,
+        crm: str | None = None,
+        busy_window: timedelta = timedelta(minutes=30),
+    ) -> None:
+        self.config = config
+        self.experiences = list(experiences)
+        self.identify = identify or IdentifyVisitors(crm=crm)
+        self.crm = crm
+        self.busy_window = busy_window
+
+    async def enrich(self, hub: Hub | None, event: EventRecord) -> dict[str, Any]:
+        """Identify (Q1), find the person and their sequence (Q3a), fetch busy times."""
+        if event.type != CHAT_REQUEST:
+            return {}
+        payload = event.payload
+        visitor: dict[str, Any] = {
+            "id": payload["visitor_id"],
+            "email": payload.get("email"),
+            "page_url": payload.get("page_url"),
+            "language": payload.get("language"),
+        }
+        context: dict[str, Any] = {
+            "conversation_id": payload["conversation_id"],
+            "visitor": {k: v for k, v in visitor.items() if v is not None},
+            "experience": _experience(self.experiences, payload.get("experience_id")),
+            "request": {"human": bool(payload.get("human_requested", False))},
+        }
+        steps: list[str] = []
+        busy: dict[str, list[BusySlot]] = {}
+        if hub is not None:
+            if payload.get("ip") or payload.get("email"):
+                await self._identify(hub, event, context, steps)
+            humans = [r.entity() for r in self.config.reps if not r.is_ai]
+            busy, notes = await fetch_busy(
+                hub, humans, now=hub.clock.now(), window=self.busy_window
+            )
+            steps += notes
+        context["busy"] = {k: [s.model_dump(mode="json") for s in v] for k, v in busy.items()}
+        context["steps"] = steps
+        return {"routing": context}
+
+    async def _identify(
+        self, hub: Hub, event: EventRecord, context: dict[str, Any], steps: list[str]
+    ) -> None:
+        """Q1 on what the chat request carries (its IP, its email), then the person (Q3a)."""
+        payload = event.payload
+        as_page_view = EventRecord(
+            id=event.id,
+            type="hub.page_view",
+            source=event.source,
+            dedupe_key=event.dedupe_key,
+            payload={
+                "visitor_id": payload["visitor_id"],
+                "url": payload.get("page_url"),
+                "email": payload.get("email"),
+                "language": payload.get("language"),
+                "ip": payload.get("ip"),
+            },
+            received_at=event.received_at,
+        )
+        identified = await self.identify.enrich(hub, as_page_view)
+        steps += identified.get("steps", [])
+        firmographics = identified.get("firmographics") or {}
+        context["account"] = identified.get("account")
+        context["firmographics"] = firmographics or None
+        if firmographics.get("region"):
+            context["visitor"].setdefault("region", firmographics["region"])
+        email = payload.get("email")
+        if email:
+            await self._person_and_sequence(hub, email, context, steps)
+
+    async def _person_and_sequence(
+        self, hub: Hub, email: str, context: dict[str, Any], steps: list[str]
+    ) -> None:
+        finder = self.crm or next(iter(hub.implementing("handoff_find_person")), None)
+        if finder is not None:
+            try:
+                person = await hub.call("handoff_find_person", finder, email=email)
+            except ConnectorError as exc:
+                steps.append(f"{finder}: person lookup failed ({exc})")
+            else:
+                if person is not None:
+                    context["person"] = {
+                        "type": type(person).__name__.lower(),
+                        **person.model_dump(mode="json", exclude_defaults=True),
+                    }
+                    steps.append(f"{finder}: {email} is a {context['person']['type']}")
+                else:
+                    steps.append(f"{finder}: no lead or contact for {email}")
+        for outcome in await hub.call_all("handoff_sequence_state", email=email):
+            if not outcome.ok:
+                steps.append(f"{outcome.connector}: sequence state unknown ({outcome.error})")
+            elif outcome.value is not None and "sequence" not in context:
+                context["sequence"] = outcome.value.model_dump(mode="json")
+                steps.append(
+                    f"{outcome.connector}: sequence {outcome.value.sequence_name!r} is "
+                    f"{outcome.value.state} (owner {outcome.value.owner_email})"
+                )
+
+    def decide(
+        self, session: Session, event: EventRecord, context: dict[str, Any], now: datetime
+    ) -> None:
+        """Route the chat and store the decision, the counts and the takeover timer."""
+        if event.type != CHAT_REQUEST or "routing" not in context:
+            return
+        ctx = dict(context["routing"])
+        busy = {k: [BusySlot.model_validate(s) for s in v] for k, v in ctx.pop("busy", {}).items()}
+        steps = list(ctx.pop("steps", []))
+        if not ctx.get("account") or not ctx.get("firmographics"):
+            steps += reuse_identification(session, ctx)
+        store_routing_decision(
+            session,
+            conversation_id=ctx["conversation_id"],
+            context=ctx,
+            config=self.config,
+            now=now,
+            busy=busy,
+            event_id=event.id,
+            steps=steps,
+        )
+
+
+class CompositeHandler(EventHandler):
+    """Several handlers on every event: each enriches, then each decides, in order."""
+
+    def __init__(self, handlers: Sequence[EventHandler]) -> None:
+        self.handlers = list(handlers)
+
+    async def enrich(self, hub: Hub | None, event: EventRecord) -> dict[str, Any]:
+        """Each handler's context, under its position."""
+        return {str(i): await h.enrich(hub, event) for i, h in enumerate(self.handlers)}
+
+    def decide(
+        self, session: Session, event: EventRecord, context: dict[str, Any], now: datetime
+    ) -> None:
+        """Each handler decides on its own context, in the one transaction."""
+        for i, handler in enumerate(self.handlers):
+            handler.decide(session, event, context.get(str(i), {}), now)
+
+
+def default_event_handler(config: HubConfig) -> EventHandler:
+    """What `handoff serve`/`worker` run: Q1 identify on page views, plus Q3/Q4 routing."""
+    identify = IdentifyVisitors()
+    if not config.routing:
+        return identify
+    return CompositeHandler(
+        [identify, RoutingHandler(routing_of(config), config.experiences, identify=identify)]
+    )
+
+
+def ai_takeover_runner(
+    store: Store, clock: Clock
+) -> Callable[[ClaimedJob], Awaitable[dict[str, Any] | None]]:
+    """The worker's handler for AI_TAKEOVER_KIND jobs: store that the AI rep took the chat (Q4).
+
+    Register it as `Worker(..., handlers={AI_TAKEOVER_KIND: ai_takeover_runner(store, clock)})`.
+    The timer is cancelled when a rep joins, so a job that runs means nobody did.
+    """
+    import asyncio  # noqa: PLC0415 - only the worker needs it
+
+    def write(job: ClaimedJob) -> dict[str, Any]:
+        payload = job.payload
+        with store.transaction() as session:
+            record_decision(
+                session,
+                DecisionSpec(
+                    kind="routing.ai_takeover",
+                    subject_type="conversation",
+                    subject_id=str(payload["conversation_id"]),
+                    outcome={"rep": payload.get("ai_rep"), "ai": True, "from": payload.get("rep")},
+                    explanation={
+                        "why": f"{payload.get('rep')} did not answer in time; the AI rep takes over"
+                    },
+                    rule_ids=("Q4",),
+                ),
+                now=clock.now(),
+            )
+        return {"ai_rep": payload.get("ai_rep")}
+
+    async def run(job: ClaimedJob) -> dict[str, Any] | None:
+        return await asyncio.to_thread(write, job)
+
+    return run

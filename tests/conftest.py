@@ -31,7 +31,7 @@ class EchoConnector(Connector):
     name = "echo"
     title = "Echo"
     config_model = EchoConfig
-    secrets = (SecretSpec(name="api_key", description="Key for the echo API."),)
+    secret_specs = (SecretSpec(name="api_key", description="Key for the echo API."),)
 
     def build_auth(self) -> httpx.Auth:
         return ApiKeyAuth(self.secret_store, "api_key", header="X-Key")

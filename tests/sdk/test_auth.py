@@ -71,7 +71,7 @@ class FakeOAuthServer:
 
 class RefreshConnector(Connector):
     name = "refresher"
-    secrets = (
+    secret_specs = (
         SecretSpec(name="client_secret", description="s"),
         SecretSpec(name="refresh_token", description="r"),
     )

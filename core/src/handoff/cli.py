@@ -78,7 +78,7 @@ def connectors_list(config_path: Path | None, as_json: bool) -> None:
                 "package": found.packages[name],
                 "enabled": bool(settings and settings.enabled),
                 "capabilities": [h.removeprefix("handoff_") for h in implemented_capabilities(cls)],
-                "secrets": [s.name for s in cls.secrets],
+                "secrets": [s.name for s in cls.secret_specs],
             }
         )
     if as_json:
@@ -174,7 +174,7 @@ def secrets() -> None:
 def _secret_target(connector: str, name: str) -> SecretStore:
     found = _discover_quietly()
     _resolve_connector(found, connector)
-    declared = [s.name for s in found.connectors[connector].secrets]
+    declared = [s.name for s in found.connectors[connector].secret_specs]
     if name not in declared:
         raise HandoffError(
             f"{connector} has no secret '{name}'; its secrets are: {', '.join(declared) or 'none'}"
@@ -220,7 +220,7 @@ def secrets_list(config_path: Path | None, as_json: bool) -> None:
     store = SecretStore(config.secrets)
     rows = []
     for name, cls in sorted(found.connectors.items()):
-        for spec in cls.secrets:
+        for spec in cls.secret_specs:
             _, where = store.lookup(name, spec.name)
             rows.append(
                 {

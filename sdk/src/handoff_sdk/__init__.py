@@ -1,8 +1,9 @@
 """handoff-sdk: what a connector author imports.
 
-Entities, hook markers, the Connector base with auth, rate budget, retries and
-response classification, pagination and batching helpers. The pytest kit is in
-`handoff_sdk.testing`.
+Hook markers, the Connector base with auth, rate budget, retries and response
+classification, pagination, batching, secrets and webhook helpers, all from
+this one module. Two more public paths: `handoff_sdk.entities` (the canonical
+entities) and `handoff_sdk.testing` (the pytest kit and the vendor simulators).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from .auth import (
     OAuth2ClientCredentials,
     OAuth2RefreshToken,
     SecretAccess,
+    Token,
     TokenAuth,
 )
 from .batching import chunk_key, chunked, write_in_batches
@@ -31,19 +33,42 @@ from .errors import (
     PaginationError,
     RateLimitedError,
 )
-from .hookspecs import hookimpl, hookspec
+from .hookspecs import (
+    CAPABILITY_HOOKS,
+    PROJECT,
+    WRITE_HOOKS,
+    hookimpl,
+    hookspec,
+    implemented_capabilities,
+)
 from .pagination import follow_cursor, follow_next_url, follow_page_token
+from .secrets import (
+    SECRET_VALUE_PATTERNS,
+    DictSecrets,
+    looks_like_secret,
+    redact_secrets,
+    secret_env_var,
+)
 from .webhooks import (
     DEFAULT_REPLAY_WINDOW,
+    WEBHOOK_REPLY,
+    WebhookAuthMode,
     WebhookScheme,
     WebhookSignatureError,
+    check_shared_secret,
     sign_webhook,
     verify_webhook,
+    webhook_reply,
     zoom_url_validation_response,
 )
 
 __all__ = [
+    "CAPABILITY_HOOKS",
     "DEFAULT_REPLAY_WINDOW",
+    "PROJECT",
+    "SECRET_VALUE_PATTERNS",
+    "WEBHOOK_REPLY",
+    "WRITE_HOOKS",
     "ApiError",
     "ApiKeyAuth",
     "AuthError",
@@ -53,6 +78,7 @@ __all__ = [
     "Connector",
     "ConnectorConfig",
     "ConnectorError",
+    "DictSecrets",
     "FakeClock",
     "HttpsUrl",
     "JwtBearer",
@@ -68,10 +94,13 @@ __all__ = [
     "SecretAccess",
     "SecretSpec",
     "SystemClock",
+    "Token",
     "TokenAuth",
     "Verdict",
+    "WebhookAuthMode",
     "WebhookScheme",
     "WebhookSignatureError",
+    "check_shared_secret",
     "chunk_key",
     "chunked",
     "default_classify",
@@ -80,10 +109,15 @@ __all__ = [
     "follow_page_token",
     "hookimpl",
     "hookspec",
+    "implemented_capabilities",
+    "looks_like_secret",
     "parse_retry_after",
+    "redact_secrets",
     "response_json",
+    "secret_env_var",
     "sign_webhook",
     "verify_webhook",
+    "webhook_reply",
     "write_in_batches",
     "zoom_url_validation_response",
 ]

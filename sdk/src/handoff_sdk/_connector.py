@@ -62,6 +62,16 @@ class ConnectorConfig(BaseModel):
         """The budget in force; a connector whose config has its own budget keys overrides this."""
         return self.rate_limit or default
 
+    def required_secrets(self) -> list[str] | None:
+        """Names of the secrets this configuration needs; None means every declared one.
+
+        Override when the settings choose among credentials (an `auth` mode, a
+        username that makes a password necessary), or when some declared
+        secrets are read only later (a webhook signing secret): `handoff check`
+        then reports exactly what is missing for this configuration.
+        """
+        return None
+
 
 class SecretSpec(BaseModel):
     """A secret a connector may need, with a line saying what it is."""
@@ -184,8 +194,8 @@ class Connector(Generic[ConfigT_co]):
     """Pydantic model of the non-secret config; inferred from `Connector[MyConfig]` if unset."""
     _config_source: ClassVar[object] = None
     """The config type parameter as resolved for this class; see `_config_parameter`."""
-    secrets: ClassVar[tuple[SecretSpec, ...]] = ()
-    """Every secret this connector may use."""
+    secret_specs: ClassVar[tuple[SecretSpec, ...]] = ()
+    """Every secret this connector may use, each with a line saying what it is."""
     default_rate_limit: ClassVar[RateLimit] = RateLimit(requests=60, per_seconds=60, concurrency=4)
     """The budget used when the config sets none."""
     retry_policy: ClassVar[RetryPolicy] = RetryPolicy()
@@ -233,8 +243,13 @@ class Connector(Generic[ConfigT_co]):
 
     @classmethod
     def required_secrets(cls, config: ConnectorConfig) -> list[str]:
-        """The secrets this config needs (e.g. only the JWT key in JWT mode)."""
-        return [s.name for s in cls.secrets]
+        """The secrets needed before the first call (`handoff check` and the contract ask).
+
+        The config decides (`ConnectorConfig.required_secrets`), since it holds
+        the auth mode; when it says nothing, every declared secret is required.
+        """
+        needed = config.required_secrets()
+        return [s.name for s in cls.secret_specs] if needed is None else list(needed)
 
     def build_auth(self) -> httpx.Auth | None:
         """The auth flow for every request of this connector; None for open APIs."""

@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 from handoff_6sense import SixsenseConnector
 
 from handoff_sdk.entities import Visitor
-from handoff_sdk.testing.contract import Case, ConnectorContract
+from handoff_sdk.testing import ConnectorContract, ContractCase
 
 
 class TestSixsenseContract(ConnectorContract):
@@ -20,8 +20,8 @@ class TestSixsenseContract(ConnectorContract):
         "requests_per_minute": 100,
     }
     secrets: ClassVar[dict[str, str]] = {"api_key": "synthetic-contract-key"}
-    cases: ClassVar[Sequence[Case]] = [
-        Case(
+    cases: ClassVar[Sequence[ContractCase]] = [
+        ContractCase(
             "handoff_enrich_visitor",
             {"visitor": Visitor(id="visitor-contract", ip="203.0.113.77")},
             "enrich_visitor",

@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 from handoff_gainsight import GainsightConnector
 
 from handoff_sdk.entities import WebhookRequest
-from handoff_sdk.testing.contract import Case, ConnectorContract
+from handoff_sdk.testing import ConnectorContract, ContractCase
 
 BASE_URL = "https://gainsight.example.test"
 CONFIG: dict[str, Any] = {
@@ -54,7 +54,7 @@ class TestGainsightContract(ConnectorContract):
     connector_class = GainsightConnector
     config: ClassVar[dict[str, Any]] = CONFIG
     secrets: ClassVar[dict[str, str]] = SECRETS
-    cases: ClassVar[list[Case]] = [
-        Case("handoff_poll_events", {"cursor": MAIN_CURSOR}, "poll_survey_responses"),
-        Case("handoff_parse_webhook", {"request": WEBHOOK}, "webhook"),
+    cases: ClassVar[list[ContractCase]] = [
+        ContractCase("handoff_poll_events", {"cursor": MAIN_CURSOR}, "poll_survey_responses"),
+        ContractCase("handoff_parse_webhook", {"request": WEBHOOK}, "webhook"),
     ]

@@ -16,15 +16,15 @@ from gcal_cases import (
 )
 from handoff_google_calendar import GoogleCalendarConnector
 
-from handoff_sdk.testing.contract import Case, ConnectorContract
+from handoff_sdk.testing import ConnectorContract, ContractCase
 
 CASES = (
-    Case(
+    ContractCase(
         "handoff_rep_busy",
         {"rep": REP, "start": WINDOW_START, "end": WINDOW_END},
         "rep_busy",
     ),
-    Case(
+    ContractCase(
         "handoff_book_meeting",
         {"meeting": MEETING, "idempotency_key": BOOK_KEY},
         "book_meeting",

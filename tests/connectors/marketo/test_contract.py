@@ -8,7 +8,7 @@ import httpx
 from handoff_marketo import MarketoConnector
 
 from handoff_sdk.entities import Lead
-from handoff_sdk.testing.contract import Case, ConnectorContract
+from handoff_sdk.testing import ConnectorContract, ContractCase
 
 SMALL = [
     Lead(email="ada@example.test", first_name="Ada", last_name="Byron", company="Acme"),
@@ -27,14 +27,14 @@ class TestMarketoContract(ConnectorContract):
     }
     secrets: ClassVar[dict[str, str]] = {"client_secret": "synthetic-secret"}
     cases = (
-        Case(
+        ContractCase(
             "handoff_upsert_leads", {"leads": SMALL, "idempotency_key": "upsert-1"}, "upsert_leads"
         ),
-        Case("handoff_list_programs", {}, "list_programs"),
-        Case("handoff_poll_events", {"cursor": None}, "poll_events"),
+        ContractCase("handoff_list_programs", {}, "list_programs"),
+        ContractCase("handoff_poll_events", {"cursor": None}, "poll_events"),
     )
     batch_cases = (
-        Case(
+        ContractCase(
             "handoff_upsert_leads",
             {"leads": BULK, "idempotency_key": "bulk-1"},
             "upsert_leads_1000",

@@ -283,7 +283,7 @@ async def test_without_the_refresh_token_the_error_names_it(outreach: Make) -> N
 def test_only_the_oauth_secrets_are_required() -> None:
     config = OutreachConfig.model_validate(CONFIG)
     assert OutreachConnector.required_secrets(config) == ["client_secret", "refresh_token"]
-    assert {s.name for s in OutreachConnector.secrets} == {
+    assert {s.name for s in OutreachConnector.secret_specs} == {
         "client_secret",
         "refresh_token",
         "webhook_secret",

@@ -6,7 +6,7 @@ import httpx
 from handoff_outreach import OutreachConnector
 from outreach_cases import ANA, CONFIG, SECRETS, signed, state_created
 
-from handoff_sdk.testing.contract import Case, ConnectorContract
+from handoff_sdk.testing import ConnectorContract, ContractCase
 
 
 class TestOutreachContract(ConnectorContract):
@@ -16,8 +16,8 @@ class TestOutreachContract(ConnectorContract):
     config = CONFIG
     secrets = SECRETS
     cases = (
-        Case("handoff_sequence_state", {"email": ANA}, "sequence_state"),
-        Case("handoff_parse_webhook", {"request": signed(state_created())}, "webhook"),
+        ContractCase("handoff_sequence_state", {"email": ANA}, "sequence_state"),
+        ContractCase("handoff_parse_webhook", {"request": signed(state_created())}, "webhook"),
     )
 
     @staticmethod

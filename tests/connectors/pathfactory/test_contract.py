@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 from handoff_pathfactory import PathfactoryConnector
 
 from handoff_sdk.entities import WebhookRequest
-from handoff_sdk.testing.contract import Case, ConnectorContract
+from handoff_sdk.testing import ConnectorContract, ContractCase
 
 CONFIG: dict[str, Any] = {"base_url": "https://pathfactory.example.test"}
 SECRETS = {"api_key": "synthetic-api-key", "webhook_secret": "synthetic-webhook-secret"}
@@ -69,7 +69,7 @@ class TestPathfactoryContract(ConnectorContract):
     connector_class = PathfactoryConnector
     config: ClassVar[dict[str, Any]] = CONFIG
     secrets: ClassVar[dict[str, str]] = SECRETS
-    cases: ClassVar[list[Case]] = [
-        Case("handoff_poll_events", {"cursor": MAIN_CURSOR}, "poll_pageviews"),
-        Case("handoff_parse_webhook", {"request": WEBHOOK}, "webhook"),
+    cases: ClassVar[list[ContractCase]] = [
+        ContractCase("handoff_poll_events", {"cursor": MAIN_CURSOR}, "poll_pageviews"),
+        ContractCase("handoff_parse_webhook", {"request": WEBHOOK}, "webhook"),
     ]

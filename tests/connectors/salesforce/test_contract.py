@@ -6,7 +6,7 @@ import httpx
 from handoff_salesforce import SalesforceConnector
 from sf_cases import CASE, CONFIG, SECRETS, SMALL_LEADS, SMALL_UPDATES, make_leads, make_updates
 
-from handoff_sdk.testing.contract import Case, ConnectorContract
+from handoff_sdk.testing import ConnectorContract, ContractCase
 
 
 class TestSalesforceContract(ConnectorContract):
@@ -14,31 +14,31 @@ class TestSalesforceContract(ConnectorContract):
     config = CONFIG
     secrets = SECRETS
     cases = (
-        Case(
+        ContractCase(
             "handoff_match_account",
             {"email_domain": "acme.example", "website": "https://www.acme.example/pricing"},
             "match_account",
         ),
-        Case("handoff_find_person", {"email": "pat.lee@acme.example"}, "find_person_contact"),
-        Case(
+        ContractCase("handoff_find_person", {"email": "pat.lee@acme.example"}, "find_person_contact"),
+        ContractCase(
             "handoff_upsert_leads",
             {"leads": SMALL_LEADS, "idempotency_key": "chat-7f3a"},
             "upsert_leads",
         ),
-        Case(
+        ContractCase(
             "handoff_update_accounts",
             {"updates": SMALL_UPDATES, "idempotency_key": "rank-2026-01-05"},
             "update_accounts",
         ),
-        Case("handoff_create_case", {"case": CASE, "idempotency_key": "case-91c2"}, "create_case"),
+        ContractCase("handoff_create_case", {"case": CASE, "idempotency_key": "case-91c2"}, "create_case"),
     )
     batch_cases = (
-        Case(
+        ContractCase(
             "handoff_upsert_leads",
             {"leads": make_leads(), "idempotency_key": "import-1000"},
             "upsert_leads_1000",
         ),
-        Case(
+        ContractCase(
             "handoff_update_accounts",
             {"updates": make_updates(), "idempotency_key": "rank-401"},
             "update_accounts_401",

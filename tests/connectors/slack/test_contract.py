@@ -9,7 +9,7 @@ import httpx
 from handoff_slack import SlackConnector
 
 from handoff_sdk.entities import Notification
-from handoff_sdk.testing.contract import Case, ConnectorContract
+from handoff_sdk.testing import ConnectorContract, ContractCase
 
 Z6_PING = Notification(
     channel="#sales",
@@ -27,8 +27,8 @@ class TestSlackContract(ConnectorContract):
     connector_class = SlackConnector
     config: ClassVar[dict[str, Any]] = {}
     secrets: ClassVar[dict[str, str]] = {"bot_token": "synthetic-bot-token"}
-    cases: ClassVar[Sequence[Case]] = [
-        Case(
+    cases: ClassVar[Sequence[ContractCase]] = [
+        ContractCase(
             "handoff_send_notification",
             {"notification": Z6_PING, "idempotency_key": "job-81:z6-ping"},
             "post_with_mentions",
@@ -47,8 +47,8 @@ class TestSlackWebhookContract(ConnectorContract):
     connector_class = SlackConnector
     config: ClassVar[dict[str, Any]] = {"mode": "incoming_webhook"}
     secrets: ClassVar[dict[str, str]] = {"webhook_url": WEBHOOK_URL}
-    cases: ClassVar[Sequence[Case]] = [
-        Case(
+    cases: ClassVar[Sequence[ContractCase]] = [
+        ContractCase(
             "handoff_send_notification",
             {
                 "notification": Z6_PING.model_copy(

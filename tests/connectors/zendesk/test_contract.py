@@ -7,9 +7,8 @@ from datetime import UTC, datetime
 from handoff_zendesk import ZendeskConnector
 
 from handoff_sdk import WebhookScheme, sign_webhook
-from handoff_sdk.entities import Case as TicketCase
-from handoff_sdk.entities import WebhookRequest
-from handoff_sdk.testing.contract import Case, ConnectorContract
+from handoff_sdk.entities import Case, WebhookRequest
+from handoff_sdk.testing import ConnectorContract, ContractCase
 
 CONFIG = {
     "subdomain": "acme",
@@ -49,15 +48,15 @@ class TestZendeskContract(ConnectorContract):
     config = CONFIG
     secrets = SECRETS
     cases = (
-        Case("handoff_find_person", {"email": "ana.lima@example.com"}, "find_person"),
-        Case(
+        ContractCase("handoff_find_person", {"email": "ana.lima@example.com"}, "find_person"),
+        ContractCase(
             "handoff_create_case",
             {
-                "case": TicketCase(subject="Quote for 40 seats", description="Needs a PO."),
+                "case": Case(subject="Quote for 40 seats", description="Needs a PO."),
                 "idempotency_key": "case-0001",
             },
             "create_case",
         ),
-        Case("handoff_parse_webhook", {"request": WEBHOOK}, "webhook"),
-        Case("handoff_poll_events", {"cursor": None}, "poll_events"),
+        ContractCase("handoff_parse_webhook", {"request": WEBHOOK}, "webhook"),
+        ContractCase("handoff_poll_events", {"cursor": None}, "poll_events"),
     )

@@ -6,7 +6,7 @@ import httpx
 from handoff_zoom import ZoomConnector
 from zoom_cases import BOOK_KEY, CONFIG, MEETING, SECRETS, STARTED_BODY, signed
 
-from handoff_sdk.testing.contract import Case, ConnectorContract
+from handoff_sdk.testing import ConnectorContract, ContractCase
 
 CONTRACT_CONFIG = {**CONFIG, "meeting_settings": {"waiting_room": True, "join_before_host": False}}
 
@@ -16,12 +16,12 @@ class TestZoomContract(ConnectorContract):
     config = CONTRACT_CONFIG
     secrets = SECRETS
     cases = (
-        Case(
+        ContractCase(
             "handoff_book_meeting",
             {"meeting": MEETING, "idempotency_key": BOOK_KEY},
             "book_meeting",
         ),
-        Case("handoff_parse_webhook", {"request": signed(STARTED_BODY)}, "webhook"),
+        ContractCase("handoff_parse_webhook", {"request": signed(STARTED_BODY)}, "webhook"),
     )
 
     @staticmethod

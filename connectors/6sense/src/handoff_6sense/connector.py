@@ -140,7 +140,7 @@ class SixsenseConnector(Connector[SixsenseConfig]):
 
     name: ClassVar[str] = "6sense"
     title: ClassVar[str] = "6sense"
-    secrets: ClassVar[tuple[SecretSpec, ...]] = (
+    secret_specs: ClassVar[tuple[SecretSpec, ...]] = (
         SecretSpec(
             name="api_key",
             description="6sense API token (40 characters) with access to the Company "

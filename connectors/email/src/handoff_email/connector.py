@@ -110,6 +110,10 @@ class EmailConfig(ConnectorConfig):
         """The port to connect to: the configured one, else the standard one for `security`."""
         return self.port or _DEFAULT_PORTS[self.security]
 
+    def required_secrets(self) -> list[str]:
+        """The password only when a username is configured (an open relay needs none)."""
+        return ["password"] if self.username else []
+
 
 class SmtpRefusedError(ApiError):
     """The mail server refused the message or its recipients, in its own words.
@@ -180,7 +184,7 @@ class EmailConnector(Connector[EmailConfig]):
 
     name = "email"
     title = "Email (SMTP)"
-    secrets = (
+    secret_specs = (
         SecretSpec(
             name="password",
             description="Password (or app password / API key) of `username` on the SMTP relay; "
@@ -190,12 +194,6 @@ class EmailConnector(Connector[EmailConfig]):
     default_rate_limit = RateLimit(requests=30, per_seconds=60, concurrency=2)
     retry_policy = RetryPolicy(attempts=4, base_seconds=2.0, max_seconds=60.0)
     idempotency_header = "X-Handoff-Idempotency-Key"
-
-    @classmethod
-    def required_secrets(cls, config: ConnectorConfig) -> list[str]:
-        """The password only when a username is configured (an open relay needs none)."""
-        assert isinstance(config, EmailConfig)
-        return ["password"] if config.username else []
 
     @hookimpl
     async def handoff_send_notification(

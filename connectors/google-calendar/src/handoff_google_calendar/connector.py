@@ -136,13 +136,19 @@ class GoogleCalendarConfig(ConnectorConfig):
             raise ValueError("'client_id' is required when auth = 'oauth'")
         return self
 
+    def required_secrets(self) -> list[str]:
+        """The key in service-account mode; the client secret and refresh token in OAuth mode."""
+        if self.auth == "oauth":
+            return ["client_secret", "refresh_token"]
+        return ["private_key"]
+
 
 class GoogleCalendarConnector(Connector[GoogleCalendarConfig]):
     """Google Calendar: when reps are busy, and meetings booked on their calendars."""
 
     name = "google-calendar"
     title = "Google Calendar"
-    secrets = (
+    secret_specs = (
         SecretSpec(
             name="private_key",
             description="Service-account mode: the service account's key, either the JSON key "
@@ -165,14 +171,6 @@ class GoogleCalendarConnector(Connector[GoogleCalendarConfig]):
     idempotency_header = "X-Handoff-Idempotency-Key"
 
     # -- configuration and auth ---------------------------------------------------
-
-    @classmethod
-    def required_secrets(cls, config: ConnectorConfig) -> list[str]:
-        """The key in service-account mode; the client secret and refresh token in OAuth mode."""
-        assert isinstance(config, GoogleCalendarConfig)
-        if config.auth == "oauth":
-            return ["client_secret", "refresh_token"]
-        return ["private_key"]
 
     def build_auth(self) -> httpx.Auth:
         """One delegated token per rep, or the OAuth user's token for everything."""

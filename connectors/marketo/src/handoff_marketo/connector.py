@@ -185,7 +185,7 @@ class MarketoConnector(Connector[MarketoConfig]):
 
     name = "marketo"
     title = "Marketo Engage"
-    secrets = (
+    secret_specs = (
         SecretSpec(
             name="client_secret",
             description="Client Secret of the Marketo custom service "

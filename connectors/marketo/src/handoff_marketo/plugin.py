@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from handoff_sdk import Connector
-from handoff_sdk.hookspecs import hookimpl
+from handoff_sdk import Connector, hookimpl
 
 from .connector import MarketoConnector
 

@@ -121,6 +121,10 @@ class OutreachConfig(ConnectorConfig):
             raise ValueError("active_states holds an empty state")
         return states
 
+    def required_secrets(self) -> list[str]:
+        """The OAuth app's secret and the refresh token; the webhook secret only for webhooks."""
+        return ["client_secret", "refresh_token"]
+
 
 class OutreachRefreshToken(OAuth2RefreshToken):
     """The SDK's refresh-token flow, plus the redirect_uri Outreach's token endpoint takes."""
@@ -176,7 +180,7 @@ class OutreachConnector(Connector[OutreachConfig]):
 
     name = "outreach"
     title = "Outreach"
-    secrets = (
+    secret_specs = (
         SecretSpec(
             name="client_secret",
             description="Application secret of your Outreach OAuth app "
@@ -204,11 +208,6 @@ class OutreachConnector(Connector[OutreachConfig]):
     """The hourly budget as the last response reported it."""
 
     # -- configuration and auth ---------------------------------------------------
-
-    @classmethod
-    def required_secrets(cls, config: ConnectorConfig) -> list[str]:
-        """The OAuth app's secret and the refresh token; the webhook secret only for webhooks."""
-        return ["client_secret", "refresh_token"]
 
     def build_auth(self) -> httpx.Auth:
         """OAuth2 refresh-token grant against Outreach's token endpoint, rotation written back."""

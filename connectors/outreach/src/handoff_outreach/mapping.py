@@ -34,7 +34,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from handoff_sdk.classify import parse_retry_after
+from handoff_sdk import parse_retry_after
 from handoff_sdk.entities import Event, SequenceState
 
 __all__ = [

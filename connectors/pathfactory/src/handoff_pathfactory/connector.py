@@ -37,12 +37,13 @@ from handoff_sdk import (
     RateLimit,
     SecretSpec,
     Verdict,
+    WebhookAuthMode,
+    check_shared_secret,
     default_classify,
     hookimpl,
     response_json,
 )
 from handoff_sdk.entities import Event, PollResult, WebhookRequest
-from handoff_sdk.webhooks import WebhookAuthMode, check_shared_secret
 
 from .mapping import (
     PageviewFields,
@@ -169,6 +170,10 @@ class PathfactoryConfig(ConnectorConfig):
     def _absolute_path(cls, value: str) -> str:
         return value if value.startswith("/") else "/" + value
 
+    def required_secrets(self) -> list[str]:
+        """Only the API key is needed to start; `webhook_secret` is read per webhook."""
+        return ["api_key"]
+
 
 _THROTTLE_WAIT = re.compile(r"available in (\d+(?:\.\d+)?) second", re.IGNORECASE)
 
@@ -193,7 +198,7 @@ class PathfactoryConnector(Connector[PathfactoryConfig]):
 
     name: ClassVar[str] = "pathfactory"
     title: ClassVar[str] = "PathFactory"
-    secrets: ClassVar[tuple[SecretSpec, ...]] = (
+    secret_specs: ClassVar[tuple[SecretSpec, ...]] = (
         SecretSpec(
             name="api_key",
             description="PathFactory REST API key, created by an admin (PathFactory help: "
@@ -207,11 +212,6 @@ class PathfactoryConnector(Connector[PathfactoryConfig]):
     )
     default_rate_limit: ClassVar[RateLimit] = RateLimit(requests=20, per_seconds=60, concurrency=1)
     """PathFactory publishes no numbers; 20 calls a minute, one at a time, is a polite guess."""
-
-    @classmethod
-    def required_secrets(cls, config: ConnectorConfig) -> list[str]:
-        """Only the API key is needed to start; `webhook_secret` is read per webhook."""
-        return ["api_key"]
 
     def build_auth(self) -> httpx.Auth:
         """The static API key in the configured header (`Authorization: Bearer <key>`)."""

@@ -243,3 +243,9 @@ class SalesforceConfig(ConnectorConfig):
     def data_url(self) -> str:
         """Base of the REST API for this org and version."""
         return f"{self.instance_url}/services/data/{self.api_version}"
+
+    def required_secrets(self) -> list[str]:
+        """Only the secrets of the chosen login flow."""
+        if self.auth == "jwt":
+            return ["private_key"]
+        return ["client_secret", "refresh_token"]

@@ -28,7 +28,6 @@ import httpx
 from handoff_sdk import (
     ApiError,
     Connector,
-    ConnectorConfig,
     JwtBearer,
     OAuth2RefreshToken,
     Outcome,
@@ -94,7 +93,7 @@ class SalesforceConnector(Connector[SalesforceConfig]):
 
     name = "salesforce"
     title = "Salesforce"
-    secrets = (
+    secret_specs = (
         SecretSpec(
             name="client_secret",
             description="Refresh-token mode: the connected app's consumer secret "
@@ -129,13 +128,6 @@ class SalesforceConnector(Connector[SalesforceConfig]):
     """(used, limit) of this connected app's own allocation, when the org sets one."""
 
     # -- configuration and auth -------------------------------------------------
-
-    @classmethod
-    def required_secrets(cls, config: ConnectorConfig) -> list[str]:
-        """Only the secrets of the chosen login flow."""
-        if isinstance(config, SalesforceConfig) and config.auth == "jwt":
-            return ["private_key"]
-        return ["client_secret", "refresh_token"]
 
     def build_auth(self) -> httpx.Auth:
         """Refresh-token or JWT bearer login against the configured login host."""

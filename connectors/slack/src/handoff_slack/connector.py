@@ -115,13 +115,17 @@ class SlackConfig(ConnectorConfig):
         default=True, description="Attach the idempotency key to each post as message metadata."
     )
 
+    def required_secrets(self) -> list[str]:
+        """The bot token in bot mode, the webhook URL in incoming_webhook mode."""
+        return ["webhook_url"] if self.mode == "incoming_webhook" else ["bot_token"]
+
 
 class SlackConnector(Connector[SlackConfig]):
     """Posts notifications to Slack channels, with @mentions."""
 
     name = "slack"
     title = "Slack"
-    secrets = (
+    secret_specs = (
         SecretSpec(
             name="bot_token",
             description="Bot User OAuth Token (xoxb-...) from the app's OAuth & Permissions "
@@ -138,12 +142,6 @@ class SlackConnector(Connector[SlackConfig]):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._user_ids: dict[str, str] = {}
-
-    @classmethod
-    def required_secrets(cls, config: ConnectorConfig) -> list[str]:
-        """The bot token in bot mode, the webhook URL in incoming_webhook mode."""
-        assert isinstance(config, SlackConfig)
-        return ["webhook_url"] if config.mode == "incoming_webhook" else ["bot_token"]
 
     def build_auth(self) -> httpx.Auth | None:
         """Bearer bot token on Web API calls; a webhook URL carries its own credential."""

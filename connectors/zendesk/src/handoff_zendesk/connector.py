@@ -125,13 +125,17 @@ class ZendeskConfig(ConnectorConfig):
             raise ValueError("'email' is required when auth = 'api_token'")
         return self
 
+    def required_secrets(self) -> list[str]:
+        """Only the credential the chosen auth uses; the webhook secret only for webhooks."""
+        return ["access_token"] if self.auth == "oauth" else ["api_token"]
+
 
 class ZendeskConnector(Connector[ZendeskConfig]):
     """Zendesk Support: find requesters, open and work tickets, hear about changes."""
 
     name = "zendesk"
     title = "Zendesk Support"
-    secrets = (
+    secret_specs = (
         SecretSpec(
             name="api_token",
             description="Zendesk API token (Admin Center > Apps and integrations > APIs > "
@@ -157,12 +161,6 @@ class ZendeskConnector(Connector[ZendeskConfig]):
     """Background jobs Zendesk keeps queued per account; create_many waits in waves of this."""
 
     # -- configuration and auth ---------------------------------------------------
-
-    @classmethod
-    def required_secrets(cls, config: ConnectorConfig) -> list[str]:
-        """Only the credential the chosen auth uses; the webhook secret only for webhooks."""
-        assert isinstance(config, ZendeskConfig)
-        return ["access_token"] if config.auth == "oauth" else ["api_token"]
 
     def build_auth(self) -> httpx.Auth:
         """API token as basic `{email}/token`, or the OAuth access token as a bearer."""

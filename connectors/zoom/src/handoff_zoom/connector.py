@@ -37,6 +37,7 @@ import httpx
 from pydantic import Field
 
 from handoff_sdk import (
+    WEBHOOK_REPLY,
     ApiError,
     AuthError,
     ConfigError,
@@ -56,7 +57,6 @@ from handoff_sdk import (
     zoom_url_validation_response,
 )
 from handoff_sdk.entities import Event, Meeting, WebhookRequest
-from handoff_sdk.webhooks import WEBHOOK_REPLY
 
 from . import mapping
 
@@ -132,13 +132,17 @@ class ZoomConfig(ConnectorConfig):
         description="OAuth token endpoint.",
     )
 
+    def required_secrets(self) -> list[str]:
+        """The client secret; the webhook token is read only when a webhook arrives."""
+        return ["client_secret"]
+
 
 class ZoomConnector(Connector[ZoomConfig]):
     """Zoom: a meeting for each booking, and Zoom's webhooks."""
 
     name = "zoom"
     title = "Zoom"
-    secrets = (
+    secret_specs = (
         SecretSpec(
             name="client_secret",
             description="Client secret of the Server-to-Server OAuth app (Zoom App Marketplace "
@@ -163,11 +167,6 @@ class ZoomConnector(Connector[ZoomConfig]):
     """Meetings per page of the list call (Zoom's maximum)."""
 
     # -- configuration and auth ---------------------------------------------------
-
-    @classmethod
-    def required_secrets(cls, config: ConnectorConfig) -> list[str]:
-        """The client secret; the webhook token is read only when a webhook arrives."""
-        return ["client_secret"]
 
     def build_auth(self) -> httpx.Auth:
         """Server-to-Server OAuth: basic client credentials, account_credentials grant."""

@@ -26,9 +26,8 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from handoff_sdk import parse_retry_after
+from handoff_sdk import parse_retry_after, webhook_reply
 from handoff_sdk.entities import Event, Meeting
-from handoff_sdk.webhooks import webhook_reply
 
 __all__ = [
     "SCHEDULED_MEETING",

@@ -4,7 +4,7 @@
         connector_class = AcmeConnector
         config = {"base_url": "https://api.acme.test"}
         secrets = {"api_key": "synthetic-key"}
-        cases = [Case("handoff_match_account", {"email_domain": "example.com",
+        cases = [ContractCase("handoff_match_account", {"email_domain": "example.com",
                                                 "website": None}, "match_account")]
 
 Each case names a capability, its arguments and a cassette under
@@ -39,12 +39,12 @@ from .cassettes import CassetteTransport, FaultTransport
 from .harness import Harness, build_harness, cassette_path
 from .scrub import find_secrets_in_file
 
-__all__ = ["Case", "ConnectorContract", "implemented_capabilities"]
+__all__ = ["ConnectorContract", "ContractCase"]
 
 
 @dataclass(frozen=True)
-class Case:
-    """One capability call replayed from a cassette."""
+class ContractCase:
+    """One capability call of the contract: the hook, its arguments and the cassette it replays."""
 
     hook: str
     kwargs: Mapping[str, Any]
@@ -69,8 +69,8 @@ class ConnectorContract:
     connector_class: ClassVar[type[Connector]]
     config: ClassVar[dict[str, Any]] = {}
     secrets: ClassVar[dict[str, str]] = {}
-    cases: ClassVar[Sequence[Case]] = ()
-    batch_cases: ClassVar[Sequence[Case]] = ()
+    cases: ClassVar[Sequence[ContractCase]] = ()
+    batch_cases: ClassVar[Sequence[ContractCase]] = ()
     retry_after_seconds: ClassVar[int] = 7
 
     @staticmethod
@@ -85,7 +85,7 @@ class ConnectorContract:
         """The connector's cassette folder."""
         return Path(cassette_dir)
 
-    def _transport(self, cassette_dir: Path, case: Case, **kw: Any) -> CassetteTransport:
+    def _transport(self, cassette_dir: Path, case: ContractCase, **kw: Any) -> CassetteTransport:
         return CassetteTransport(
             cassette_path(cassette_dir, self.connector_class.name, case.cassette), **kw
         )
@@ -100,7 +100,7 @@ class ConnectorContract:
             secrets=self.secrets if secrets is None else secrets,
         )
 
-    async def _run(self, harness: Harness, case: Case) -> Any:
+    async def _run(self, harness: Harness, case: ContractCase) -> Any:
         try:
             return await getattr(harness.connector, case.hook)(**case.kwargs)
         finally:
@@ -117,7 +117,7 @@ class ConnectorContract:
 
         return check
 
-    def _first_case(self) -> Case:
+    def _first_case(self) -> ContractCase:
         if not self.cases:
             raise AssertionError(f"{type(self).__name__}.cases is empty")
         return self.cases[0]
@@ -133,8 +133,8 @@ class ConnectorContract:
         config = cls.config_model.model_validate(self.config)
         with pytest.raises(pydantic.ValidationError):
             cls.config_model.model_validate({**self.config, "no_such_field_xyz": 1})
-        declared = {s.name for s in cls.secrets}
-        for spec in cls.secrets:
+        declared = {s.name for s in cls.secret_specs}
+        for spec in cls.secret_specs:
             assert spec.description.strip(), f"secret {spec.name} needs a description"
         required = cls.required_secrets(config)
         assert set(required) <= declared, f"undeclared secrets: {set(required) - declared}"

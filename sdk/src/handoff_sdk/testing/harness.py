@@ -77,7 +77,7 @@ def build_harness(
     """
     values = dict(secrets or {})
     if secrets_from_env:
-        for spec in connector_class.secrets:
+        for spec in connector_class.secret_specs:
             env = os.environ.get(secret_env_var(connector_class.name, spec.name))
             if env:
                 values[spec.name] = env

@@ -62,7 +62,11 @@ def _sdk_imports(path: Path) -> list[str]:
     tree = ast.parse(path.read_text(encoding="utf-8"))
     found = []
     for node in ast.walk(tree):
-        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("handoff_sdk"):
+        if (
+            isinstance(node, ast.ImportFrom)
+            and node.module
+            and node.module.startswith("handoff_sdk")
+        ):
             found.append(node.module)
         elif isinstance(node, ast.Import):
             found += [a.name for a in node.names if a.name.startswith("handoff_sdk")]

@@ -20,7 +20,14 @@ from handoff.config import HubConfig, validate_connector_config
 from handoff.errors import HandoffError, UnknownConnectorError
 from handoff.plugins import Discovery, discover, new_plugin_manager
 from handoff.secret_store import SecretStore
-from handoff_sdk import Clock, Connector, ConnectorError, SecretAccess, SystemClock
+from handoff_sdk import (
+    Clock,
+    Connector,
+    ConnectorError,
+    SecretAccess,
+    SystemClock,
+    connector_http_client,
+)
 from handoff_sdk.hookspecs import CAPABILITY_HOOKS, implemented_capabilities
 
 __all__ = ["HookOutcome", "Hub", "TransportFactory"]
@@ -72,11 +79,11 @@ class Hub:
                 name, settings, self.discovery.connectors, config.path
             )
             cls = self.discovery.connectors[name]
-            client = httpx.AsyncClient(
+            client = connector_http_client(
+                cls,
+                conn_config,
                 transport=transport(name) if transport is not None else None,
-                timeout=httpx.Timeout(timeout),
-                limits=httpx.Limits(max_connections=cls.default_rate_limit.concurrency * 2),
-                headers={"User-Agent": "handoff/0.1 (+https://github.com/handoff-hub/handoff)"},
+                timeout=timeout,
             )
             self._clients.append(client)
             instance = cls(

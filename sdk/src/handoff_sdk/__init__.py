@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from ._clock import Clock, FakeClock, SystemClock
 from ._connector import Connector, ConnectorConfig, HttpsUrl, SecretSpec
+from ._http import USER_AGENT, connector_http_client
 from ._rate import RateBudget, RateLimit
 from ._retry import RetryPolicy
 from .auth import (
@@ -67,6 +68,7 @@ __all__ = [
     "DEFAULT_REPLAY_WINDOW",
     "PROJECT",
     "SECRET_VALUE_PATTERNS",
+    "USER_AGENT",
     "WEBHOOK_REPLY",
     "WRITE_HOOKS",
     "ApiError",
@@ -103,6 +105,7 @@ __all__ = [
     "check_shared_secret",
     "chunk_key",
     "chunked",
+    "connector_http_client",
     "default_classify",
     "follow_cursor",
     "follow_next_url",

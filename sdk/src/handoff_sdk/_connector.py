@@ -11,6 +11,7 @@ expired token once, and putting the idempotency key on writes.
 
 from __future__ import annotations
 
+import importlib
 import random
 from collections.abc import Mapping
 from typing import (
@@ -81,6 +82,9 @@ class SecretSpec(BaseModel):
     name: str = Field(description="Name used with `handoff secrets set CONNECTOR NAME`.")
     description: str = Field(description="What it is and where to get it.")
 
+
+if TYPE_CHECKING:
+    from .testing.simulator import Simulator
 
 if TYPE_CHECKING:
     # The default lets `Connector` written bare mean `Connector[ConnectorConfig]`. Only type
@@ -204,6 +208,13 @@ class Connector(Generic[ConfigT_co]):
     """Largest batch per call of each batch-writing capability: {'handoff_upsert_leads': 200}."""
     idempotency_header: ClassVar[str] = "Idempotency-Key"
     """Header that carries the idempotency key of a write."""
+    simulator: ClassVar[str | None] = None
+    """Where this connector's vendor simulator is, as "module:Class" (None: it has none).
+
+    A string, so the connector never imports the testing kit: the simulator
+    is loaded only by what serves it (`load_simulator`), i.e. the contract's
+    real-HTTP mode and `handoff sandbox`.
+    """
     webhook_accepted_status: ClassVar[int] = 202
     """HTTP status of the hub's answer to a webhook delivery it stored, new or duplicate.
 
@@ -250,6 +261,25 @@ class Connector(Generic[ConfigT_co]):
         """
         needed = config.required_secrets()
         return [s.name for s in cls.secret_specs] if needed is None else list(needed)
+
+    @classmethod
+    def load_simulator(cls) -> type[Simulator] | None:
+        """The simulator class named by `simulator`, imported now; None when there is none.
+
+        Raises ImportError naming the connector when the module or the class
+        cannot be loaded (the simulator needs `handoff-sdk[testing]`).
+        """
+        if cls.simulator is None:
+            return None
+        module_name, _, attribute = cls.simulator.partition(":")
+        try:
+            found = getattr(importlib.import_module(module_name), attribute)
+        except (ImportError, AttributeError) as exc:
+            raise ImportError(
+                f"{_where(cls)}.simulator is {cls.simulator!r}, which cannot be loaded: {exc} "
+                "(simulators need handoff-sdk[testing])"
+            ) from exc
+        return found  # type: ignore[no-any-return]
 
     def build_auth(self) -> httpx.Auth | None:
         """The auth flow for every request of this connector; None for open APIs."""

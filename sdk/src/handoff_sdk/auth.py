@@ -101,8 +101,6 @@ class Token:
 class TokenAuth(_SyncRefused):
     """Base of the flows that trade credentials for a bearer token, cached until expiry."""
 
-    requires_response_body = True
-
     def __init__(self, *, connector: str, clock: Clock, margin_seconds: float = 60.0) -> None:
         self.connector = connector
         self._clock = clock
@@ -159,11 +157,17 @@ class TokenAuth(_SyncRefused):
     async def async_auth_flow(
         self, request: httpx.Request
     ) -> AsyncGenerator[httpx.Request, httpx.Response]:
-        """Fetch a token when there is none (one fetch however many tasks wait), then send."""
+        """Fetch a token when there is none (one fetch however many tasks wait), then send.
+
+        A real server's token response arrives as a stream: it is read here,
+        before `accept_token_response` looks at it (httpx reads a response
+        body for a flow only when the flow does not override this method).
+        """
         if not self._usable():
             async with self._lock:
                 if not self._usable():
                     response = yield self.build_token_request()
+                    await response.aread()
                     self.accept_token_response(response)
         assert self.token is not None
         self.apply(request, self.token)

@@ -40,10 +40,8 @@ What maps to what (see docs/connectors/email.md):
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import email
 import email.policy
-import ipaddress
 import re
 import ssl
 import threading
@@ -59,10 +57,6 @@ import pydantic
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from handoff_sdk import hookspecs
 from handoff_sdk._connector import Connector
@@ -70,75 +64,19 @@ from handoff_sdk.errors import AuthError, ConnectorError, MissingSecretError
 
 from .contract import ConnectorContract
 from .harness import Harness, build_harness
+from .tls import make_test_certificate
 
 __all__ = [
     "ReceivedMessage",
     "SmtpCase",
     "SmtpConnectorContract",
     "SmtpTestServer",
-    "TestCertificate",
-    "make_test_certificate",
 ]
 
 Stage = Literal["MAIL", "RCPT", "DATA"]
 TlsMode = Literal["starttls", "tls"]
 
 _MESSAGE_ID = re.compile(r"<[^<>@\s]+@[^<>@\s]+>")
-
-
-@dataclass(frozen=True)
-class TestCertificate:
-    """A throwaway self-signed certificate: give `cert_file` to the client as its CA."""
-
-    __test__ = False  # not a pytest test class, despite the name
-
-    cert_file: Path
-    key_file: Path
-
-
-def make_test_certificate(
-    directory: Path, hosts: Sequence[str] = ("localhost", "127.0.0.1")
-) -> TestCertificate:
-    """Write a self-signed certificate for `hosts`, so TLS is tested with verification on.
-
-    A connector under test must verify the server's certificate as it would in
-    production; pointing it at this file as its CA bundle does that without
-    turning verification off. Validity is in real time (TLS libraries read the
-    system clock, not the injected one).
-    """
-    directory.mkdir(parents=True, exist_ok=True)
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, hosts[0])])
-    alt_names: list[x509.GeneralName] = []
-    for host in hosts:
-        try:
-            alt_names.append(x509.IPAddress(ipaddress.ip_address(host)))
-        except ValueError:
-            alt_names.append(x509.DNSName(host))
-    now = dt.datetime.now(dt.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(hours=1))
-        .not_valid_after(now + dt.timedelta(days=1))
-        .add_extension(x509.SubjectAlternativeName(alt_names), critical=False)
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    cert_file = directory / "smtp-test-cert.pem"
-    key_file = directory / "smtp-test-key.pem"
-    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_file.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    return TestCertificate(cert_file, key_file)
 
 
 @dataclass(frozen=True)

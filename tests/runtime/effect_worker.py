@@ -71,6 +71,7 @@ async def main() -> None:
         hub=hub,
         concurrency=CONCURRENCY,
         lease=timedelta(seconds=2),
+        job_timeout=1.5,
         poll_interval=0.2,
     )
     async with hub:

@@ -9,6 +9,8 @@ import pytest
 from click.testing import CliRunner
 
 from handoff.cli import cli
+from handoff.cli_options import worker_settings_for
+from handoff.config import load_config
 from handoff.runtime import DecisionSpec, JobSpec, enqueue, record_decision
 from handoff.store import Store
 from handoff_sdk import SystemClock
@@ -69,3 +71,43 @@ def test_jobs_list_retry_discard_and_the_worker(db_url: str) -> None:
     missing = CliRunner().invoke(cli, ["explain", "conversation:nope"])
     assert missing.exit_code != 0
     store.dispose()
+
+
+def test_worker_settings_come_from_handoff_toml_and_the_command_line_overrides_them(
+    db_url: str, isolated_home: Path
+) -> None:
+    """[worker] sets the lease and per-kind timeouts; --kind-timeout adds to them."""
+    (isolated_home / "handoff.toml").write_text(
+        "[worker]\nlease_seconds = 120\njob_timeout_seconds = 20\n"
+        '[worker.job_timeouts]\n"meeting.book" = 90\n'
+    )
+    config = load_config(isolated_home / "handoff.toml")
+    settings = worker_settings_for(
+        config, {"lease": None, "concurrency": 3, "kind_timeout": {"event": 5.0}}
+    )
+    assert settings.lease_seconds == 120
+    assert settings.concurrency == 3
+    assert settings.job_timeout_seconds == 20
+    assert settings.job_timeouts == {"meeting.book": 90, "event": 5.0}
+    run("db", "upgrade")
+    started = CliRunner().invoke(cli, ["worker", "--until-idle"], catch_exceptions=False)
+    assert started.exit_code == 0, started.output
+    assert "lease 120 s, job timeout 20 s" in started.output
+
+
+@pytest.mark.parametrize("command", ["worker", "serve"])
+def test_a_timeout_not_shorter_than_the_lease_is_refused_by_name(db_url: str, command: str) -> None:
+    """Both commands take --lease and the timeouts, and check them together before starting."""
+    run("db", "upgrade")
+    result = CliRunner().invoke(
+        cli, [command, "--lease", "30", "--kind-timeout", "meeting.book=45"]
+    )
+    assert result.exit_code != 0
+    message = str(result.exception)
+    assert (
+        "job_timeout_seconds = 60, job_timeouts.meeting.book = 45: each must be above 0 and "
+        "below lease_seconds (30)" in message
+    )
+    bad = CliRunner().invoke(cli, [command, "--kind-timeout", "event"])
+    assert bad.exit_code == 2
+    assert "expected KIND=SECONDS" in bad.output

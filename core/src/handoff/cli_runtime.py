@@ -9,21 +9,24 @@ import asyncio
 import json
 import signal
 from collections.abc import Callable
-from datetime import timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 import click
 
-from handoff.cli_options import config_option, database_option, open_store_for
+from handoff.cli_options import (
+    config_option,
+    database_option,
+    log_to_stderr,
+    open_store_for,
+    worker_options,
+    worker_settings_for,
+)
 from handoff.config import load_config
 from handoff.errors import HandoffError
 from handoff.handlers import event_handler_for, job_runners_for
 from handoff.hub import Hub
 from handoff_sdk import SystemClock
-
-if TYPE_CHECKING:
-    pass
 
 __all__ = ["RUNTIME_COMMANDS"]
 
@@ -70,41 +73,32 @@ def _stop_on_signals(stop: Callable[[], None]) -> None:
 @click.command("worker")
 @config_option
 @database_option
-@click.option("--concurrency", "-c", default=10, show_default=True, help="Jobs in flight at once.")
-@click.option(
-    "--lease",
-    default=300.0,
-    show_default=True,
-    help="Seconds a claimed job is ours; a worker that dies loses its jobs after this.",
-)
-@click.option("--poll", default=1.0, show_default=True, help="Seconds between idle polls.")
+@worker_options
 @click.option("--until-idle", is_flag=True, help="Exit once no job is queued or running.")
-def worker(  # noqa: PLR0917 - click passes each option
-    config_path: Path | None,
-    database: str | None,
-    concurrency: int,
-    lease: float,
-    poll: float,
-    until_idle: bool,
+def worker(
+    config_path: Path | None, database: str | None, worker: dict[str, Any], until_idle: bool
 ) -> None:
     """Run the outbox: fire due timers, claim due jobs, call the connectors, retry, give up.
 
-    Start several (on PostgreSQL) to share the load. SIGTERM or Ctrl-C lets the
-    jobs in hand finish first.
+    Start several (on PostgreSQL, on as many machines as you like) to share the
+    load. Each job runs under its kind's timeout. When the database is
+    unreachable the worker waits, retries (1 s doubling to 30 s) and resumes by
+    itself; it never exits for an outage. SIGTERM or Ctrl-C lets the jobs in
+    hand finish first.
     """
     from handoff.runtime import Worker  # noqa: PLC0415
 
     config = load_config(config_path)
-    store = open_store_for(config_path, database)
+    settings = worker_settings_for(config, worker)
+    log_to_stderr()
+    store = open_store_for(config_path, database, wait=True)
 
     async def run() -> None:
         async with Hub(config) as hub:
-            runner = Worker(
+            runner = Worker.configured(
                 store,
+                settings,
                 hub=hub,
-                concurrency=concurrency,
-                lease=timedelta(seconds=lease),
-                poll_interval=poll,
                 events=event_handler_for(config, store),
                 handlers=job_runners_for(store, hub, SystemClock()),
             )
@@ -114,7 +108,11 @@ def worker(  # noqa: PLR0917 - click passes each option
                 f"worker stopped: {stats.done} done, {stats.retried} retried, {stats.dead} dead"
             )
 
-    click.echo(f"worker on {store.describe()}, concurrency {concurrency}", err=True)
+    click.echo(
+        f"worker on {store.describe()}, concurrency {settings.concurrency}, "
+        f"lease {settings.lease_seconds:g} s, job timeout {settings.job_timeout_seconds:g} s",
+        err=True,
+    )
     asyncio.run(run())
 
 
@@ -245,33 +243,38 @@ def explain(config_path: Path | None, database: str | None, ref: str, as_json: b
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8080, show_default=True, help="Port to listen on.")
 @click.option("--with-worker", is_flag=True, help="Also run a worker in this process.")
-@click.option("--concurrency", "-c", default=10, show_default=True, help="Worker concurrency.")
+@worker_options
 def serve(  # noqa: PLR0917 - click passes each option
     config_path: Path | None,
     database: str | None,
     host: str,
     port: int,
     with_worker: bool,
-    concurrency: int,
+    worker: dict[str, Any],
 ) -> None:
     """Receive events: the hub's API under /v1, webhooks at /webhooks/CONNECTOR.
 
-    The OpenAPI document is at /openapi.json, health at /health, Prometheus
-    metrics at /metrics. An event is stored durably before the 2xx.
+    The OpenAPI document is at /openapi.json, readiness at /health (503 while
+    the database cannot be written or the in-process worker is backing off),
+    liveness at /health/live, Prometheus metrics at /metrics. An event is
+    stored durably before the 2xx; while the database is unavailable the API
+    answers 503 and stores nothing. The worker options apply to --with-worker.
     """
     import uvicorn  # noqa: PLC0415
 
     from handoff.server import create_app  # noqa: PLC0415
 
     config = load_config(config_path)
-    store = open_store_for(config_path, database)
+    settings = worker_settings_for(config, worker)
+    log_to_stderr()
+    store = open_store_for(config_path, database, wait=True)
     hub = Hub(config) if config.enabled() else None
     app = create_app(
         store,
         config=config,
         hub=hub,
         with_worker=with_worker,
-        concurrency=concurrency,
+        worker_settings=settings,
         events=event_handler_for(config, store),
         handlers=job_runners_for(store, hub, SystemClock()),
     )

@@ -20,7 +20,14 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from handoff.errors import ConfigFileError, UnknownConnectorError
 from handoff_sdk import Connector, ConnectorConfig
@@ -32,6 +39,7 @@ __all__ = [
     "HubConfig",
     "SecretsSettings",
     "StoreSettings",
+    "WorkerSettings",
     "load_config",
     "validate_connector_config",
 ]
@@ -77,6 +85,12 @@ class StoreSettings(BaseModel):
         default=5000, ge=0, description="SQLite: how long a writer waits for the lock."
     )
     pool_size: int = Field(default=10, ge=1, description="PostgreSQL: connections per process.")
+    connect_timeout_s: int = Field(
+        default=5,
+        ge=1,
+        description="PostgreSQL: seconds to wait for a connection before counting the database "
+        "unavailable (the API answers 503, the worker backs off).",
+    )
 
     @field_validator("url")
     @classmethod
@@ -87,6 +101,53 @@ class StoreSettings(BaseModel):
                 "set HANDOFF_DATABASE_URL or use ~/.pgpass"
             )
         return value
+
+
+class WorkerSettings(BaseModel):
+    """`[worker]`: how `handoff worker` and `handoff serve --with-worker` run the outbox.
+
+    The command line's options (`--concurrency`, `--lease`, `--poll`,
+    `--job-timeout`, `--kind-timeout KIND=SECONDS`) override these.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    concurrency: int = Field(default=10, ge=1, description="Jobs in flight at once.")
+    lease_seconds: float = Field(
+        default=300.0,
+        gt=0,
+        description="How long a claimed job belongs to its worker; a worker that dies loses "
+        "its jobs after this. Longer than every job timeout.",
+    )
+    poll_seconds: float = Field(default=1.0, gt=0, description="Seconds between idle polls.")
+    job_timeout_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        description="How long a job may run before it counts as failed and is retried.",
+    )
+    job_timeouts: dict[str, float] = Field(
+        default_factory=dict,
+        description="Per job kind ('event', 'hook', 'meeting.book', ...): seconds, overriding "
+        "job_timeout_seconds.",
+    )
+
+    @model_validator(mode="after")
+    def _timeouts_inside_the_lease(self) -> WorkerSettings:
+        timeouts = {
+            "job_timeout_seconds": self.job_timeout_seconds,
+            **{f"job_timeouts.{k}": v for k, v in self.job_timeouts.items()},
+        }
+        bad = [
+            f"{key} = {value:g}"
+            for key, value in timeouts.items()
+            if not 0 < value < self.lease_seconds
+        ]
+        if bad:
+            raise ValueError(
+                f"{', '.join(bad)}: each must be above 0 and below lease_seconds "
+                f"({self.lease_seconds:g}), or a job still running when its lease ends runs twice"
+            )
+        return self
 
 
 class ConnectorSettings(BaseModel):
@@ -108,6 +169,7 @@ class HubConfig(BaseModel):
     path: Path | None = Field(default=None, description="The file it was read from.")
     secrets: SecretsSettings = Field(default_factory=SecretsSettings)
     store: StoreSettings = Field(default_factory=StoreSettings)
+    worker: WorkerSettings = Field(default_factory=WorkerSettings)
     connectors: dict[str, ConnectorSettings] = Field(default_factory=dict)
     routing: dict[str, Any] = Field(
         default_factory=dict,

@@ -33,7 +33,7 @@ from handoff.chat.playbooks import load_playbook
 from handoff.chat.routing.config import RoutingConfig, routing_of
 from handoff.chat.routing.engine import RoutingDecision
 from handoff.chat.routing.handler import CompositeHandler, RoutingHandler
-from handoff.config import load_config
+from handoff.config import WorkerSettings, load_config
 from handoff.errors import HandoffError
 from handoff.handlers import job_runners_for
 from handoff.hub import Hub
@@ -274,7 +274,7 @@ async def _run(cassettes: Path, database: Path, echo: Echo) -> dict[str, int]:
         hub=hub,
         clock=clock,
         with_worker=True,
-        concurrency=1,
+        worker_settings=WorkerSettings(concurrency=1),
         events=handler,
         handlers=job_runners_for(store, hub, clock),
     )

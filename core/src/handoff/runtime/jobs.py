@@ -21,7 +21,7 @@ from functools import cache
 from typing import Any, get_type_hints
 
 from pydantic import TypeAdapter, ValidationError
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import ColumnElement, String, and_, cast, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from handoff.errors import HandoffError
@@ -30,6 +30,7 @@ from handoff_sdk import hookspecs
 
 __all__ = [
     "HOOK_KIND",
+    "WORKER_LOST",
     "ClaimedJob",
     "JobError",
     "JobSpec",
@@ -188,10 +189,52 @@ class ClaimedJob:
     attempts: int
     max_attempts: int
     lease_token: str
+    lease_until: datetime
+
+
+WORKER_LOST = "worker lost"
+"""The error of a job whose worker vanished (lease ran out) on its last attempt."""
+
+
+def _expired(now: datetime) -> ColumnElement[bool]:
+    return and_(Job.state == JobState.RUNNING.value, Job.lease_until < now)
+
+
+def _bury_lost(session: Session, *, now: datetime, postgres: bool) -> int:
+    """Dead-letter jobs whose lease ran out on their last allowed attempt ("worker lost").
+
+    Their worker died (or hung past the lease) on every attempt: claiming
+    them again would exceed `max_attempts` forever.
+    """
+    lost = select(Job.id).where(_expired(now), Job.attempts >= Job.max_attempts)
+    if postgres:
+        lost = lost.with_for_update(skip_locked=True)
+    statement = (
+        update(Job)
+        .where(Job.id.in_(lost.scalar_subquery()))
+        .values(
+            state=JobState.DEAD.value,
+            last_error=WORKER_LOST
+            + ": its lease ran out on attempt "
+            + cast(Job.attempts, String)
+            + " of "
+            + cast(Job.max_attempts, String),
+            lease_until=None,
+            lease_token=None,
+            finished_at=now,
+            updated_at=now,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return int(session.execute(statement).rowcount)  # type: ignore[attr-defined]
 
 
 def claim_jobs(store: Store, *, now: datetime, lease: timedelta, limit: int) -> list[ClaimedJob]:
     """Take up to `limit` due jobs (queued and due, or running with an expired lease).
+
+    The attempt is counted when a job is claimed, so a job whose worker died
+    has used that attempt; one whose lease ran out on its last attempt is
+    dead with "worker lost" instead of being claimed again.
 
     PostgreSQL: the candidate rows are locked with SKIP LOCKED, so concurrent
     workers take disjoint sets without waiting on each other. SQLite: the
@@ -199,9 +242,10 @@ def claim_jobs(store: Store, *, now: datetime, lease: timedelta, limit: int) -> 
     lock, so two claims never overlap.
     """
     token = uuid.uuid4().hex
+    lease_until = now + lease
     due = or_(
         and_(Job.state == JobState.QUEUED.value, Job.run_after <= now),
-        and_(Job.state == JobState.RUNNING.value, Job.lease_until < now),
+        and_(_expired(now), Job.attempts < Job.max_attempts),
     )
     candidates = select(Job.id).where(due).order_by(Job.run_after, Job.id).limit(limit)
     if store.is_postgres:
@@ -212,7 +256,7 @@ def claim_jobs(store: Store, *, now: datetime, lease: timedelta, limit: int) -> 
         .values(
             state=JobState.RUNNING.value,
             attempts=Job.attempts + 1,
-            lease_until=now + lease,
+            lease_until=lease_until,
             lease_token=token,
             updated_at=now,
         )
@@ -229,6 +273,7 @@ def claim_jobs(store: Store, *, now: datetime, lease: timedelta, limit: int) -> 
         .execution_options(synchronize_session=False)
     )
     with store.transaction() as session:
+        _bury_lost(session, now=now, postgres=store.is_postgres)
         rows = session.execute(statement).all()
     claimed = [
         ClaimedJob(
@@ -241,6 +286,7 @@ def claim_jobs(store: Store, *, now: datetime, lease: timedelta, limit: int) -> 
             attempts=row.attempts,
             max_attempts=row.max_attempts,
             lease_token=token,
+            lease_until=lease_until,
         )
         for row in rows
     ]

@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, insert
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
 
 from handoff.config import HubConfig, StoreSettings
 from handoff.errors import HandoffError
+from handoff.store.failures import StoreHealth
+from handoff.store.models import Cursor
 
 __all__ = ["DATABASE_URL_ENV", "Store", "StoreError", "database_url", "open_store"]
 
@@ -53,7 +57,14 @@ def _sqlite_begin(conn: Any) -> None:
 class Store:
     """An engine and a session factory for one database; the runtime's only way in."""
 
-    def __init__(self, url: str, *, busy_timeout_ms: int = 5000, pool_size: int = 10) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        busy_timeout_ms: int = 5000,
+        pool_size: int = 10,
+        connect_timeout_s: int = 5,
+    ) -> None:
         try:
             parsed = make_url(url)
         except ArgumentError:
@@ -65,13 +76,19 @@ class Store:
             if database and database != ":memory:":
                 Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
             self.engine: Engine = create_engine(
-                parsed, connect_args={"timeout": busy_timeout_ms / 1000}
+                parsed, connect_args={"timeout": busy_timeout_ms / 1000}, hide_parameters=True
             )
             event.listen(self.engine, "connect", _sqlite_pragmas(busy_timeout_ms))
             event.listen(self.engine, "begin", _sqlite_begin)
         elif self.dialect == "postgresql":
             self.engine = create_engine(
-                parsed, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
+                parsed,
+                pool_size=pool_size,
+                max_overflow=pool_size,
+                pool_pre_ping=True,
+                # An unreachable host fails in seconds instead of the TCP timeout's minutes.
+                connect_args={"connect_timeout": connect_timeout_s},
+                hide_parameters=True,
             )
         else:
             raise StoreError(
@@ -79,6 +96,7 @@ class Store:
                 "postgresql+psycopg://..."
             )
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self.health = StoreHealth()
 
     @property
     def is_postgres(self) -> bool:
@@ -90,6 +108,23 @@ class Store:
         """A session in one transaction: committed on success, rolled back on error."""
         with self.sessions.begin() as session:
             yield session
+
+    def check_writable(self) -> None:
+        """Raise unless the database takes a write now: insert a probe row, then roll it back.
+
+        Catches what a `select 1` misses: a read-only file or standby, a
+        writer lock held past the busy timeout. Nothing is committed, so the
+        probe costs no disk flush and leaves no row.
+        """
+        probe = insert(Cursor).values(
+            name=f"health:{uuid.uuid4().hex}", position=0, updated_at=datetime.now(UTC)
+        )
+        with self.engine.connect() as connection:
+            transaction = connection.begin()
+            try:
+                connection.execute(probe)
+            finally:
+                transaction.rollback()
 
     def describe(self) -> str:
         """The URL without its password, for messages."""
@@ -114,4 +149,5 @@ def open_store(config: HubConfig | None = None, url: str | None = None) -> Store
         url or database_url(settings),
         busy_timeout_ms=settings.busy_timeout_ms,
         pool_size=settings.pool_size,
+        connect_timeout_s=settings.connect_timeout_s,
     )

@@ -3,14 +3,18 @@ private PostgreSQL schema per test for the `pg_url` / `pg_store` fixtures."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 
 import httpx
 import psycopg
 import pytest
+import uvicorn
 from fastapi import FastAPI
 
 from handoff.server import create_app
@@ -153,3 +157,30 @@ async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://hub.test") as c:
         yield c
+
+
+@pytest.fixture
+def loopback() -> Callable[[FastAPI], AbstractAsyncContextManager[httpx.AsyncClient]]:
+    """Serve an app with uvicorn on 127.0.0.1 (an ephemeral port): a client over a real socket."""
+
+    @contextlib.asynccontextmanager
+    async def serve(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+        config = uvicorn.Config(
+            app, host="127.0.0.1", port=0, log_level="warning", lifespan="on", access_log=False
+        )
+        server = uvicorn.Server(config)
+        task = asyncio.create_task(server.serve())
+        try:
+            while not server.started:
+                if task.done():
+                    task.result()
+                    raise RuntimeError("uvicorn stopped before it started")
+                await asyncio.sleep(0.01)
+            port = server.servers[0].sockets[0].getsockname()[1]
+            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
+                yield client
+        finally:
+            server.should_exit = True
+            await asyncio.wait_for(task, 30)
+
+    return serve

@@ -3,10 +3,13 @@ records every write it receives (the PostgreSQL fixtures are in tests/conftest.p
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractAsyncContextManager
 from typing import Any
 
+import httpx
 import pytest
+from fastapi import FastAPI
 
 from handoff.config import ConnectorSettings, HubConfig
 from handoff.hub import Hub
@@ -14,6 +17,9 @@ from handoff.plugins import Discovery
 from handoff_sdk import Connector, FakeClock, hookimpl
 from handoff_sdk.entities import Case, Notification, WriteResult
 from handoff_sdk.secrets import DictSecrets
+
+Loopback = Callable[[FastAPI], AbstractAsyncContextManager[httpx.AsyncClient]]
+"""The type of the `loopback` fixture (tests/conftest.py): an app served on 127.0.0.1."""
 
 
 class RecordingConnector(Connector):

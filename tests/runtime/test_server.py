@@ -208,7 +208,12 @@ async def test_webhooks_for_unknown_connectors_are_404(client: httpx.AsyncClient
 
 
 async def test_health_and_metrics(client: httpx.AsyncClient) -> None:
-    assert (await client.get("/health")).json() == {"status": "ok", "database": "sqlite"}
+    assert (await client.get("/health")).json() == {
+        "status": "ok",
+        "database": {"dialect": "sqlite", "writable": True, "problem": None},
+        "worker": None,
+        "problems": [],
+    }
     await client.post("/v1/page-views", json=PAGE_VIEW)
     await client.post("/v1/page-views", json=PAGE_VIEW)
     await client.post("/v1/page-views", json={"id": 1})
@@ -231,8 +236,16 @@ async def test_the_openapi_document_lists_the_versioned_paths(client: httpx.Asyn
         "/v1/hand-raises",
         "/webhooks/{connector}",
         "/health",
+        "/health/live",
         "/metrics",
     } <= paths
+    # The outage answer and readiness's 503 are declared, so clients can rely on them.
+    for path in ("/v1/page-views", "/webhooks/{connector}"):
+        assert "503" in document["paths"][path]["post"]["responses"]
+    health = document["paths"]["/health"]["get"]["responses"]
+    assert health["503"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/Health"
+    }
 
 
 async def test_explain_shows_the_event_the_decision_why_and_its_jobs(

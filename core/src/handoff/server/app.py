@@ -8,11 +8,13 @@
 - `GET /v1/conversations/{id}/rep-view`: the Q11 rep view (handoff.chat.api.rep_view).
 - `POST /v1/meetings`: Q12, book a meeting on a rep's calendar (handoff.chat.api.meetings).
 - `GET /v1/reps/{rep_id}/slots`: a rep's free meeting slots, Q12 (handoff.chat.api.slots).
-- `GET /health`, `GET /metrics` (Prometheus), `GET /openapi.json`.
+- `GET /health` (readiness), `GET /health/live` (liveness): health.py.
+- `GET /metrics` (Prometheus), `GET /openapi.json`.
 
 An event is committed to the database before the 2xx (see intake.py); a
 duplicate (same source and dedupe key) is stored and processed once; a bad
-request is a 422 naming each bad field, and nothing is stored.
+request is a 422 naming each bad field, and nothing is stored; while the
+database is unavailable every route answers 503 (health.py).
 """
 
 from __future__ import annotations
@@ -34,18 +36,18 @@ from prometheus_client import (
     Histogram,
     generate_latest,
 )
-from sqlalchemy import text
 
 from handoff import __version__
 from handoff.chat.api.conversations import conversation_routes
 from handoff.chat.api.meetings import meeting_routes
 from handoff.chat.api.rep_view import rep_view_routes
 from handoff.chat.api.slots import slot_routes
-from handoff.config import HubConfig
+from handoff.config import HubConfig, WorkerSettings
 from handoff.errors import HandoffError, UnknownConnectorError
 from handoff.runtime.events import EventHandler
 from handoff.runtime.jobs import job_counts
-from handoff.runtime.worker import JobRunner, Worker
+from handoff.runtime.worker import JobRunner, Worker, WorkerState, WorkerStatus
+from handoff.server.health import UNAVAILABLE, health_routes, install_outage_handlers
 from handoff.server.intake import Intake
 from handoff.server.models import (
     INTAKE_MODELS,
@@ -112,18 +114,20 @@ def create_app(
     hub: Any = None,
     clock: Clock | None = None,
     with_worker: bool = False,
-    concurrency: int = 10,
+    worker_settings: WorkerSettings | None = None,
     events: EventHandler | None = None,
     handlers: dict[str, JobRunner] | None = None,
 ) -> FastAPI:
     """The intake app over `store`. `hub` (or one built from `config`) parses webhooks.
 
-    With `with_worker`, a Worker runs in the same event loop for the app's life.
+    With `with_worker`, a Worker (`worker_settings`, else config's [worker])
+    runs in the same event loop for the app's life, and /health reports it.
     """
     clock = clock or SystemClock()
     intake = Intake(store, clock)
     metrics = _Metrics()
-    state: dict[str, Any] = {"hub": hub}
+    state: dict[str, Any] = {"hub": hub, "worker": None, "worker_task": None}
+    settings = worker_settings or (config.worker if config is not None else WorkerSettings())
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -136,15 +140,11 @@ def create_app(
         task = None
         worker = None
         if with_worker:
-            worker = Worker(
-                store,
-                hub=state["hub"],
-                clock=clock,
-                concurrency=concurrency,
-                events=events,
-                handlers=handlers,
+            worker = Worker.configured(
+                store, settings, hub=state["hub"], clock=clock, events=events, handlers=handlers
             )
             task = asyncio.create_task(worker.run(), name="handoff-worker")
+            state["worker"], state["worker_task"] = worker, task
         try:
             yield
         finally:
@@ -161,6 +161,10 @@ def create_app(
         description="The hub's intake: events it owns under /v1, vendor webhooks under "
         "/webhooks. Every accepted event is stored durably before the answer.",
         lifespan=lifespan,
+    )
+
+    install_outage_handlers(
+        app, store, clock=clock, refused_count=lambda reason: metrics.rejected.labels(reason).inc()
     )
 
     @app.exception_handler(RequestValidationError)
@@ -211,7 +215,8 @@ def create_app(
             summary=f"Receive a {model.__name__} ({event_type})",
             description=(model.__doc__ or "").strip(),
             responses={
-                422: {"model": Refused, "description": "Invalid body; each bad field is named."}
+                422: {"model": Refused, "description": "Invalid body; each bad field is named."},
+                **UNAVAILABLE,
             },
             tags=["events"],
             name=f"receive_{path.replace('-', '_')}",
@@ -238,6 +243,7 @@ def create_app(
             },
             413: {"model": Refused, "description": "Body too large."},
             422: {"model": Refused, "description": "Invalid path."},
+            **UNAVAILABLE,
         },
         tags=["webhooks"],
     )
@@ -284,19 +290,22 @@ def create_app(
         accepted = WebhookAccepted(events=answers).model_dump()
         return JSONResponse(status_code=status, content=accepted)
 
-    @app.get("/health", tags=["operations"])
-    async def health() -> JSONResponse:
-        """Whether the database answers."""
+    def worker_status() -> WorkerStatus | None:
+        if not with_worker:
+            return None
+        task, worker = state["worker_task"], state["worker"]
+        if task is None or worker is None:
+            return WorkerStatus(WorkerState.STARTING, clock.now(), problem="not started yet")
+        if task.done():
+            died = None if task.cancelled() else task.exception()
+            return WorkerStatus(
+                WorkerState.STOPPED,
+                worker.status.since,
+                problem=f"the worker is not running ({died!r})" if died else "not running",
+            )
+        return worker.status  # type: ignore[no-any-return]
 
-        def ping() -> None:
-            with store.engine.connect() as conn:
-                conn.execute(text("select 1"))
-
-        try:
-            await asyncio.to_thread(ping)
-        except Exception:
-            return JSONResponse(status_code=503, content={"status": "unavailable"})
-        return JSONResponse({"status": "ok", "database": store.dialect})
+    app.include_router(health_routes(store, clock=clock, worker=worker_status))
 
     @app.get("/metrics", tags=["operations"], response_class=PlainTextResponse)
     async def prometheus() -> Response:

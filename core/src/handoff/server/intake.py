@@ -6,6 +6,11 @@ plus the jobs that will process them), commits, and only then wakes the
 requests, which answer 2xx. With SQLite's single writer and a synchronous
 commit this turns one disk flush per event into one per batch; nothing is
 acknowledged before it is on disk.
+
+When the database is unavailable (down, full, read-only), every request of
+the batch fails with `StoreUnavailableError` (the API answers 503 and the
+sender retries); nothing was acknowledged, so nothing is lost. The log names
+the error without the events' contents.
 """
 
 from __future__ import annotations
@@ -16,8 +21,10 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from handoff.runtime.events import StoredEvent, record_events
-from handoff.store import Store
+from handoff.store import Store, StoreUnavailableError, describe_store_error, is_unavailable
 from handoff_sdk import Clock
 from handoff_sdk.entities import Event
 
@@ -75,7 +82,10 @@ class Intake:
     async def _write(self, batch: list[_Pending]) -> None:
         try:
             results = await asyncio.to_thread(self._store_all, batch)
-        except Exception:
+        except Exception as exc:
+            if is_unavailable(exc):
+                self._unavailable(batch, exc)
+                return
             # One bad request must not fail its neighbours: write them one by one.
             for pending in batch:
                 await self._write_one(pending)
@@ -88,17 +98,38 @@ class Intake:
         try:
             [result] = await asyncio.to_thread(self._store_all, [pending])
         except Exception as exc:
-            log.exception("could not store %d event(s)", len(pending.events))
+            if is_unavailable(exc):
+                self._unavailable([pending], exc)
+                return
+            log.error(
+                "could not store %d event(s): %s",
+                len(pending.events),
+                describe_store_error(exc),
+                exc_info=not isinstance(exc, SQLAlchemyError),  # a driver's text may quote rows
+            )
             if not pending.done.done():
                 pending.done.set_exception(exc)
             return
         if not pending.done.done():
             pending.done.set_result(result)
 
+    def _unavailable(self, batch: list[_Pending], exc: Exception) -> None:
+        problem = describe_store_error(exc)
+        self.store.health.failed(exc, now=self.clock.now())
+        log.error(
+            "could not store %d request(s), answered 503: the database is unavailable (%s)",
+            len(batch),
+            problem,
+        )
+        for pending in batch:
+            if not pending.done.done():
+                pending.done.set_exception(StoreUnavailableError(problem))
+
     def _store_all(self, batch: list[_Pending]) -> list[list[StoredEvent]]:
         flat = [event for pending in batch for event in pending.events]
         with self.store.transaction() as session:
             stored = record_events(session, flat, now=self.clock.now())
+        self.store.health.succeeded()
         self.batches += 1
         results: list[list[StoredEvent]] = []
         start = 0

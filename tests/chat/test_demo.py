@@ -13,8 +13,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from handoff.chat.demo import DEMO_NOW, DEMO_PRESENCE, FrozenClock, demo_visitors, run_demo
+from handoff.chat.demo import DEMO_NOW, DEMO_PRESENCE, demo_visitors
 from handoff.chat.playbooks import load_playbook
+from handoff.demo import FrozenClock, run_demo
 from handoff.errors import HandoffError
 from handoff.runtime import decisions_about
 from handoff.store import Decision, Store
@@ -38,7 +39,7 @@ def demo_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, 
     """One run of the demo, shared by the tests below (it takes a few seconds)."""
     workdir = tmp_path_factory.mktemp("demo")
     lines: list[str] = []
-    summary = run_demo(CASSETTES, workdir=workdir, echo=lines.append)
+    summary = run_demo(CASSETTES, workdir=workdir, echo=lines.append)["chat"]
     return workdir, summary, "\n".join(lines)
 
 

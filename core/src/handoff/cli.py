@@ -13,12 +13,11 @@ from typing import Any
 import click
 
 from handoff import __version__
-from handoff.chat.cli.conversations import CONVERSATION_COMMANDS
-from handoff.chat.cli.routing import ROUTING_COMMANDS
 from handoff.cli_options import config_option
 from handoff.cli_runtime import RUNTIME_COMMANDS
 from handoff.config import HubConfig, load_config, validate_connector_config
 from handoff.errors import HandoffError, UnknownConnectorError
+from handoff.flows import built_in_flows, flow_commands
 from handoff.hub import Hub
 from handoff.plugins import Discovery, PluginWarning, discover
 from handoff.secret_store import SecretStore
@@ -272,19 +271,23 @@ def new_connector(name: str, path: Path) -> None:
     help="The folder of recorded API conversations to replay.",
 )
 def demo(cassettes: Path) -> None:
-    """Run the main job on SQLite: sample visitors identified and their chats routed.
+    """Run the main jobs on SQLite: each flow's part, its decisions printed with why.
 
-    The hub and its worker start in this process with the GitLab playbook;
-    visitors are enriched (6sense), matched (Salesforce) and routed (Q3/Q4),
-    each decision printed with its explanation. Every API answer is replayed
-    from recorded cassettes: no credentials, no network.
+    The hub and its worker start in this process as `handoff serve
+    --with-worker` would. The chat flow's part: sample visitors are enriched
+    (6sense), matched (Salesforce) and their chats routed by the GitLab
+    playbook (Q3/Q4). Every API answer is replayed from recorded cassettes:
+    no credentials, no network.
     """
-    from handoff.chat.demo import run_demo  # noqa: PLC0415 - fast startup
+    from handoff.demo import run_demo  # noqa: PLC0415 - fast startup
 
     run_demo(cassettes, echo=click.echo)
 
 
-for _command in [*RUNTIME_COMMANDS, *ROUTING_COMMANDS, *CONVERSATION_COMMANDS]:
+for _command in [
+    *RUNTIME_COMMANDS,
+    *(c.load() for c in flow_commands(built_in_flows()).values()),
+]:
     cli.add_command(_command)
 
 

@@ -24,7 +24,8 @@ from handoff.cli_options import (
 )
 from handoff.config import load_config
 from handoff.errors import HandoffError
-from handoff.handlers import event_handler_for, job_runners_for
+from handoff.flow import Services
+from handoff.flows import FlowSet, install_periodic
 from handoff.hub import Hub
 from handoff_sdk import SystemClock
 
@@ -94,13 +95,17 @@ def worker(
     store = open_store_for(config_path, database, wait=True)
 
     async def run() -> None:
-        async with Hub(config) as hub:
+        clock = SystemClock()
+        async with Hub(config, clock=clock) as hub:
+            flows = FlowSet(Services(config, store, clock, lambda: hub))
+            await asyncio.to_thread(install_periodic, store, flows.periodic(), now=clock.now())
             runner = Worker.configured(
                 store,
                 settings,
                 hub=hub,
-                events=event_handler_for(config, store),
-                handlers=job_runners_for(store, hub, SystemClock()),
+                clock=clock,
+                events=flows.event_handler(),
+                handlers=flows.job_runners(),
             )
             _stop_on_signals(runner.stop)
             stats = await runner.run(until_idle=until_idle)
@@ -268,15 +273,19 @@ def serve(  # noqa: PLR0917 - click passes each option
     settings = worker_settings_for(config, worker)
     log_to_stderr()
     store = open_store_for(config_path, database, wait=True)
-    hub = Hub(config) if config.enabled() else None
+    clock = SystemClock()
+    hub = Hub(config, clock=clock) if config.enabled() else None
+    flows = FlowSet(Services(config, store, clock, lambda: hub))
     app = create_app(
         store,
         config=config,
         hub=hub,
+        clock=clock,
         with_worker=with_worker,
         worker_settings=settings,
-        events=event_handler_for(config, store),
-        handlers=job_runners_for(store, hub, SystemClock()),
+        events=flows.event_handler(),
+        handlers=flows.job_runners(),
+        periodic=flows.periodic(),
     )
     try:
         uvicorn.run(app, host=host, port=port, log_level="info", access_log=False)

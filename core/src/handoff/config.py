@@ -17,21 +17,29 @@ from __future__ import annotations
 import os
 import re
 import tomllib
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    SerializeAsAny,
     ValidationError,
+    ValidationInfo,
+    ValidatorFunctionWrapHandler,
     field_validator,
     model_validator,
 )
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from handoff.errors import ConfigFileError, UnknownConnectorError
 from handoff_sdk import Connector, ConnectorConfig
 from handoff_sdk.secrets import looks_like_secret
+
+if TYPE_CHECKING:
+    from handoff.flow import Flow
 
 __all__ = [
     "DEFAULT_CONFIG_PATH",
@@ -40,8 +48,10 @@ __all__ = [
     "SecretsSettings",
     "StoreSettings",
     "WorkerSettings",
+    "describe_validation",
     "load_config",
     "validate_connector_config",
+    "validate_table",
 ]
 
 DEFAULT_CONFIG_PATH = Path("handoff.toml")
@@ -162,7 +172,13 @@ class ConnectorSettings(BaseModel):
 
 
 class HubConfig(BaseModel):
-    """The whole of handoff.toml, validated."""
+    """The whole of handoff.toml, validated: the hub's own tables and every flow's.
+
+    Tables other than `[secrets]`, `[store]` and `[connectors]` belong to the
+    flows (`handoff.flows`): each flow's settings model validates the tables
+    it owns, here, when the config is built; a table no flow owns is refused
+    naming the known ones. `Flow.settings_of(config)` reads them back, typed.
+    """
 
     model_config = ConfigDict(extra="forbid")
 
@@ -171,28 +187,70 @@ class HubConfig(BaseModel):
     store: StoreSettings = Field(default_factory=StoreSettings)
     worker: WorkerSettings = Field(default_factory=WorkerSettings)
     connectors: dict[str, ConnectorSettings] = Field(default_factory=dict)
-    routing: dict[str, Any] = Field(
+    flows: dict[str, SerializeAsAny[BaseModel]] = Field(
         default_factory=dict,
-        description="The [routing] table (reps, teams, pools, rules), for handoff.chat.routing.",
+        description="Each flow's validated settings, by flow name (built from its tables).",
     )
-    writeback: dict[str, Any] = Field(
-        default_factory=dict,
-        description="The [writeback] table (Q11 CRM write-back), for handoff.chat.writeback.",
-    )
-    meetings: dict[str, Any] = Field(
-        default_factory=dict,
-        description="The [meetings] table (Q12 booking: calendar connector, video link, "
-        "defaults), for handoff.chat.meetings.",
-    )
-    experiences: list[dict[str, Any]] = Field(
-        default_factory=list,
-        description="The [[experiences]] tables (chat experiences, Q8/Q9); validated by "
-        "handoff.chat.experiences.",
-    )
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _flow_tables(
+        cls, data: Any, handler: ValidatorFunctionWrapHandler, info: ValidationInfo
+    ) -> HubConfig:
+        """Hand every table that is not the hub's own to the flow that owns it."""
+        if isinstance(data, Mapping):
+            data = dict(data)
+            tables = {k: data.pop(k) for k in list(data) if k not in cls.model_fields}
+            given = data.get("flows") or {}
+            data["flows"] = _flow_settings(tables, given, info.context or {})
+        result: HubConfig = handler(data)
+        return result
 
     def enabled(self) -> list[str]:
         """Names of the enabled connectors, in file order."""
         return [name for name, c in self.connectors.items() if c.enabled]
+
+
+def _flow_settings(
+    tables: dict[str, Any], given: Mapping[str, Any], context: Mapping[str, Any]
+) -> dict[str, BaseModel]:
+    """Each flow's settings from the tables it owns; unknown tables are refused by name."""
+    from handoff.flows import built_in_flows, flow_tables  # noqa: PLC0415 - cycle: flows -> config
+
+    flows = context.get("flows") or built_in_flows()
+    owners = flow_tables(flows)
+    unknown = [name for name in tables if name not in owners]
+    if unknown:
+        known = ", ".join(sorted([*_HUB_TABLES, *owners]))
+        raise ValidationError.from_exception_data(
+            "HubConfig",
+            [
+                InitErrorDetails(
+                    type=PydanticCustomError(
+                        "unknown_table", "unknown table; the tables are: {known}", {"known": known}
+                    ),
+                    loc=(name,),
+                    input=tables[name],
+                )
+                for name in unknown
+            ],
+        )
+    settings: dict[str, BaseModel] = {}
+    for flow in flows:
+        model = flow.settings()
+        value = given.get(flow.name)
+        if isinstance(value, model):
+            settings[flow.name] = value
+            continue
+        mine = {name: table for name, table in tables.items() if owners[name] is flow}
+        if isinstance(value, Mapping):
+            mine = {**value, **mine}
+        settings[flow.name] = model.model_validate(mine, context=context)
+    return settings
+
+
+_HUB_TABLES = ("connectors", "secrets", "store", "worker")
+"""The tables the hub itself reads; every other table belongs to a flow."""
 
 
 def _refuse_secrets(table: dict[str, Any], where: str) -> None:
@@ -217,26 +275,72 @@ def _refuse_secrets(table: dict[str, Any], where: str) -> None:
             )
 
 
-def _format_validation(error: ValidationError, where: str) -> str:
+_KEYED = re.compile(r"^(\[\d+\]|[A-Za-z_][A-Za-z0-9_]*)(\[\d+\]|\.[A-Za-z_][A-Za-z0-9_]*)*: ")
+"""A check's message that names the entry at fault itself ('rules[0].target: no team ...')."""
+_LEADING_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*")
+_TRAILING_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def describe_validation(error: ValidationError, where: str = "") -> str:
+    """Each problem as `table.field: what was expected`, joined by '; ': one voice for config.
+
+    `where` names what was validated ('routing', 'connectors.salesforce');
+    list positions read `reps[0]`. A check that names the entry at fault in
+    its message ('rules[0].target: no team ...') has it joined to the path.
+    """
     parts = []
     for item in error.errors():
-        loc = ".".join(str(p) for p in item["loc"])
-        field = f"{where}.{loc}" if loc else where
-        expected = item["msg"]
-        if item["type"] == "extra_forbidden":
-            expected = "unknown key"
-        parts.append(f"{field}: {expected}")
+        path = where
+        for part in item["loc"]:
+            if isinstance(part, int):
+                path += f"[{part}]"
+            elif not str(part).startswith("function-"):  # pydantic's name of a validator step
+                path = f"{path}.{part}" if path else str(part)
+        text = "unknown key" if item["type"] == "extra_forbidden" else item["msg"]
+        text = text.removeprefix("Value error, ")
+        if not _KEYED.match(text):
+            parts.append(f"{path}: {text}" if path else text)
+            continue
+        head = _LEADING_NAME.match(text)
+        tail = _TRAILING_NAME.search(path)
+        if head and tail and head.group() == tail.group():  # 'when' at '...when': said once
+            text = text[head.end() :]
+        joint = "" if text.startswith((".", "[")) or not path else "."
+        parts.append(f"{path}{joint}{text}")
     return "; ".join(parts)
 
 
-def load_config(path: Path | None = None, *, required: bool = False) -> HubConfig:
-    """Read handoff.toml (or $HANDOFF_CONFIG); a missing optional file is an empty config."""
+M = TypeVar("M", bound=BaseModel)
+
+
+def validate_table(model: type[M], table: Any, where: str = "", *, source: Path | None = None) -> M:
+    """One table (or a file's worth of them) validated by its model; errors name file and field.
+
+    `source` is the file it came from: it prefixes the message and anchors
+    relative paths (`[routing] include`).
+    """
+    try:
+        return model.model_validate(table, context={"source": source})
+    except ValidationError as exc:
+        prefix = f"{source}: " if source else ""
+        raise ConfigFileError(prefix + describe_validation(exc, where)) from None
+
+
+def load_config(
+    path: Path | None = None, *, required: bool = False, flows: Sequence[Flow[Any]] | None = None
+) -> HubConfig:
+    """Read handoff.toml (or $HANDOFF_CONFIG); a missing optional file is an empty config.
+
+    Every table is validated now, the flows' (default: the built-in ones) with
+    the hub's own: a bad value is a ConfigFileError naming the file, the table
+    and the field, whatever command reads the file.
+    """
     if path is None:
         path = Path(os.environ.get("HANDOFF_CONFIG", DEFAULT_CONFIG_PATH))
     if not path.exists():
         if required:
             raise ConfigFileError(f"{path}: no such file")
-        return HubConfig()
+        return HubConfig.model_validate({}, context={"flows": flows})
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
@@ -256,10 +360,16 @@ def load_config(path: Path | None = None, *, required: bool = False) -> HubConfi
         if not isinstance(enabled, bool):
             raise ConfigFileError(f"{path}: {where}.enabled: expected true or false")
         connectors[name] = ConnectorSettings(enabled=enabled, settings=table)
+    if "path" in raw or "flows" in raw:
+        name = "path" if "path" in raw else "flows"
+        raise ConfigFileError(f"{path}: {name}: not a table handoff.toml may hold")
     try:
-        return HubConfig(path=path, connectors=connectors, **raw)
+        return HubConfig.model_validate(
+            {**raw, "path": path, "connectors": connectors},
+            context={"source": path, "flows": flows},
+        )
     except ValidationError as exc:
-        raise ConfigFileError(f"{path}: {_format_validation(exc, 'handoff.toml')}") from None
+        raise ConfigFileError(f"{path}: {describe_validation(exc)}") from None
 
 
 def validate_connector_config(
@@ -276,4 +386,4 @@ def validate_connector_config(
     try:
         return model.model_validate(settings.settings)
     except ValidationError as exc:
-        raise ConfigFileError(prefix + _format_validation(exc, f"connectors.{name}")) from None
+        raise ConfigFileError(prefix + describe_validation(exc, f"connectors.{name}")) from None

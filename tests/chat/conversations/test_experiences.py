@@ -12,10 +12,10 @@ from sqlalchemy import select
 from handoff.chat.experiences import (
     experience_states,
     language_for_path,
-    load_experiences,
     restore_ai,
     rollback_ai,
 )
+from handoff.chat.settings import load_chat_settings
 from handoff.cli import cli
 from handoff.errors import ConfigFileError
 from handoff.store import Audit, Store
@@ -40,7 +40,7 @@ TABLES: list[dict[str, Any]] = [
 
 def test_q8_experience_model_defaults_and_twins() -> None:
     """Q8/Q4: defaults (human first, 30 s), AI twins named 'X - AI', twins paired both ways."""
-    catalog = load_experiences(TABLES)
+    catalog = load_chat_settings({"experiences": TABLES}).catalog()
     home = catalog.experiences["home"]
     assert home.mode is ExperienceMode.HUMAN_FIRST
     assert home.ai_takeover_seconds == 30
@@ -80,7 +80,7 @@ def test_q8_q9_invalid_experiences_name_the_field(
 ) -> None:
     """Q8/Q9: each invalid table is refused with the field at fault."""
     with pytest.raises(ConfigFileError, match=message.replace("[", r"\[").replace("]", r"\]")):
-        load_experiences(tables)
+        load_chat_settings({"experiences": tables})
 
 
 @pytest.mark.parametrize(
@@ -104,9 +104,10 @@ def test_q9_language_prefixes_are_configurable() -> None:
     """Q9: another site's prefixes (e.g. /pt-br) are configuration, not code."""
     assert language_for_path("/pt-br/x", {"/pt-br": "pt"}) == "pt"
     assert language_for_path("/fr-fr/x", {"/pt-br": "pt"}) == "en"
-    catalog = load_experiences(
-        [{"id": "pt", "name": "PT", "language": "pt", "pages": ["/"]}], {"/pt-br": "pt"}
+    settings = load_chat_settings(
+        {"experiences": [{"id": "pt", "name": "PT", "language": "pt", "pages": ["/"]}]}
     )
+    catalog = settings.catalog({"/pt-br": "pt"})
     live = catalog.live_for_page("/pt-br/pricing", {"pt": True})
     assert live is not None
     assert live.id == "pt"
@@ -114,7 +115,7 @@ def test_q9_language_prefixes_are_configurable() -> None:
 
 def test_q9_live_experience_for_a_page() -> None:
     """Q9: the enabled experience of the page's language, most specific page prefix first."""
-    catalog = load_experiences(TABLES)
+    catalog = load_chat_settings({"experiences": TABLES}).catalog()
     states = {e.id: e.enabled for e in catalog.experiences.values()}
     chosen = catalog.live_for_page("https://about.example.test/pricing/premium", states)
     assert chosen is not None
@@ -135,7 +136,7 @@ def test_q9_live_experience_for_a_page() -> None:
 
 def test_q8_rollback_and_restore_are_one_audited_step(store: Store, clock: FakeClock) -> None:
     """Q8: rollback turns every AI experience off and its twin on; restore reverses it."""
-    catalog = load_experiences(TABLES)
+    catalog = load_chat_settings({"experiences": TABLES}).catalog()
     with store.transaction() as session:
         changes = rollback_ai(session, catalog, actor="ops@example.test", now=clock.now())
     assert {(c.experience_id, c.enabled) for c in changes} == {
@@ -180,7 +181,7 @@ def test_q8_rollback_and_restore_are_one_audited_step(store: Store, clock: FakeC
 
 def test_q8_rollback_is_all_or_nothing(store: Store, clock: FakeClock) -> None:
     """Q8: a failure inside the transaction leaves every experience as it was."""
-    catalog = load_experiences(TABLES)
+    catalog = load_chat_settings({"experiences": TABLES}).catalog()
 
     def crash() -> None:
         with store.transaction() as session:

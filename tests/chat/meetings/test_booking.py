@@ -1,7 +1,7 @@
 """Q12 booking on the worker: the join link (personal or a new Zoom meeting), then the invite.
 
 Bookings are stored with `request_booking` (what POST /v1/meetings does) and
-run by a Worker with the runners of `job_runners_for`, against the fake Zoom
+run by a Worker with the chat flow's job runners, against the fake Zoom
 and calendar of conftest.py. Q15: a booking made in a conversation is a
 `meeting_booked` event that the rep metrics count.
 """
@@ -17,22 +17,21 @@ from typing import Any
 import pytest
 from sqlalchemy import select, text
 
-from handoff.chat.conversations import CONVERSATION_EVENT, rep_metrics
-from handoff.chat.meetings import (
-    MEETING_BOOK_KIND,
-    MEETING_BOOKED_KIND,
+from handoff.chat.conversations import rep_metrics
+from handoff.chat.flow import CHAT
+from handoff.chat.kinds import CONVERSATION_EVENT, MEETING_BOOK_JOB, MEETING_BOOKED_DECISION
+from handoff.chat.meetings.booking import (
     BookingJob,
     BookingStored,
     booked_meeting,
-    load_meetings,
-    meetings_of,
     record_booking,
     request_booking,
 )
+from handoff.chat.meetings.config import MeetingsConfig
 from handoff.chat.routing.config import load_routing
-from handoff.config import HubConfig
+from handoff.config import HubConfig, validate_table
 from handoff.errors import ConfigFileError
-from handoff.handlers import job_runners_for
+from handoff.flows import FlowSet
 from handoff.hub import Hub
 from handoff.runtime import Worker, decisions_about, jobs_of, retry_jobs
 from handoff.store import Decision, EventRecord, Job, Store
@@ -87,7 +86,9 @@ def booking(
 
 
 def worker(store: Store, hub: Hub, clock: FakeClock) -> Worker:
-    return Worker(store, hub=hub, clock=clock, handlers=job_runners_for(store, hub, clock))
+    return Worker(
+        store, hub=hub, clock=clock, handlers=FlowSet.of(store, clock, hub=hub).job_runners()
+    )
 
 
 def the_job(store: Store, meeting_id: str = "m-1") -> Job:
@@ -283,8 +284,8 @@ async def test_q12_the_same_booking_id_twice_is_stored_and_booked_once(
     assert len(FakeCalendar.calls) == 1
     with store.sessions() as session:
         _, decisions = decisions_about(session, "meeting:m-1")
-        assert [d.kind for d in decisions] == ["meeting", MEETING_BOOKED_KIND]
-        assert [j.kind for j in jobs_of(session, first.decision_id)] == [MEETING_BOOK_KIND]
+        assert [d.kind for d in decisions] == ["meeting", MEETING_BOOKED_DECISION]
+        assert [j.kind for j in jobs_of(session, first.decision_id)] == [MEETING_BOOK_JOB]
 
 
 async def test_q12_explain_shows_the_booked_link_and_ids(
@@ -296,7 +297,7 @@ async def test_q12_explain_shows_the_booked_link_and_ids(
     with store.sessions() as session:
         _, decisions = decisions_about(session, "meeting:m-1")
     booked = decisions[-1]
-    assert booked.kind == MEETING_BOOKED_KIND
+    assert booked.kind == MEETING_BOOKED_DECISION
     assert booked.rule_ids == ["Q12"]
     assert booked.outcome["join_url"] == "https://acme.zoom.us/j/85000000001?pwd=Zk9"
     assert booked.outcome["ids"]["zoom"] == "85000000001"
@@ -326,7 +327,7 @@ async def test_q12_q15_meeting_booked_event_is_recorded_once_and_counted(
         metrics = rep_metrics(session, since, until)
         _, decisions = decisions_about(session, "meeting:m-1")
     assert {m.rep_id: m.meetings_booked for m in metrics} == {"ae-ana": 1}
-    assert [d.kind for d in decisions] == ["meeting", MEETING_BOOKED_KIND]
+    assert [d.kind for d in decisions] == ["meeting", MEETING_BOOKED_DECISION]
     assert len(FakeZoom.calls) == 1  # the retry reused the stored link
 
 
@@ -386,7 +387,7 @@ def test_q12_the_same_booking_at_once_on_postgres_is_stored_once(
 
 
 def test_q12_meetings_defaults_without_a_table() -> None:
-    config = meetings_of(HubConfig())
+    config = CHAT.settings_of(HubConfig()).meetings
     assert (config.calendar, config.video, config.duration_minutes) == (
         "google-calendar",
         "zoom",
@@ -407,11 +408,11 @@ def test_q12_meetings_defaults_without_a_table() -> None:
 )
 def test_q12_meetings_config_errors_name_the_field(table: dict[str, Any], message: str) -> None:
     with pytest.raises(ConfigFileError, match=message.replace("{", r"\{").replace("(", r"\(")):
-        load_meetings(table)
+        validate_table(MeetingsConfig, table, "meetings")
 
 
 def test_q12_title_template_fills_the_rep_and_visitor() -> None:
-    config = load_meetings({"title": "{rep_name} <> {attendee_email}"})
+    config = validate_table(MeetingsConfig, {"title": "{rep_name} <> {attendee_email}"})
     rep = load_routing({"reps": REPS}).reps[0].entity()
     assert config.title_for(rep, "sam@globex.example") == "Ana Silva <> sam@globex.example"
 
@@ -427,16 +428,18 @@ def test_q12_rep_zoom_link_reaches_the_rep_entity() -> None:
     "link", ["http://acme.zoom.us/j/1", "zoom.us/j/1", "https:///j/1", "https://a.zoom.us/j/1 2"]
 )
 def test_q12_rep_zoom_link_must_be_an_https_url(link: str) -> None:
-    with pytest.raises(ConfigFileError, match=r"routing\.reps\.0\.zoom_link: expected an https://"):
+    with pytest.raises(
+        ConfigFileError, match=r"routing\.reps\[0\]\.zoom_link: expected an https://"
+    ):
         load_routing({"reps": [{"id": "r", "name": "R", "zoom_link": link}]})
 
 
 async def test_q12_job_runners_include_the_booking_runner(
     store: Store, hub: Hub, clock: FakeClock
 ) -> None:
-    assert MEETING_BOOK_KIND in job_runners_for(store, hub, clock)
-    assert MEETING_BOOK_KIND not in job_runners_for(store, None, clock)
+    assert MEETING_BOOK_JOB in FlowSet.of(store, clock, hub=hub).job_runners()
+    # Registered whatever the connectors: the job then dies with the runner's message
+    # naming the missing calendar (test_q12_calendar_connector_not_enabled_is_a_dead_job).
+    assert MEETING_BOOK_JOB in FlowSet.of(store, clock).job_runners()
     async with make_hub(clock, HubConfig(), {}) as no_connectors:
-        # Registered anyway: the job then dies with the runner's message naming the
-        # missing calendar (test_q12_calendar_connector_not_enabled_is_a_dead_job).
-        assert MEETING_BOOK_KIND in job_runners_for(store, no_connectors, clock)
+        assert MEETING_BOOK_JOB in FlowSet.of(store, clock, hub=no_connectors).job_runners()

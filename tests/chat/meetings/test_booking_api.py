@@ -1,13 +1,14 @@
 """Q12 booking over the API: POST /v1/meetings stores the booking; the worker books it.
 
 The app runs with REPS in [routing], the fake Zoom and calendar of
-conftest.py enabled, and the runners of `job_runners_for`.
+conftest.py enabled, and the chat flow's job runners.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -18,8 +19,9 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 from sqlalchemy import func, select
 
-from handoff.config import HubConfig
-from handoff.handlers import job_runners_for
+from handoff.config import HubConfig, load_config
+from handoff.errors import ConfigFileError
+from handoff.flows import FlowSet
 from handoff.hub import Hub
 from handoff.runtime import Worker, decisions_about, jobs_of
 from handoff.server import create_app
@@ -123,7 +125,9 @@ async def test_q12_the_same_id_twice_answers_the_same_decision_and_books_once(
     assert again.json()["duplicate"] is True
     assert count(store, Decision) == 1
     assert count(store, Job) == 1
-    worker = Worker(store, hub=hub, clock=clock, handlers=job_runners_for(store, hub, clock))
+    worker = Worker(
+        store, hub=hub, clock=clock, handlers=FlowSet.of(store, clock, hub=hub).job_runners()
+    )
     await worker.run_once()
     third = await client.post("/v1/meetings", json=body())
     await worker.run_once()
@@ -236,23 +240,21 @@ async def test_q12_no_routing_table_is_409(store: Store, clock: FakeClock) -> No
     assert count(store, Decision) == 0
 
 
-async def test_q12_invalid_meetings_table_is_409_naming_the_field(
-    store: Store, clock: FakeClock
-) -> None:
-    config = HubConfig(routing={"reps": [{"id": "ae-ana", "name": "Ana"}]}, meetings={"video": 1})
-    app = create_app(store, config=config, clock=clock)
-
-    answer = await call(app, body())
-
-    assert answer.status_code == 409
-    assert "meetings.video" in answer.json()["error"]
+def test_q12_invalid_meetings_table_is_refused_at_load_naming_the_field(tmp_path: Path) -> None:
+    path = tmp_path / "handoff.toml"
+    path.write_text('[[routing.reps]]\nid = "ae-ana"\nname = "Ana"\n[meetings]\nvideo = 1\n')
+    with pytest.raises(ConfigFileError) as caught:
+        load_config(path)
+    assert str(caught.value).startswith(f"{path}: meetings.video: ")
 
 
 async def test_q12_q15_booked_through_the_api_and_counted_in_rep_metrics(
     client: httpx.AsyncClient, store: Store, hub: Hub, clock: FakeClock
 ) -> None:
     assert (await client.post("/v1/meetings", json=body())).status_code == 202
-    worker = Worker(store, hub=hub, clock=clock, handlers=job_runners_for(store, hub, clock))
+    worker = Worker(
+        store, hub=hub, clock=clock, handlers=FlowSet.of(store, clock, hub=hub).job_runners()
+    )
     await worker.run_once()
     clock.advance(60)
 

@@ -1,4 +1,4 @@
-"""Q12: the free meeting slots a rep's working hours and calendar leave (handoff.chat.slots)."""
+"""Q12: the free meeting slots a rep's working hours and calendar leave (handoff.chat.meetings.slots)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from handoff.chat.meetings.slots import MAX_SLOTS, Slot, default_step, free_slots
 from handoff.chat.routing.availability import WorkingHours
-from handoff.chat.slots import MAX_SLOTS, Slot, default_step, free_slots
 from handoff_sdk.entities import BusySlot
 
 PARIS = ZoneInfo("Europe/Paris")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, ClassVar
 
 import httpx
@@ -17,7 +18,8 @@ import schemathesis
 from fastapi import FastAPI
 from hypothesis import HealthCheck, given, settings
 
-from handoff.config import ConnectorSettings, HubConfig
+from handoff.config import ConnectorSettings, HubConfig, load_config
+from handoff.errors import ConfigFileError
 from handoff.hub import Hub
 from handoff.plugins import Discovery
 from handoff.server import create_app
@@ -311,20 +313,23 @@ async def test_q12_the_range_limits_are_accepted(
     assert response.json()["duration_minutes"] == duration
 
 
-@pytest.mark.parametrize(
-    ("routing", "expected"),
-    [
-        (None, "routing is not configured (no [routing] table in handoff.toml): no reps"),
-        ({"reps": [{"id": "x", "name": "X", "timezone": "Mars/Base"}]}, "routing is misconfigured"),
-    ],
-)
-async def test_q12_without_usable_routing_slots_are_409(
-    make_app: AppFactory, routing: dict[str, Any] | None, expected: str
-) -> None:
-    """Q12: reps come from [routing]; missing or invalid, the answer is a 409 saying which."""
-    response = await get(make_app({"fakecal": FakeCalendar}, routing=routing), "/v1/reps/x/slots")
+async def test_q12_without_routing_slots_are_409(make_app: AppFactory) -> None:
+    """Q12: reps come from [routing]; without it, the answer is a 409 saying so."""
+    response = await get(make_app({"fakecal": FakeCalendar}, routing=None), "/v1/reps/x/slots")
     assert response.status_code == 409
-    assert response.json()["error"].startswith(expected)
+    assert response.json()["error"] == (
+        "routing is not configured (no [routing] table in handoff.toml): no reps"
+    )
+
+
+def test_q12_an_invalid_routing_table_is_refused_at_load(tmp_path: Path) -> None:
+    """Q12: a [routing] that does not validate stops the hub at load, naming the field."""
+    path = tmp_path / "handoff.toml"
+    path.write_text('[[routing.reps]]\nid = "x"\nname = "X"\ntimezone = "Mars/Base"\n')
+    with pytest.raises(ConfigFileError) as caught:
+        load_config(path)
+    assert str(caught.value).startswith(f"{path}: routing.reps[0]: ")
+    assert "Mars/Base" in str(caught.value)
 
 
 async def test_q12_the_shared_app_fixture_has_no_routing(client: httpx.AsyncClient) -> None:

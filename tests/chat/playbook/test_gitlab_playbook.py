@@ -11,9 +11,10 @@ from typing import Any
 
 import pytest
 
+from handoff.chat.flow import CHAT
 from handoff.chat.playbooks import load_playbook, playbook_path
 from handoff.chat.routing.availability import AvailabilitySnapshot
-from handoff.chat.routing.config import RoutingConfig, routing_of
+from handoff.chat.routing.config import RoutingConfig
 from handoff.chat.routing.engine import MemoryRotation, RoutingDecision, route
 from handoff.config import load_config
 from handoff_sdk.entities import ExperienceMode, RepStatus
@@ -62,7 +63,8 @@ def test_playbook_loads_through_the_validators_and_the_include() -> None:
 def test_playbook_is_usable_with_routing_include(tmp_path: Any) -> None:
     config_file = tmp_path / "handoff.toml"
     config_file.write_text(f'[routing]\ninclude = "{playbook_path("gitlab").as_posix()}"\n')
-    routing = routing_of(load_config(config_file, required=True))
+    routing = CHAT.settings_of(load_config(config_file, required=True)).routing
+    assert routing is not None
     assert [r.id for r in routing.rules] == [r.id for r in PLAYBOOK.routing.rules]
 
 

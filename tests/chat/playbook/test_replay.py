@@ -187,4 +187,4 @@ def test_replay_errors_name_the_line(tmp_path: Path) -> None:
     bad.write_text('[routing]\nreps = [{ id = "a" }]\n')
     args = ["replay", str(events), "--rules", str(bad), "--config", str(config)]
     result = CliRunner().invoke(cli, args)
-    assert "routing.reps.0.name" in result.output
+    assert "routing.reps[0].name" in result.output

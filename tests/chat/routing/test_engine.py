@@ -244,7 +244,7 @@ def test_q3_explain_lines_are_readable() -> None:
     [
         (
             {"rules": [{"id": "r", "target": "boss"}]},
-            "routing.rules.0.target: unknown target 'boss'",
+            "routing.rules[0].target: unknown target 'boss'",
         ),
         ({"rules": [{"id": "r", "target": "team:nope"}]}, "rules[0].target: no team named 'nope'"),
         (
@@ -262,7 +262,7 @@ def test_q3_explain_lines_are_readable() -> None:
         ({"reps": [{"id": "a", "name": "A", "timezone": "Nowhere/X"}]}, "unknown IANA time zone"),
         (
             {"reps": [{"id": "a", "name": "A", "colour": "red"}]},
-            "routing.reps.0.colour: unknown key",
+            "routing.reps[0].colour: unknown key",
         ),
         (
             {"teams": [{"name": "t", "members": ["ghost"]}]},

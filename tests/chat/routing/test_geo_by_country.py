@@ -13,9 +13,10 @@ from typing import Any
 
 import pytest
 
+from handoff.chat.flow import CHAT
 from handoff.chat.playbooks import load_playbook, playbook_path
 from handoff.chat.routing.availability import AvailabilitySnapshot
-from handoff.chat.routing.config import ISO_COUNTRY_CODES, RoutingConfig, load_routing, routing_of
+from handoff.chat.routing.config import ISO_COUNTRY_CODES, RoutingConfig, load_routing
 from handoff.chat.routing.engine import MemoryRotation, RoutingDecision, normalize_context, route
 from handoff.config import load_config
 from handoff.errors import ConfigFileError
@@ -172,14 +173,14 @@ def test_q3e_map_values_take_the_teams_spelling() -> None:
     [
         (
             {"jp": "APAC"},
-            "routing: geo_by_country.jp: expected an upper-case ISO 3166-1 alpha-2 country "
+            "routing.geo_by_country.jp: expected an upper-case ISO 3166-1 alpha-2 country "
             "code such as 'JP' (did you mean 'JP'?)",
         ),
-        ({"JPN": "APAC"}, "routing: geo_by_country.JPN: expected an upper-case ISO 3166-1"),
-        ({"UK": "EMEA"}, "routing: geo_by_country.UK: expected an upper-case ISO 3166-1"),
+        ({"JPN": "APAC"}, "routing.geo_by_country.JPN: expected an upper-case ISO 3166-1"),
+        ({"UK": "EMEA"}, "routing.geo_by_country.UK: expected an upper-case ISO 3166-1"),
         (
             {"JP": "APJ"},
-            "routing: geo_by_country.JP: 'APJ' is not the geo of any team "
+            "routing.geo_by_country.JP: 'APJ' is not the geo of any team "
             "(routing.teams serve: AMER, APAC, EMEA)",
         ),
         ({"JP": 3}, "routing.geo_by_country.JP: Input should be a valid string"),
@@ -197,7 +198,7 @@ def test_q3e_handoff_toml_overrides_the_included_map_country_by_country(tmp_path
         f'[routing]\ninclude = "{playbook_path("gitlab").as_posix()}"\n'
         '[routing.geo_by_country]\nIN = "EMEA"\n'
     )
-    routing = routing_of(load_config(config_file, required=True))
+    routing = CHAT.settings_of(load_config(config_file, required=True)).routing
     assert routing.geo_by_country["IN"] == "EMEA"
     assert routing.geo_by_country["JP"] == "APAC"  # the playbook's others stay
 

@@ -5,23 +5,25 @@ from __future__ import annotations
 import threading
 from collections import Counter
 from datetime import UTC, datetime
+from typing import Any
 
 from helpers import HUMANS, playbook  # type: ignore[import-not-found]
 from sqlalchemy import select
 
+from handoff.chat.flow import CHAT
 from handoff.chat.identify import IdentifyVisitors
+from handoff.chat.kinds import AI_TAKEOVER_JOB
 from handoff.chat.routing.availability import set_rep_status
 from handoff.chat.routing.handler import (
-    AI_TAKEOVER_KIND,
-    CompositeHandler,
     RoutingHandler,
     ai_takeover_runner,
     cancel_ai_takeover,
-    default_event_handler,
     store_routing_decision,
 )
 from handoff.config import HubConfig
-from handoff.runtime import Worker, record_events
+from handoff.flow import Services
+from handoff.runtime import CompositeHandler, Worker, record_events
+from handoff.server import create_app
 from handoff.store import Decision, Store
 from handoff_sdk import FakeClock
 from handoff_sdk.entities import Event, RepStatus
@@ -61,7 +63,7 @@ async def test_q4_worker_routes_a_chat_and_the_ai_takes_over_after_30_seconds(
         store,
         clock=clock,
         events=RoutingHandler(CONFIG, [{"id": "exp-fr", "language": "fr"}]),
-        handlers={AI_TAKEOVER_KIND: ai_takeover_runner(store, clock)},
+        handlers={AI_TAKEOVER_JOB: ai_takeover_runner(store, clock)},
     )
     chat(store, "1", experience_id="exp-fr")
     await worker.run_once()
@@ -87,7 +89,7 @@ async def test_q4_rep_joined_cancels_the_takeover(store: Store) -> None:
         store,
         clock=clock,
         events=RoutingHandler(CONFIG),
-        handlers={AI_TAKEOVER_KIND: ai_takeover_runner(store, clock)},
+        handlers={AI_TAKEOVER_JOB: ai_takeover_runner(store, clock)},
     )
     chat(store, "2")
     await worker.run_once()
@@ -95,6 +97,34 @@ async def test_q4_rep_joined_cancels_the_takeover(store: Store) -> None:
         assert cancel_ai_takeover(session, "c-2")
     clock.advance(60)
     assert await worker.run_once() == 0
+
+
+async def test_q4_a_rep_joining_through_the_api_cancels_the_takeover(
+    store: Store, loopback: Any
+) -> None:
+    """Q4: a rep who joins within 30 s (POST /v1/conversation-events) keeps the AI out."""
+    online(store, *HUMANS)
+    clock = FakeClock(NOON)
+    worker = Worker(
+        store,
+        clock=clock,
+        events=RoutingHandler(CONFIG),
+        handlers={AI_TAKEOVER_JOB: ai_takeover_runner(store, clock)},
+    )
+    app = create_app(store, clock=clock)
+    async with loopback(app) as client:
+        request = {"id": "r-3", "conversation_id": "c-3", "visitor_id": "v-3"}
+        assert (await client.post("/v1/chat-requests", json=request)).status_code == 202
+        await worker.run_once()
+        clock.advance(10)
+        joined = {"id": "j-3", "conversation_id": "c-3", "kind": "rep_joined", "rep_id": "x"}
+        assert (await client.post("/v1/conversation-events", json=joined)).status_code == 202
+        await worker.run_once()
+    clock.advance(60)
+    assert await worker.run_once() == 0, "no timer left to fire"
+    with store.sessions() as session:
+        kinds = [d.kind for d in session.scalars(select(Decision).order_by(Decision.id))]
+    assert kinds == ["routing"]
 
 
 def test_q3_several_workers_share_the_durable_cursor_on_sqlite(store: Store) -> None:
@@ -146,8 +176,12 @@ def test_q3_daily_cap_is_counted_in_the_store(store: Store) -> None:
     assert reps[-1] == "seq-sam"
 
 
-def test_default_event_handler_runs_identify_and_routing() -> None:
-    assert isinstance(default_event_handler(HubConfig()), IdentifyVisitors)
-    both = default_event_handler(HubConfig(routing={"reps": [{"id": "a", "name": "A"}]}))
-    assert isinstance(both, CompositeHandler)
-    assert [type(h) for h in both.handlers] == [IdentifyVisitors, RoutingHandler]
+def test_chat_handler_runs_identify_and_routing_when_routing_is_set(store: Store) -> None:
+    def parts(config: HubConfig) -> dict[str, type]:
+        handler = CHAT.handler(CHAT.context(Services(config, store, FakeClock())))
+        assert isinstance(handler, CompositeHandler)
+        return {name: type(part) for name, part in handler.handlers.items()}
+
+    assert parts(HubConfig()) == {"identify": IdentifyVisitors}
+    routed = HubConfig(routing={"reps": [{"id": "a", "name": "A"}]})
+    assert parts(routed) == {"identify": IdentifyVisitors, "routing": RoutingHandler}

@@ -13,7 +13,10 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from handoff.chat.writeback import WritebackHandler, load_conversation, load_writeback
+from handoff.chat.writeback.config import WritebackConfig
+from handoff.chat.writeback.conversation import load_conversation
+from handoff.chat.writeback.handler import WritebackHandler
+from handoff.config import validate_table
 from handoff.hub import Hub
 from handoff.runtime import Worker, decisions_about
 from handoff.store import EventRecord, Store
@@ -21,7 +24,8 @@ from handoff_sdk import FakeClock
 
 from .conftest import FakeCrm
 
-CONFIG = load_writeback(
+CONFIG = validate_table(
+    WritebackConfig,
     {
         "crm": "fakecrm",
         "lead_fields": {
@@ -34,7 +38,7 @@ CONFIG = load_writeback(
             "LeadSource": "source",
             "UTM_Campaign__c": "utm_campaign",
         },
-    }
+    },
 )
 
 

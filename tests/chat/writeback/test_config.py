@@ -2,23 +2,20 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
-from pydantic import Field
 
-from handoff.chat.writeback import (
-    CONVERSATION_FIELDS,
-    WritebackConfig,
-    load_writeback,
-    writeback_of,
-)
-from handoff.config import HubConfig
+from handoff.chat.flow import CHAT
+from handoff.chat.writeback.config import WritebackConfig
+from handoff.chat.writeback.conversation import CONVERSATION_FIELDS
+from handoff.config import HubConfig, load_config, validate_table
 from handoff.errors import ConfigFileError
 
 
 def test_q11_defaults_write_identity_fields_and_show_the_basics() -> None:
-    config = load_writeback({})
+    config = validate_table(WritebackConfig, {})
     assert config.enabled
     assert config.crm == "salesforce"
     assert config.lead_fields["Email"] == "email"
@@ -30,7 +27,8 @@ def test_q11_defaults_write_identity_fields_and_show_the_basics() -> None:
 
 
 def test_q11_a_full_table_is_read_as_written() -> None:
-    config = load_writeback(
+    config = validate_table(
+        WritebackConfig,
         {
             "crm": "salesforce",
             "lead_fields": {"Email": "email", "Chat_Transcript__c": "transcript"},
@@ -43,7 +41,7 @@ def test_q11_a_full_table_is_read_as_written() -> None:
             "shown_contact_fields": [{"label": "Title", "field": "title"}],
             "show_empty": True,
             "max_text_length": 5000,
-        }
+        },
     )
     assert config.lead_fields == {"Email": "email", "Chat_Transcript__c": "transcript"}
     assert config.lead_static == {"LeadSource": "Website Chat", "Chat_Lead__c": True}
@@ -87,7 +85,7 @@ def test_q11_a_full_table_is_read_as_written() -> None:
         ),
         (
             {"shown_lead_fields": [{"label": "", "field": "email"}]},
-            "writeback.shown_lead_fields.0.label:",
+            "writeback.shown_lead_fields[0].label:",
         ),
         (
             {"lead_static": {"Email": "x@y.example"}},
@@ -100,35 +98,34 @@ def test_q11_a_full_table_is_read_as_written() -> None:
 )
 def test_q11_bad_values_are_refused_naming_the_key(table: dict[str, Any], message: str) -> None:
     with pytest.raises(ConfigFileError) as caught:
-        load_writeback(table)
+        validate_table(WritebackConfig, table, "writeback")
     assert message in str(caught.value)
 
 
 def test_q11_the_error_lists_the_conversation_fields_to_choose_from() -> None:
     with pytest.raises(ConfigFileError) as caught:
-        load_writeback({"lead_fields": {"Phone": "telephone"}})
+        validate_table(WritebackConfig, {"lead_fields": {"Phone": "telephone"}}, "writeback")
     for name in ("phone", "transcript", "utm_source", "rep_crm_id", "experience_name"):
         assert name in str(caught.value)
     assert set(CONVERSATION_FIELDS) >= {"email", "summary", "notes", "rep_id", "source"}
 
 
-class _WiredHubConfig(HubConfig):
-    """HubConfig with the one-line `writeback` field the lead adds."""
-
-    writeback: dict[str, Any] = Field(default_factory=dict)
-
-
-def test_q11_writeback_of_reads_the_hub_config_table() -> None:
-    assert writeback_of(HubConfig()) is None, "no [writeback] table: write-back is off"
-    assert writeback_of(_WiredHubConfig()) is None
-    wired = _WiredHubConfig(writeback={"crm": "salesforce", "lead_static": {"LeadSource": "Chat"}})
-    config = writeback_of(wired)
+def test_q11_the_writeback_table_is_read_with_handoff_toml() -> None:
+    assert CHAT.settings_of(HubConfig()).writeback is None, (
+        "no [writeback] table: write-back is off"
+    )
+    assert CHAT.settings_of(HubConfig(writeback={})).writeback is None, "an empty table is off"
+    wired = HubConfig(writeback={"crm": "salesforce", "lead_static": {"LeadSource": "Chat"}})
+    config = CHAT.settings_of(wired).writeback
     assert isinstance(config, WritebackConfig)
     assert config.lead_static == {"LeadSource": "Chat"}
 
 
-def test_q11_writeback_of_names_the_file_and_key(tmp_path: Any) -> None:
-    bad = _WiredHubConfig(path=tmp_path / "handoff.toml", writeback={"lead_fields": {"X": "y"}})
+def test_q11_a_bad_writeback_table_is_an_error_at_load_naming_file_and_key(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "handoff.toml"
+    path.write_text('[writeback]\nlead_fields = { X = "y" }\n')
     with pytest.raises(ConfigFileError) as caught:
-        writeback_of(bad)
-    assert str(caught.value).startswith(f"{tmp_path / 'handoff.toml'}: writeback.lead_fields.X:")
+        load_config(path)
+    assert str(caught.value).startswith(f"{path}: writeback.lead_fields.X:")

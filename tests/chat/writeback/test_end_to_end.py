@@ -21,20 +21,17 @@ from handoff_salesforce import SalesforceConnector
 from sqlalchemy import select
 
 from handoff.chat.conversations import record_conversation_event
-from handoff.chat.writeback import (
-    WRITEBACK_CONTACT_KIND,
-    WritebackConfig,
-    WritebackHandler,
-    contact_update_runner,
-    load_conversation,
-    load_writeback,
-    record_writeback,
-)
-from handoff.config import ConnectorSettings, HubConfig
+from handoff.chat.intake import ChatRequest
+from handoff.chat.kinds import WRITEBACK_CONTACT_JOB
+from handoff.chat.writeback.config import WritebackConfig
+from handoff.chat.writeback.conversation import load_conversation
+from handoff.chat.writeback.handler import WritebackHandler
+from handoff.chat.writeback.plan import record_writeback
+from handoff.chat.writeback.runner import contact_update_runner
+from handoff.config import ConnectorSettings, HubConfig, validate_table
 from handoff.hub import Hub
 from handoff.plugins import Discovery
 from handoff.runtime import Worker, decisions_about, jobs_of, record_events
-from handoff.server.models import ChatRequest
 from handoff.store import Job, JobState, Store
 from handoff_sdk import FakeClock
 from handoff_sdk.entities import Contact, Event, Rep
@@ -59,7 +56,8 @@ RILEY = Rep(
 )
 EXPERIENCES = [{"id": "pricing", "name": "Pricing"}]
 
-CONFIG = load_writeback(
+CONFIG = validate_table(
+    WritebackConfig,
     {
         "lead_fields": {
             "Email": "email",
@@ -76,7 +74,7 @@ CONFIG = load_writeback(
             "Chat_Summary__c": "summary",
             "Last_Chat_Rep__c": "rep_crm_id",
         },
-    }
+    },
 )
 
 
@@ -148,7 +146,7 @@ def worker_for(store: Store, hub: Hub, clock: FakeClock, config: WritebackConfig
         hub=hub,
         clock=clock,
         events=WritebackHandler(config, store, reps=[RILEY], experiences=EXPERIENCES),
-        handlers={WRITEBACK_CONTACT_KIND: contact_update_runner(hub)},
+        handlers={WRITEBACK_CONTACT_JOB: contact_update_runner(lambda: hub)},
     )
 
 
@@ -360,7 +358,7 @@ async def test_q11_a_refused_contact_update_is_dead_unless_a_retry_can_help(
             store,
             hub=hub,
             clock=clock,
-            handlers={WRITEBACK_CONTACT_KIND: contact_update_runner(hub)},
+            handlers={WRITEBACK_CONTACT_JOB: contact_update_runner(lambda: hub)},
         )
         await worker.run_once()
     with store.sessions() as session:
@@ -378,7 +376,10 @@ async def test_q11_a_connector_without_update_contacts_fails_the_job_for_good(
     clock = FakeClock(NOON)
     hub = Hub(HubConfig(), discovery=Discovery(), clock=clock)
     worker = Worker(
-        store, hub=hub, clock=clock, handlers={WRITEBACK_CONTACT_KIND: contact_update_runner(hub)}
+        store,
+        hub=hub,
+        clock=clock,
+        handlers={WRITEBACK_CONTACT_JOB: contact_update_runner(lambda: hub)},
     )
     await worker.run_once()
     with store.sessions() as session:

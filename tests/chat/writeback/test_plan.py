@@ -1,4 +1,4 @@
-"""Q11: plan_writeback, pure: a Contact is updated, a Lead (or nobody) is upserted."""
+"""Q11: the write-back plan, pure: a Contact is updated, a Lead (or nobody) is upserted."""
 
 from __future__ import annotations
 
@@ -7,19 +7,17 @@ from typing import Any
 
 import pytest
 
-from handoff.chat.writeback import (
-    WRITEBACK_CONTACT_KIND,
-    ConversationData,
-    WritebackError,
-    load_writeback,
-    plan,
-    plan_writeback,
-)
+from handoff.chat.kinds import WRITEBACK_CONTACT_JOB
+from handoff.chat.writeback.config import WritebackConfig
+from handoff.chat.writeback.conversation import ConversationData
+from handoff.chat.writeback.plan import WritebackError, plan
+from handoff.config import validate_table
 from handoff.runtime import HOOK_KIND
 from handoff.runtime.jobs import decode_hook_arguments
 from handoff_sdk.entities import Contact, Lead
 
-CONFIG = load_writeback(
+CONFIG = validate_table(
+    WritebackConfig,
     {
         "lead_fields": {
             "Email": "email",
@@ -44,7 +42,7 @@ CONFIG = load_writeback(
         },
         "lead_static": {"LeadSource": "Website Chat"},
         "contact_static": {"Chatted__c": True},
-    }
+    },
 )
 
 CHAT: dict[str, Any] = {
@@ -75,8 +73,8 @@ def _lead_of(job: Any) -> Lead:
 
 
 def test_q11_a_contact_gets_its_mapped_fields_updated() -> None:
-    (job,) = plan_writeback(CHAT, CONTACT, CONFIG)
-    assert job.kind == WRITEBACK_CONTACT_KIND
+    (job,) = plan(CHAT, CONTACT, CONFIG).jobs
+    assert job.kind == WRITEBACK_CONTACT_JOB
     assert job.connector == "salesforce"
     assert job.idempotency_key == "writeback:conv-42:contact"
     (sent,) = [Contact.model_validate(c) for c in job.payload["contacts"]]
@@ -94,7 +92,7 @@ def test_q11_a_contact_gets_its_mapped_fields_updated() -> None:
 
 
 def test_q11_a_known_lead_is_upserted_without_placeholders() -> None:
-    (job,) = plan_writeback(CHAT, LEAD, CONFIG)
+    (job,) = plan(CHAT, LEAD, CONFIG).jobs
     assert (job.kind, job.connector, job.hook) == (HOOK_KIND, "salesforce", "handoff_upsert_leads")
     assert job.idempotency_key == "writeback:conv-42:lead"
     lead = _lead_of(job)
@@ -116,7 +114,7 @@ def test_q11_a_known_lead_is_upserted_without_placeholders() -> None:
 
 
 def test_q11_nobody_found_creates_a_lead_with_placeholders_for_required_fields() -> None:
-    (job,) = plan_writeback(CHAT, None, CONFIG)
+    (job,) = plan(CHAT, None, CONFIG).jobs
     lead = _lead_of(job)
     assert lead.fields["LastName"] == "[not provided]"
     assert lead.fields["Company"] == "Wayne Enterprises", "a given value beats the placeholder"
@@ -128,9 +126,9 @@ def test_q11_nobody_found_creates_a_lead_with_placeholders_for_required_fields()
 
 
 def test_q11_missing_values_are_not_sent_so_the_crm_keeps_its_own() -> None:
-    (job,) = plan_writeback({"conversation_id": "c1", "email": "a@b.example"}, LEAD, CONFIG)
+    (job,) = plan({"conversation_id": "c1", "email": "a@b.example"}, LEAD, CONFIG).jobs
     assert _lead_of(job).fields == {"Email": "a@b.example", "LeadSource": "Website Chat"}
-    (job,) = plan_writeback({"conversation_id": "c1", "first_name": "  "}, CONTACT, CONFIG)
+    (job,) = plan({"conversation_id": "c1", "first_name": "  "}, CONTACT, CONFIG).jobs
     assert Contact.model_validate(job.payload["contacts"][0]).fields == {"Chatted__c": True}
 
 
@@ -142,39 +140,39 @@ def test_q11_nothing_to_write_for_a_contact_means_no_job() -> None:
 
 
 def test_q11_no_email_and_nobody_found_writes_nothing() -> None:
-    assert plan_writeback({"conversation_id": "c1", "first_name": "Jo"}, None, CONFIG) == []
+    assert plan({"conversation_id": "c1", "first_name": "Jo"}, None, CONFIG).jobs == []
 
 
 def test_q11_the_found_leads_email_is_used_when_the_chat_has_none() -> None:
-    (job,) = plan_writeback({"conversation_id": "c1"}, LEAD, CONFIG)
+    (job,) = plan({"conversation_id": "c1"}, LEAD, CONFIG).jobs
     assert _lead_of(job).email == "jamie.ortiz@wayne.example"
 
 
 def test_q11_switched_off_writes_nothing() -> None:
     off = CONFIG.model_copy(update={"enabled": False})
-    assert plan_writeback(CHAT, None, off) == []
-    assert plan_writeback(CHAT, CONTACT, off) == []
+    assert plan(CHAT, None, off).jobs == []
+    assert plan(CHAT, CONTACT, off).jobs == []
 
 
 def test_q11_keys_come_from_the_conversation_id_only() -> None:
     """Same conversation = same key (a replay writes once); another conversation, another key."""
-    first = plan_writeback(CHAT, None, CONFIG)
-    again = plan_writeback({**CHAT, "summary": "changed"}, LEAD, CONFIG)
-    other = plan_writeback({**CHAT, "conversation_id": "conv-43"}, None, CONFIG)
+    first = plan(CHAT, None, CONFIG).jobs
+    again = plan({**CHAT, "summary": "changed"}, LEAD, CONFIG).jobs
+    other = plan({**CHAT, "conversation_id": "conv-43"}, None, CONFIG).jobs
     assert first[0].idempotency_key == again[0].idempotency_key == "writeback:conv-42:lead"
     assert other[0].idempotency_key == "writeback:conv-43:lead"
-    assert plan_writeback(CHAT, None, CONFIG) == first, "pure: the same input, the same jobs"
+    assert plan(CHAT, None, CONFIG).jobs == first, "pure: the same input, the same jobs"
 
 
 def test_q11_a_contact_without_an_id_in_the_crm_is_an_error() -> None:
     stranger = Contact(ids={"hubspot": "9"}, email="x@y.example")
     with pytest.raises(WritebackError, match=r"no id in 'salesforce'"):
-        plan_writeback(CHAT, stranger, CONFIG)
+        plan(CHAT, stranger, CONFIG)
 
 
 def test_q11_long_text_is_cut_to_max_text_length() -> None:
     short = CONFIG.model_copy(update={"max_text_length": 100})
-    (job,) = plan_writeback({**CHAT, "transcript": "x" * 500}, None, short)
+    (job,) = plan({**CHAT, "transcript": "x" * 500}, None, short).jobs
     text = _lead_of(job).fields["Chat_Transcript__c"]
     assert len(text) == 100
     assert text.endswith(" [truncated]")
@@ -191,6 +189,6 @@ def test_q11_given_utm_values_beat_the_page_url() -> None:
 
 def test_q11_another_crm_is_written_through_its_own_connector() -> None:
     hub_config = CONFIG.model_copy(update={"crm": "hubspot"})
-    (job,) = plan_writeback(CHAT, None, hub_config)
+    (job,) = plan(CHAT, None, hub_config).jobs
     assert job.connector == "hubspot"
     assert "OwnerId" not in _lead_of(job).fields, "the rep has no hubspot id"

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from handoff.chat.writeback import load_writeback, rep_view
+from handoff.chat.writeback.config import WritebackConfig
+from handoff.chat.writeback.rep_view import rep_view
+from handoff.config import validate_table
 from handoff_sdk.entities import Contact, Lead
 
 LEAD = Lead(
@@ -25,7 +27,7 @@ CONTACT = Contact(
 
 
 def test_q11_default_view_of_a_lead_leaves_out_empty_fields() -> None:
-    assert rep_view(LEAD, load_writeback({})) == [
+    assert rep_view(LEAD, validate_table(WritebackConfig, {})) == [
         ("Name", "Sam Rivera"),
         ("Email", "sam.rivera@globex.example"),
         ("Company", "Globex"),
@@ -34,7 +36,7 @@ def test_q11_default_view_of_a_lead_leaves_out_empty_fields() -> None:
 
 
 def test_q11_default_view_of_a_contact() -> None:
-    assert rep_view(CONTACT, load_writeback({})) == [
+    assert rep_view(CONTACT, validate_table(WritebackConfig, {})) == [
         ("Name", "Pat Lee"),
         ("Email", "pat.lee@acme.example"),
         ("Title", "Director of IT"),
@@ -42,7 +44,8 @@ def test_q11_default_view_of_a_contact() -> None:
 
 
 def test_q11_configured_fields_in_configured_order_with_crm_fields() -> None:
-    config = load_writeback(
+    config = validate_table(
+        WritebackConfig,
         {
             "shown_lead_fields": [
                 {"label": "Rating", "field": "Rating"},
@@ -52,7 +55,7 @@ def test_q11_configured_fields_in_configured_order_with_crm_fields() -> None:
                 {"label": "Phone", "field": "phone"},
             ],
             "shown_contact_fields": [{"label": "Who", "field": "name"}],
-        }
+        },
     )
     assert rep_view(LEAD, config) == [
         ("Rating", "Hot"),
@@ -64,7 +67,8 @@ def test_q11_configured_fields_in_configured_order_with_crm_fields() -> None:
 
 
 def test_q11_show_empty_keeps_every_configured_line() -> None:
-    config = load_writeback(
+    config = validate_table(
+        WritebackConfig,
         {
             "show_empty": True,
             "shown_contact_fields": [
@@ -72,10 +76,10 @@ def test_q11_show_empty_keeps_every_configured_line() -> None:
                 {"label": "Tier", "field": "Tier__c"},
                 {"label": "Title", "field": "title"},
             ],
-        }
+        },
     )
     assert rep_view(CONTACT, config) == [("Phone", ""), ("Tier", ""), ("Title", "Director of IT")]
 
 
 def test_q11_nobody_known_shows_nothing() -> None:
-    assert rep_view(None, load_writeback({})) == []
+    assert rep_view(None, validate_table(WritebackConfig, {})) == []

@@ -8,6 +8,7 @@ shown fields, in configured order.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -16,7 +17,8 @@ import schemathesis
 from fastapi import FastAPI
 from hypothesis import HealthCheck, given, settings
 
-from handoff.config import HubConfig
+from handoff.config import HubConfig, load_config
+from handoff.errors import ConfigFileError
 from handoff.hub import Hub
 from handoff.server import create_app
 from handoff.store import Store
@@ -235,13 +237,14 @@ async def test_q11_without_writeback_or_its_crm_the_rep_view_is_409(
     assert response.json() == {"error": error, "fields": []}
 
 
-async def test_q11_a_bad_writeback_table_is_409_naming_the_key(make_app: AppFactory) -> None:
-    """Q11: a [writeback] that does not load is reported, not a 500."""
-    app = make_app({**WRITEBACK, "shown_lead_fields": [{"label": "X", "field": "compnay"}]})
-    response = await rep_view(app, "c-1")
-    assert response.status_code == 409
-    assert response.json()["error"].startswith(
-        "write-back is misconfigured: writeback.shown_lead_fields[0].field: 'compnay'"
+def test_q11_a_bad_writeback_table_is_refused_at_load_naming_the_key(tmp_path: Path) -> None:
+    """Q11: a [writeback] that does not validate stops the hub at load, never a 409 later."""
+    path = tmp_path / "handoff.toml"
+    path.write_text('[writeback]\nshown_lead_fields = [{ label = "X", field = "compnay" }]\n')
+    with pytest.raises(ConfigFileError) as caught:
+        load_config(path)
+    assert str(caught.value).startswith(
+        f"{path}: writeback.shown_lead_fields[0].field: 'compnay' is not a Lead attribute"
     )
 
 

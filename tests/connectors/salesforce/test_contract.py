@@ -19,7 +19,9 @@ class TestSalesforceContract(ConnectorContract):
             {"email_domain": "acme.example", "website": "https://www.acme.example/pricing"},
             "match_account",
         ),
-        ContractCase("handoff_find_person", {"email": "pat.lee@acme.example"}, "find_person_contact"),
+        ContractCase(
+            "handoff_find_person", {"email": "pat.lee@acme.example"}, "find_person_contact"
+        ),
         ContractCase(
             "handoff_upsert_leads",
             {"leads": SMALL_LEADS, "idempotency_key": "chat-7f3a"},
@@ -30,7 +32,9 @@ class TestSalesforceContract(ConnectorContract):
             {"updates": SMALL_UPDATES, "idempotency_key": "rank-2026-01-05"},
             "update_accounts",
         ),
-        ContractCase("handoff_create_case", {"case": CASE, "idempotency_key": "case-91c2"}, "create_case"),
+        ContractCase(
+            "handoff_create_case", {"case": CASE, "idempotency_key": "case-91c2"}, "create_case"
+        ),
     )
     batch_cases = (
         ContractCase(

@@ -32,23 +32,20 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from handoff.chat.pounce import (
-    ACTIVELY_WORKING,
+from handoff.chat.kinds import (
+    CHAT_REQUEST,
+    CONVERSATION_EVENT,
+    MISROUTE_FLAG,
     PROACTIVE_ENGAGEMENT,
-    SESSION_GAP,
-    page_views_between,
-    visitor_accounts,
+    ROUTING_DECISION,
 )
+from handoff.chat.pounce import ACTIVELY_WORKING, SESSION_GAP, page_views_between, visitor_accounts
 from handoff.runtime.events import StoredEvent, record_events
 from handoff.store import Audit, Decision, EventRecord
 from handoff_sdk.entities import Event
 
 __all__ = [
-    "CHAT_REQUEST",
-    "CONVERSATION_EVENT",
     "CONVERSATION_KINDS",
-    "MISROUTE_FLAG",
-    "ROUTING_DECISION_KINDS",
     "MisrouteFlag",
     "RepMetrics",
     "flag_misrouted",
@@ -58,9 +55,6 @@ __all__ = [
     "rep_metrics",
 ]
 
-CHAT_REQUEST = "hub.chat_request"
-CONVERSATION_EVENT = "hub.conversation_event"
-MISROUTE_FLAG = "hub.misroute_flag"
 REP_STATUS_ACTION = "rep.status"
 """The audit action of handoff.chat.routing.availability.set_rep_status (presence history)."""
 
@@ -76,10 +70,6 @@ CONVERSATION_KINDS = (
     "ended",
 )
 """Every kind of conversation event the metrics read."""
-
-ROUTING_DECISION_KINDS = ("route", "routing")
-"""Decision kinds about a conversation that count as 'routed' (rep in outcome rep_id/rep)."""
-
 
 _RELATIVE = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
@@ -216,7 +206,7 @@ def _conversation_events(
         )
     decisions = session.scalars(
         select(Decision).where(
-            Decision.kind.in_(ROUTING_DECISION_KINDS),
+            Decision.kind == ROUTING_DECISION,
             Decision.subject_type == "conversation",
             Decision.decided_at >= since - timedelta(days=1),
         )

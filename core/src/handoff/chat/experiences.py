@@ -27,14 +27,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from handoff.config import _format_validation
 from handoff.errors import ConfigFileError
 from handoff.runtime.state import audit, upsert_entity
 from handoff.store import EntityRecord
@@ -47,9 +45,10 @@ __all__ = [
     "ExperienceCatalog",
     "ExperienceConfig",
     "ExperienceSwitch",
+    "catalog_of",
+    "check_experiences",
     "experience_states",
     "language_for_path",
-    "load_experiences",
     "restore_ai",
     "rollback_ai",
 ]
@@ -177,54 +176,57 @@ class ExperienceCatalog:
         return best[1].entity(True) if best else None
 
 
-def load_experiences(
-    raw: list[dict[str, Any]], language_prefixes: Mapping[str, str] | None = None
-) -> ExperienceCatalog:
-    """Validate `[[experiences]]`: each table, unique ids, twins that exist and pair up.
+def check_experiences(found: list[ExperienceConfig]) -> list[ExperienceConfig]:
+    """`[[experiences]]` as a whole: unique ids, and twins that exist and pair up (Q8).
 
-    Errors name the table and field (`experiences[1].twin: ...`).
+    Raises ValueError naming the table at fault (`[1].twin: ...`). A twin
+    named on one side only is made a twin both ways in what is returned.
     """
-    found: dict[str, ExperienceConfig] = {}
-    for index, table in enumerate(raw):
-        where = f"experiences[{index}]"
-        try:
-            exp = ExperienceConfig.model_validate(table)
-        except ValidationError as exc:
-            raise ConfigFileError(_format_validation(exc, where)) from None
-        if exp.id in found:
-            raise ConfigFileError(f"{where}.id: '{exp.id}' is used by another experience")
-        found[exp.id] = exp
-    for index, exp in enumerate(found.values()):
-        where = f"experiences[{index}].twin"
+    by_id: dict[str, ExperienceConfig] = {}
+    for index, exp in enumerate(found):
+        if exp.id in by_id:
+            raise ValueError(f"[{index}].id: '{exp.id}' is used by another experience")
+        by_id[exp.id] = exp
+    for index, exp in enumerate(found):
+        where = f"[{index}].twin"
         if exp.twin is None:
             continue
-        twin = found.get(exp.twin)
+        twin = by_id.get(exp.twin)
         if twin is None:
-            raise ConfigFileError(f"{where}: no experience has id '{exp.twin}'")
+            raise ValueError(f"{where}: no experience has id '{exp.twin}'")
         if twin.twin not in (None, exp.id):
-            raise ConfigFileError(
+            raise ValueError(
                 f"{where}: '{exp.twin}' names '{twin.twin}' as its twin, not '{exp.id}'"
             )
         if exp.is_ai == twin.is_ai:
-            raise ConfigFileError(
+            raise ValueError(
                 f"{where}: twins are one traditional experience 'X' and one 'X{AI_SUFFIX}'; "
                 f"'{exp.name}' and '{twin.name}' are not"
             )
         ai, plain = (exp, twin) if exp.is_ai else (twin, exp)
         if ai.name.removesuffix(AI_SUFFIX) != plain.name:
-            raise ConfigFileError(
+            raise ValueError(
                 f"{where}: the AI twin of '{plain.name}' must be named "
                 f"'{plain.name}{AI_SUFFIX}', not '{ai.name}'"
             )
-    # A twin named only on one side is a twin both ways.
-    for exp in list(found.values()):
-        if exp.twin is not None and found[exp.twin].twin is None:
-            found[exp.twin] = found[exp.twin].model_copy(update={"twin": exp.id})
+    paired = {exp.twin: exp.id for exp in found if exp.twin is not None}
+    return [
+        exp.model_copy(update={"twin": paired[exp.id]})
+        if exp.twin is None and exp.id in paired
+        else exp
+        for exp in found
+    ]
+
+
+def catalog_of(
+    experiences: list[ExperienceConfig], language_prefixes: Mapping[str, str] | None = None
+) -> ExperienceCatalog:
+    """The checked experiences by id, with the site's language prefixes (Q9)."""
     prefixes = dict(language_prefixes) if language_prefixes else dict(DEFAULT_LANGUAGE_PREFIXES)
     for prefix in prefixes:
         if not prefix.startswith("/"):
             raise ConfigFileError(f"language prefix '{prefix}': must start with '/'")
-    return ExperienceCatalog(found, prefixes)
+    return ExperienceCatalog({exp.id: exp for exp in experiences}, prefixes)
 
 
 def experience_states(session: Session, catalog: ExperienceCatalog) -> dict[str, bool]:

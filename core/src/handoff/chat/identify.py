@@ -9,19 +9,20 @@ step and why it came out as it did, for `handoff explain visitor:ID`.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
-from handoff.hub import Hub
+from handoff.chat.kinds import IDENTIFY_DECISION, PAGE_VIEW
 from handoff.runtime import DecisionSpec, EventHandler, record_decision
 from handoff.store.models import EventRecord
 from handoff_sdk import ConnectorError
 from handoff_sdk.entities import Firmographics, Visitor
 
-__all__ = ["IdentifyVisitors"]
+if TYPE_CHECKING:
+    from handoff.hub import Hub
 
-PAGE_VIEW = "hub.page_view"
+__all__ = ["IdentifyVisitors"]
 
 
 def _visitor(payload: dict[str, Any]) -> Visitor:
@@ -107,7 +108,7 @@ class IdentifyVisitors(EventHandler):
         record_decision(
             session,
             DecisionSpec(
-                kind="identify",
+                kind=IDENTIFY_DECISION,
                 subject_type="visitor",
                 subject_id=context["visitor"]["id"],
                 outcome={

@@ -23,14 +23,13 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from handoff.chat.kinds import IDENTIFY_DECISION, PAGE_VIEW, PROACTIVE_ENGAGEMENT
 from handoff.runtime.events import StoredEvent, record_events
 from handoff.store import Decision, EntityRecord, EventRecord
 from handoff_sdk.entities import Event
 
 __all__ = [
     "ACTIVELY_WORKING",
-    "PAGE_VIEW",
-    "PROACTIVE_ENGAGEMENT",
     "SESSION_GAP",
     "LiveVisitor",
     "NotAssignedError",
@@ -40,8 +39,6 @@ __all__ = [
     "visitor_accounts",
 ]
 
-PAGE_VIEW = "hub.page_view"
-PROACTIVE_ENGAGEMENT = "hub.proactive_engagement"
 ACTIVELY_WORKING = "Actively Working"
 """The account status that makes a visitor pounce-able (configuration, default GitLab's)."""
 
@@ -93,7 +90,7 @@ def visitor_accounts(session: Session, visitor_ids: Iterable[str]) -> dict[str, 
         rows = session.scalars(
             select(Decision)
             .where(
-                Decision.kind == "identify",
+                Decision.kind == IDENTIFY_DECISION,
                 Decision.subject_type == "visitor",
                 Decision.subject_id.in_(wanted[start : start + 500]),
             )

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from handoff.runtime.cron import CronSchedule, ScheduleError
 from handoff.runtime.decisions import DecisionSpec, decisions_about, jobs_of, record_decision
-from handoff.runtime.events import EVENT_KIND, EventHandler, StoredEvent, record_events
+from handoff.runtime.events import (
+    EVENT_KIND,
+    CompositeHandler,
+    EventHandler,
+    StoredEvent,
+    record_events,
+)
 from handoff.runtime.jobs import (
     HOOK_KIND,
     ClaimedJob,
@@ -25,6 +31,7 @@ __all__ = [
     "EVENT_KIND",
     "HOOK_KIND",
     "ClaimedJob",
+    "CompositeHandler",
     "CronSchedule",
     "DecisionSpec",
     "EventHandler",

@@ -7,7 +7,7 @@ there and writes nothing, so it is stored once and processed once.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "EVENT_KIND",
+    "CompositeHandler",
     "EventHandler",
     "StoredEvent",
     "record_events",
@@ -137,3 +138,41 @@ class EventHandler:
         self, session: Session, event: EventRecord, context: dict[str, Any], now: datetime
     ) -> None:
         """Take and store the decisions about this event. Default: none."""
+
+
+class CompositeHandler(EventHandler):
+    """Several handlers on every event: each enriches, then each decides, in order.
+
+    Each handler's context is kept under its name, so a recorded context
+    still lines up when another configuration adds or drops a handler.
+    `event_types` limits a handler to those types of event (absent: all).
+    """
+
+    def __init__(
+        self,
+        handlers: Mapping[str, EventHandler],
+        *,
+        event_types: Mapping[str, Collection[str]] | None = None,
+    ) -> None:
+        self.handlers = dict(handlers)
+        self.event_types = {name: frozenset(types) for name, types in (event_types or {}).items()}
+
+    def _wants(self, name: str, event: EventRecord) -> bool:
+        types = self.event_types.get(name)
+        return types is None or event.type in types
+
+    async def enrich(self, hub: Hub | None, event: EventRecord) -> dict[str, Any]:
+        """Each handler's context, under its name."""
+        return {
+            name: await handler.enrich(hub, event)
+            for name, handler in self.handlers.items()
+            if self._wants(name, event)
+        }
+
+    def decide(
+        self, session: Session, event: EventRecord, context: dict[str, Any], now: datetime
+    ) -> None:
+        """Each handler decides on its own context, in the one transaction."""
+        for name, handler in self.handlers.items():
+            if self._wants(name, event):
+                handler.decide(session, event, context.get(name, {}), now)

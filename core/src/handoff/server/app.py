@@ -1,13 +1,13 @@
 """`handoff serve`: the hub's HTTP intake, on FastAPI.
 
-- `POST /v1/<kind>`: the events the hub owns (page views, chat requests,
-  conversation events, form submissions, survey responses, hand raises).
+- `POST /v1/<kind>`: the events the hub owns: each flow's (`Flow.intake`:
+  page views, chat requests, conversation events...) and those no flow owns
+  yet (form submissions, survey responses, hand raises).
 - `POST /webhooks/{connector}`: handed to that connector's
   `handoff_parse_webhook` through the Hub; a bad signature is a 401 and
   nothing is stored.
-- `GET /v1/conversations/{id}/rep-view`: the Q11 rep view (handoff.chat.api.rep_view).
-- `POST /v1/meetings`: Q12, book a meeting on a rep's calendar (handoff.chat.api.meetings).
-- `GET /v1/reps/{rep_id}/slots`: a rep's free meeting slots, Q12 (handoff.chat.api.slots).
+- each flow's own routes (`Flow.routers`), e.g. the chat flow's presence,
+  metrics, rep view, meetings and slots under /v1;
 - `GET /health` (readiness), `GET /health/live` (liveness): health.py.
 - `GET /metrics` (Prometheus), `GET /openapi.json`.
 
@@ -22,8 +22,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -38,12 +38,10 @@ from prometheus_client import (
 )
 
 from handoff import __version__
-from handoff.chat.api.conversations import conversation_routes
-from handoff.chat.api.meetings import meeting_routes
-from handoff.chat.api.rep_view import rep_view_routes
-from handoff.chat.api.slots import slot_routes
 from handoff.config import HubConfig, WorkerSettings
 from handoff.errors import HandoffError, UnknownConnectorError
+from handoff.flow import Flow, Periodic, Services
+from handoff.flows import FlowSet, install_periodic
 from handoff.runtime.events import EventHandler
 from handoff.runtime.jobs import job_counts
 from handoff.runtime.worker import JobRunner, Worker, WorkerState, WorkerStatus
@@ -60,6 +58,9 @@ from handoff.store import Store
 from handoff_sdk import Clock, ConnectorError, SystemClock, WebhookSignatureError
 from handoff_sdk.entities import Event, WebhookRequest
 from handoff_sdk.webhooks import WEBHOOK_REPLY
+
+if TYPE_CHECKING:
+    from handoff.hub import Hub
 
 __all__ = ["create_app"]
 
@@ -111,23 +112,29 @@ def create_app(
     store: Store,
     *,
     config: HubConfig | None = None,
-    hub: Any = None,
+    hub: Hub | None = None,
     clock: Clock | None = None,
     with_worker: bool = False,
     worker_settings: WorkerSettings | None = None,
     events: EventHandler | None = None,
     handlers: dict[str, JobRunner] | None = None,
+    periodic: Sequence[Periodic] = (),
+    flows: Sequence[Flow[Any]] | None = None,
 ) -> FastAPI:
     """The intake app over `store`. `hub` (or one built from `config`) parses webhooks.
 
+    The flows (default: the built-in ones) add their intake and their routes.
     With `with_worker`, a Worker (`worker_settings`, else config's [worker])
-    runs in the same event loop for the app's life, and /health reports it.
+    runs in the same event loop for the app's life, with `events` and
+    `handlers` (see `handoff.flows.FlowSet`), and /health reports it; the
+    `periodic` timers are installed before it starts.
     """
     clock = clock or SystemClock()
     intake = Intake(store, clock)
     metrics = _Metrics()
     state: dict[str, Any] = {"hub": hub, "worker": None, "worker_task": None}
     settings = worker_settings or (config.worker if config is not None else WorkerSettings())
+    assembled = FlowSet(Services(config or HubConfig(), store, clock, lambda: state["hub"]), flows)
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -140,6 +147,8 @@ def create_app(
         task = None
         worker = None
         if with_worker:
+            if periodic:
+                await asyncio.to_thread(install_periodic, store, periodic, now=clock.now())
             worker = Worker.configured(
                 store, settings, hub=state["hub"], clock=clock, events=events, handlers=handlers
             )
@@ -205,7 +214,8 @@ def create_app(
         receive.__annotations__["body"] = model
         return receive
 
-    for path, (model, event_type) in INTAKE_MODELS.items():
+    received = [(r.path, (r.model, r.event_type)) for r in assembled.intake()]
+    for path, (model, event_type) in [*received, *INTAKE_MODELS.items()]:
         app.add_api_route(
             f"/v1/{path}",
             intake_route(model, event_type),
@@ -320,10 +330,8 @@ def create_app(
             metrics.jobs.labels(job_state).set(count)
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
-    app.include_router(conversation_routes(store, clock=clock, config=config))
-    app.include_router(rep_view_routes(store, config=config, hub=lambda: state["hub"]))
-    app.include_router(meeting_routes(store, clock=clock, config=config, hub=lambda: state["hub"]))
-    app.include_router(slot_routes(config=config, hub=lambda: state["hub"], clock=clock))
+    for router in assembled.routers():
+        app.include_router(router)
     app.state.intake = intake
     app.state.metrics = metrics
     return app

@@ -21,11 +21,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from handoff.chat.conversations import flag_misrouted, rep_metrics
 from handoff.chat.pounce import LiveVisitor, NotAssignedError, engage, live_visitors
-from handoff.config import HubConfig
+from handoff.chat.routing.availability import set_rep_status
+from handoff.chat.settings import ChatSettings
+from handoff.flow import FlowContext
 from handoff.server.models import EventTime, Ident, Refused, Text
 from handoff.server.responses import refused
-from handoff.store import Store
-from handoff_sdk import Clock
 from handoff_sdk.entities import RepStatus
 
 __all__ = ["conversation_routes"]
@@ -128,12 +128,10 @@ _INVALID: dict[int | str, dict[str, Any]] = {
 }
 
 
-def conversation_routes(
-    store: Store, *, clock: Clock, config: HubConfig | None = None
-) -> APIRouter:
-    """The router over `store`; `clock` gives every stored time."""
+def conversation_routes(context: FlowContext[ChatSettings]) -> APIRouter:
+    """The router over the hub's store; its clock gives every stored time."""
     router = APIRouter(prefix="/v1", tags=["conversations"])
-    _ = config
+    store, clock = context.store, context.clock
 
     @router.put(
         "/reps/{rep_id}/status",
@@ -142,8 +140,6 @@ def conversation_routes(
     )
     async def put_rep_status(rep_id: IdPath, body: RepStatusBody) -> RepStatusSet:
         """Set a rep's presence (online/away/offline); audited; routing reads it (Q3)."""
-        from handoff.chat.routing.availability import set_rep_status  # noqa: PLC0415 - sibling's
-
         now = clock.now()
 
         def write() -> None:

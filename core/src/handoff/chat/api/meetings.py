@@ -1,7 +1,7 @@
 """The meeting API under /v1 (rule Q12): the visitor books a meeting on a rep's calendar.
 
 - `POST /v1/meetings`: store the booking (a `meeting` decision and its
-  `meeting.book` job, `handoff.chat.meetings.request_booking`) and answer 202; the
+  `meeting.book` job, `handoff.chat.meetings.booking.request_booking`) and answer 202; the
   worker then makes the join link and puts the invite on the rep's calendar.
   The body's `id` is the sender's: the same id again answers the same
   decision (`duplicate: true`) and books nothing more.
@@ -14,36 +14,25 @@ a 409, since it is the configuration that is missing, not the request.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    StringConstraints,
-)
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from handoff.chat.meetings import (
-    BOOK_HOOK,
-    ZOOM,
+from handoff.chat.meetings.booking import (
     BookingJob,
     MeetingError,
-    MeetingsConfig,
     booking_decision,
-    meetings_of,
     request_booking,
 )
-from handoff.chat.routing.config import RoutingConfig, routing_of
-from handoff.config import HubConfig
-from handoff.errors import ConfigFileError
+from handoff.chat.meetings.config import ZOOM
+from handoff.chat.meetings.runner import BOOK_HOOK
+from handoff.chat.settings import ChatSettings
+from handoff.flow import FlowContext
 from handoff.server.models import Email, EventTime, Ident, Refused
 from handoff.server.responses import refused
-from handoff.store import Store
-from handoff_sdk import Clock
 from handoff_sdk.entities import Meeting
 
 __all__ = ["MeetingAccepted", "MeetingRequest", "meeting_routes"]
@@ -99,9 +88,9 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
     404: {"model": Refused, "description": "No rep with that id in [routing]."},
     409: {
         "model": Refused,
-        "description": "The configuration cannot book it: no [routing] table, [meetings] is "
-        "invalid, its calendar connector is not enabled, or the rep has no link to give "
-        "(no zoom_link, no Zoom).",
+        "description": "The configuration cannot book it: no [routing] table, the [meetings] "
+        "calendar connector is not enabled, or the rep has no link to give (no zoom_link, "
+        "no Zoom).",
     },
     422: {"model": Refused, "description": "Invalid body; each bad field is named."},
 }
@@ -130,26 +119,11 @@ def _accepted(decision_id: int, meeting_id: str, *, duplicate: bool) -> JSONResp
     return JSONResponse(status_code=202, content=answer.model_dump())
 
 
-def _settings(
-    config: HubConfig | None,
-) -> tuple[MeetingsConfig | None, RoutingConfig | None, str]:
-    """[meetings] and [routing], or why they cannot be used."""
-    if config is None:
-        return MeetingsConfig(), None, ""
-    try:
-        meetings = meetings_of(config)
-        routing = routing_of(config) if config.routing else None
-    except ConfigFileError as exc:
-        return None, None, f"the configuration is invalid: {exc}"
-    return meetings, routing, ""
-
-
-def meeting_routes(
-    store: Store, *, clock: Clock, config: HubConfig | None, hub: Callable[[], Any]
-) -> APIRouter:
-    """The router over `store`; `hub()` gives the app's Hub (built when the app starts), or None."""
+def meeting_routes(context: FlowContext[ChatSettings]) -> APIRouter:
+    """The router over the hub's store; `context.hub()` gives the connectors once built."""
     router = APIRouter(prefix="/v1", tags=["meetings"])
-    meetings, routing, unusable = _settings(config)
+    store, clock, hub = context.store, context.clock, context.hub
+    meetings, routing = context.settings.meetings, context.settings.routing
 
     @router.post(
         "/meetings",
@@ -170,8 +144,6 @@ def meeting_routes(
             return refused(409, str(exc), "id", "already used by something else")
         if known is not None:  # the same answer, whatever changed since
             return _accepted(known, body.id, duplicate=True)
-        if meetings is None:
-            return refused(409, unusable)
         if routing is None:
             return refused(409, "no [routing] table in handoff.toml: no rep to book")
         rep_config = routing.rep(body.rep_id)

@@ -3,7 +3,7 @@
 - `GET /v1/conversations/{conversation_id}/rep-view`: the conversation's email
   (from its stored events), the CRM's Lead or Contact for it
   (`handoff_find_person`), and the `[writeback]` shown fields of that person,
-  in configured order (`handoff.chat.writeback.rep_view`).
+  in configured order (`handoff.chat.writeback.rep_view.rep_view`).
 
 The hub cannot answer without `[writeback]` in handoff.toml and its `crm`
 connector enabled: that is a 409, not a 5xx, since it is the configuration
@@ -14,18 +14,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path
 from pydantic import BaseModel, Field
 
-from handoff.chat.writeback import WritebackConfig, load_conversation, rep_view, writeback_of
-from handoff.config import HubConfig
-from handoff.errors import ConfigFileError
+from handoff.chat.settings import ChatSettings
+from handoff.chat.writeback.conversation import load_conversation
+from handoff.chat.writeback.rep_view import rep_view
+from handoff.flow import FlowContext
 from handoff.server.models import Refused
 from handoff.server.responses import refused
-from handoff.store import Store
 from handoff_sdk.entities import Contact, Lead
 from handoff_sdk.secrets import redact_secrets
 
@@ -74,23 +73,10 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _writeback_config(config: HubConfig | None) -> tuple[WritebackConfig | None, str]:
-    """The [writeback] table, or None with why it cannot be used."""
-    if config is None:
-        return None, "write-back is not configured (no [writeback] table in handoff.toml)"
-    try:
-        found = writeback_of(config)
-    except ConfigFileError as exc:
-        return None, f"write-back is misconfigured: {exc}"
-    if found is None:
-        return None, "write-back is not configured (no [writeback] table in handoff.toml)"
-    return found, ""
-
-
-def rep_view_routes(store: Store, *, config: HubConfig | None, hub: Callable[[], Any]) -> APIRouter:
-    """The router over `store`; `hub()` gives the app's Hub (built when the app starts), or None."""
+def rep_view_routes(context: FlowContext[ChatSettings]) -> APIRouter:
+    """The router over the hub's store; `context.hub()` gives the connectors once built."""
     router = APIRouter(prefix="/v1", tags=["conversations"])
-    writeback, unusable = _writeback_config(config)
+    store, hub, writeback = context.store, context.hub, context.settings.writeback
 
     @router.get(
         "/conversations/{conversation_id}/rep-view",
@@ -104,7 +90,9 @@ def rep_view_routes(store: Store, *, config: HubConfig | None, hub: Callable[[],
         its events); the person is the CRM's answer to `handoff_find_person`.
         """
         if writeback is None:
-            return refused(409, unusable)
+            return refused(
+                409, "write-back is not configured (no [writeback] table in handoff.toml)"
+            )
         crm = writeback.crm
         hub_now = hub()
         if hub_now is None or crm not in hub_now.implementing(FIND_PERSON):

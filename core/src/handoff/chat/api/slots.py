@@ -3,7 +3,7 @@
 - `GET /v1/reps/{rep_id}/slots?days=5&duration=30`: the rep's free starts
   over today and the next days (their local calendar days), from their
   working hours and the busy times every calendar connector
-  (`handoff_rep_busy`) gives; the computation is `handoff.chat.slots.free_slots`.
+  (`handoff_rep_busy`) gives; the computation is `handoff.chat.meetings.slots.free_slots`.
 
 Offering a slot that turns out busy is worse than offering none: when every
 calendar connector fails, the answer is a 502, not working hours alone. When
@@ -16,23 +16,30 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime, time, timedelta
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, Field
 
-from handoff.chat.routing.config import RepConfig, RoutingConfig, routing_of
-from handoff.chat.slots import DEFAULT_MEETING_HOURS, DEFAULT_NOTICE, MAX_SLOTS, free_slots
-from handoff.config import HubConfig
-from handoff.errors import ConfigFileError
+from handoff.chat.meetings.slots import (
+    DEFAULT_MEETING_HOURS,
+    DEFAULT_NOTICE,
+    MAX_SLOTS,
+    free_slots,
+)
+from handoff.chat.routing.config import RepConfig
+from handoff.chat.settings import ChatSettings
+from handoff.flow import FlowContext
 from handoff.server.models import Refused
 from handoff.server.responses import refused
-from handoff_sdk import Clock
 from handoff_sdk.entities import BusySlot
 from handoff_sdk.secrets import redact_secrets
+
+if TYPE_CHECKING:
+    from handoff.hub import Hub
 
 __all__ = ["OfferedSlot", "RepSlots", "slot_routes"]
 
@@ -78,16 +85,6 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _routing(config: HubConfig | None) -> tuple[RoutingConfig | None, str]:
-    """The [routing] table, or None with why it cannot be used."""
-    if config is None or not config.routing:
-        return None, "routing is not configured (no [routing] table in handoff.toml): no reps"
-    try:
-        return routing_of(config), ""
-    except ConfigFileError as exc:
-        return None, f"routing is misconfigured: {exc}"
-
-
 def _busy_slots(value: Any) -> list[BusySlot]:
     """A connector's answer as busy slots; ValueError when it is not timezone-aware busy times."""
     if not isinstance(value, Sequence) or isinstance(value, str | bytes):
@@ -100,10 +97,10 @@ def _busy_slots(value: Any) -> list[BusySlot]:
 
 
 async def _ask_calendars(
-    hub: Any, rep: RepConfig, start: datetime, end: datetime
+    hub: Hub, rep: RepConfig, start: datetime, end: datetime
 ) -> tuple[list[BusySlot], list[str], int]:
     """Every calendar's busy times of `rep` in [start, end): (busy, failure notes, answered)."""
-    names: list[str] = hub.implementing(REP_BUSY)
+    names = hub.implementing(REP_BUSY)
     entity = rep.entity()
 
     async def one(name: str) -> list[BusySlot] | str:
@@ -126,10 +123,10 @@ async def _ask_calendars(
     return busy, notes, answered
 
 
-def slot_routes(*, config: HubConfig | None, hub: Callable[[], Any], clock: Clock) -> APIRouter:
-    """The router; `hub()` gives the app's Hub (built when the app starts), `clock` is now."""
+def slot_routes(context: FlowContext[ChatSettings]) -> APIRouter:
+    """The router; `context.hub()` gives the connectors once built, its clock is now."""
     router = APIRouter(prefix="/v1", tags=["meetings"])
-    routing, unusable = _routing(config)
+    routing, hub, clock = context.settings.routing, context.hub, context.clock
 
     @router.get("/reps/{rep_id}/slots", response_model=RepSlots, responses={**_RESPONSES})
     async def get_slots(
@@ -155,7 +152,9 @@ def slot_routes(*, config: HubConfig | None, hub: Callable[[], Any], clock: Cloc
         of local time, and end before local midnight after the last day.
         """
         if routing is None:
-            return refused(409, unusable)
+            return refused(
+                409, "routing is not configured (no [routing] table in handoff.toml): no reps"
+            )
         rep = routing.rep(rep_id)
         if rep is None:
             return refused(404, f"no rep '{rep_id}' in [routing]", "rep_id")

@@ -21,7 +21,7 @@ from handoff.errors import HandoffError
 if TYPE_CHECKING:
     pass
 
-__all__ = ["CONVERSATION_COMMANDS"]
+__all__ = ["experiences", "metrics", "misroutes"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -48,9 +48,10 @@ def experiences() -> None:
 @_json_option
 def experiences_list(config_path: Path | None, database: str | None, as_json: bool) -> None:
     """Each configured experience: language, mode, twin and whether it is live now."""
-    from handoff.chat.experiences import experience_states, load_experiences  # noqa: PLC0415
+    from handoff.chat.experiences import experience_states  # noqa: PLC0415
+    from handoff.chat.flow import CHAT  # noqa: PLC0415
 
-    catalog = load_experiences(load_config(config_path).experiences)
+    catalog = CHAT.settings_of(load_config(config_path)).catalog()
     store = open_store_for(config_path, database)
     with store.sessions() as session:
         states = experience_states(session, catalog)
@@ -85,13 +86,10 @@ def _switch_command(name: str, restore: bool) -> click.Command:
     @_options
     @click.option("--actor", default=None, help="Who is switching (audited). Default: $USER.")
     def command(config_path: Path | None, database: str | None, actor: str | None) -> None:
-        from handoff.chat.experiences import (  # noqa: PLC0415
-            load_experiences,
-            restore_ai,
-            rollback_ai,
-        )
+        from handoff.chat.experiences import restore_ai, rollback_ai  # noqa: PLC0415
+        from handoff.chat.flow import CHAT  # noqa: PLC0415
 
-        catalog = load_experiences(load_config(config_path).experiences)
+        catalog = CHAT.settings_of(load_config(config_path)).catalog()
         if not catalog.ai():
             raise HandoffError(
                 f"no AI experience is configured (a name ending '- AI'): nothing to {name}"
@@ -224,7 +222,3 @@ def misroutes_list(config_path: Path | None, database: str | None, as_json: bool
         for key, value in decision["explanation"].items():
             text = value if isinstance(value, str) else json.dumps(value, default=str)
             click.echo(f"  because  {key}: {text}")
-
-
-CONVERSATION_COMMANDS: list[click.Command] = [experiences, metrics, misroutes]
-"""Commands the `handoff` group adds for experiences, metrics and misrouting (Q8-Q10, Q15, Q19)."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -16,7 +16,10 @@ from handoff.cli_options import config_option
 from handoff.config import load_config
 from handoff.errors import HandoffError
 
-__all__ = ["ROUTING_COMMANDS"]
+if TYPE_CHECKING:
+    from handoff.chat.routing.config import RoutingConfig
+
+__all__ = ["replay_command", "route_command"]
 
 
 def _read_json(path: Path) -> dict[str, Any]:
@@ -43,6 +46,15 @@ def _when(value: Any, where: str) -> datetime:
     return when
 
 
+def _current_routing(config_path: Path | None) -> RoutingConfig:
+    """The `[routing]` of handoff.toml; no table routes nobody (every chat unrouted)."""
+    from handoff.chat.flow import CHAT  # noqa: PLC0415
+    from handoff.chat.routing.config import RoutingConfig  # noqa: PLC0415
+
+    config = load_config(config_path, required=config_path is not None)
+    return CHAT.settings_of(config).routing or RoutingConfig()
+
+
 @click.command("route")
 @click.argument("visitor", type=click.Path(path_type=Path, dir_okay=False, exists=True))
 @config_option
@@ -55,11 +67,10 @@ def route_command(config_path: Path | None, visitor: Path, explain: bool, as_jso
     file's `availability` object, round robins start at their first member.
     """
     from handoff.chat.routing.availability import AvailabilitySnapshot  # noqa: PLC0415
-    from handoff.chat.routing.config import routing_of  # noqa: PLC0415
     from handoff.chat.routing.engine import MemoryRotation, route  # noqa: PLC0415
 
     try:
-        config = routing_of(load_config(config_path, required=config_path is not None))
+        config = _current_routing(config_path)
         data = _read_json(visitor)
         now = _when(data.get("now"), f"{visitor}: now")
         try:
@@ -97,11 +108,11 @@ def replay_command(events: Path, rules_path: Path, config_path: Path | None, as_
     """
     import tomllib  # noqa: PLC0415
 
-    from handoff.chat.routing.config import load_routing, routing_of  # noqa: PLC0415
+    from handoff.chat.routing.config import load_routing  # noqa: PLC0415
     from handoff.chat.routing.replay import read_events, replay  # noqa: PLC0415
 
     try:
-        current = routing_of(load_config(config_path, required=config_path is not None))
+        current = _current_routing(config_path)
         try:
             raw = tomllib.loads(rules_path.read_text(encoding="utf-8"))
         except tomllib.TOMLDecodeError as exc:
@@ -117,7 +128,3 @@ def replay_command(events: Path, rules_path: Path, config_path: Path | None, as_
         click.echo(json.dumps(report.to_json(), indent=2, default=str))
         return
     click.echo("\n".join(report.lines()))
-
-
-ROUTING_COMMANDS: list[click.Command] = [route_command, replay_command]
-"""Commands the `handoff` group adds for chat routing (Q3, Q4)."""

@@ -13,8 +13,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from handoff.chat.experiences import ExperienceCatalog, load_experiences
-from handoff.chat.routing.config import RoutingConfig, load_routing
+from handoff.chat.experiences import ExperienceCatalog
+from handoff.chat.routing.config import RoutingConfig
+from handoff.chat.settings import ChatSettings, load_chat_settings
 
 __all__ = ["Playbook", "load_playbook", "playbook_path"]
 
@@ -26,22 +27,30 @@ def playbook_path(name: str = "gitlab") -> Path:
 
 @dataclass(frozen=True)
 class Playbook:
-    """A playbook, validated by the same validators as handoff.toml's tables."""
+    """A playbook, validated by the same models as handoff.toml's tables."""
 
     path: Path
-    routing: RoutingConfig
-    experiences: ExperienceCatalog
+    settings: ChatSettings
     raw_experiences: list[dict[str, Any]]
+
+    @property
+    def routing(self) -> RoutingConfig:
+        """Its `[routing]` table."""
+        assert self.settings.routing is not None  # load_playbook refuses a playbook without one
+        return self.settings.routing
+
+    @property
+    def experiences(self) -> ExperienceCatalog:
+        """Its `[[experiences]]`, by id."""
+        return self.settings.catalog()
 
 
 def load_playbook(name: str = "gitlab") -> Playbook:
-    """Read and validate a shipped playbook (routing config + experiences)."""
+    """Read and validate a shipped playbook (routing rules + experiences)."""
     path = playbook_path(name)
     data = tomllib.loads(path.read_text(encoding="utf-8"))
     raw = list(data.get("experiences", []))
-    return Playbook(
-        path=path,
-        routing=load_routing(data.get("routing", {}), path),
-        experiences=load_experiences(raw),
-        raw_experiences=raw,
-    )
+    settings = load_chat_settings({"routing": data.get("routing", {}), "experiences": raw}, path)
+    if settings.routing is None:
+        raise ValueError(f"{path}: a playbook needs a [routing] table")
+    return Playbook(path=path, settings=settings, raw_experiences=raw)

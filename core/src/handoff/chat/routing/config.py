@@ -45,12 +45,11 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from handoff.chat.routing.availability import WorkingHours
 from handoff.chat.routing.conditions import Condition, parse_condition
-from handoff.config import HubConfig
-from handoff.errors import ConfigFileError
+from handoff.config import validate_table
 from handoff_sdk.entities import Rep
 
 __all__ = [
@@ -241,6 +240,15 @@ class RoutingConfig(BaseModel):
     teams: list[TeamConfig] = Field(default_factory=list)
     rules: list[RuleConfig] = Field(default_factory=list)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _include(cls, data: Any, info: ValidationInfo) -> Any:
+        """Merge the `include` file, found beside the file being read (Q3 playbooks)."""
+        if not isinstance(data, dict):
+            return data
+        source = (info.context or {}).get("source")
+        return _merge(dict(data), source if isinstance(source, Path) else None)
+
     @model_validator(mode="after")
     def _cross_check(self) -> RoutingConfig:
         reps = {r.id for r in self.reps}
@@ -327,35 +335,25 @@ class RoutingConfig(BaseModel):
         return by_id, by_key, members
 
 
-def _format(error: ValidationError) -> str:
-    parts = []
-    for item in error.errors():
-        loc = ".".join(str(p) for p in item["loc"] if not str(p).startswith("function-"))
-        field = f"routing.{loc}" if loc else "routing"
-        message = "unknown key" if item["type"] == "extra_forbidden" else item["msg"]
-        message = message.removeprefix("Value error, ")
-        parts.append(f"{field}: {message}")
-    return "; ".join(parts)
-
-
 def _merge(table: dict[str, Any], base: Path | None) -> dict[str, Any]:
+    """The table with its `include` file merged in (one level); ValueError naming `include`."""
     include = table.get("include")
     if not include:
         return table
     if not isinstance(include, str):
-        raise ConfigFileError("routing.include: expected a file name")
+        raise ValueError("include: expected a file name")
     path = Path(include)
     if not path.is_absolute() and base is not None:
         path = base.parent / path
     try:
         extra = tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
-        raise ConfigFileError(f"routing.include: {path} cannot be read: {exc.strerror}") from None
+        raise ValueError(f"include: {path} cannot be read: {exc.strerror}") from None
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigFileError(f"routing.include: {path} is not valid TOML: {exc}") from None
+        raise ValueError(f"include: {path} is not valid TOML: {exc}") from None
     extra = extra.get("routing", extra)
     if "include" in extra:
-        raise ConfigFileError(f"routing.include: {path} includes another file (one level only)")
+        raise ValueError(f"include: {path} includes another file (one level only)")
     merged = dict(extra)
     for key, value in table.items():
         if key in ("reps", "teams", "rules"):
@@ -369,16 +367,8 @@ def _merge(table: dict[str, Any], base: Path | None) -> dict[str, Any]:
 
 
 def load_routing(table: dict[str, Any], source: Path | None = None) -> RoutingConfig:
-    """Validate a `[routing]` table (and its include); errors name the field and the file."""
-    prefix = f"{source}: " if source else ""
-    try:
-        return RoutingConfig.model_validate(_merge(dict(table), source))
-    except ValidationError as exc:
-        raise ConfigFileError(prefix + _format(exc)) from None
-    except ConfigFileError as exc:
-        raise ConfigFileError(prefix + str(exc)) from None
+    """Validate a `[routing]` table from `source` (handoff.toml, a candidate rules file).
 
-
-def routing_of(config: HubConfig) -> RoutingConfig:
-    """The validated routing of a loaded handoff.toml."""
-    return load_routing(config.routing, config.path)
+    Errors name the file and the field (`routing.rules[0].target: ...`).
+    """
+    return validate_table(RoutingConfig, table, "routing", source=source)

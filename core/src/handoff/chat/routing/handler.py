@@ -14,6 +14,7 @@ the decision.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -22,10 +23,18 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from handoff.chat.identify import IdentifyVisitors
+from handoff.chat.kinds import (
+    AI_TAKEOVER_DECISION,
+    AI_TAKEOVER_JOB,
+    CHAT_REQUEST,
+    CONVERSATION_EVENT,
+    IDENTIFY_DECISION,
+    PAGE_VIEW,
+    ROUTING_DECISION,
+)
 from handoff.chat.routing.availability import count_routed, fetch_busy, load_snapshot
-from handoff.chat.routing.config import RoutingConfig, routing_of
+from handoff.chat.routing.config import RoutingConfig
 from handoff.chat.routing.engine import RoutingDecision, route
-from handoff.config import HubConfig
 from handoff.runtime import (
     ClaimedJob,
     DecisionSpec,
@@ -36,31 +45,22 @@ from handoff.runtime import (
     record_decision,
     schedule_timer,
 )
+from handoff.runtime.worker import JobRunner
 from handoff.store import Decision, EventRecord, Store
 from handoff_sdk import Clock, ConnectorError
 from handoff_sdk.entities import BusySlot
 
 if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable
-
     from handoff.hub import Hub
 
 __all__ = [
-    "AI_TAKEOVER_KIND",
-    "CHAT_REQUEST",
-    "CompositeHandler",
     "RoutingHandler",
     "ai_takeover_key",
     "ai_takeover_runner",
     "cancel_ai_takeover",
-    "default_event_handler",
     "reuse_identification",
     "store_routing_decision",
 ]
-
-CHAT_REQUEST = "hub.chat_request"
-AI_TAKEOVER_KIND = "routing.ai_takeover"
-"""Job kind the Q4 timer writes: the AI rep takes a chat nobody answered."""
 
 
 def ai_takeover_key(conversation_id: str) -> str:
@@ -110,7 +110,7 @@ def store_routing_decision(
     record_decision(
         session,
         DecisionSpec(
-            kind="routing",
+            kind=ROUTING_DECISION,
             subject_type="conversation",
             subject_id=conversation_id,
             outcome=decision.outcome(),
@@ -128,7 +128,7 @@ def store_routing_decision(
             session,
             ai_takeover_key(conversation_id),
             JobSpec(
-                kind=AI_TAKEOVER_KIND,
+                kind=AI_TAKEOVER_JOB,
                 idempotency_key=ai_takeover_key(conversation_id),
                 payload={
                     "conversation_id": conversation_id,
@@ -154,7 +154,7 @@ def reuse_identification(session: Session, ctx: dict[str, Any]) -> list[str]:
     earlier = session.scalars(
         select(Decision)
         .where(
-            Decision.kind == "identify",
+            Decision.kind == IDENTIFY_DECISION,
             Decision.subject_type == "visitor",
             Decision.subject_id == str(visitor.get("id")),
         )
@@ -190,7 +190,7 @@ def reuse_identification(session: Session, ctx: dict[str, Any]) -> list[str]:
 
 
 class RoutingHandler(EventHandler):
-    """Q3/Q4 for `hub.chat_request` events; other events are left to other handlers."""
+    """Q3/Q4 for `hub.chat_request` events, and the takeover cancelled when a rep joins."""
 
     def __init__(
         self,
@@ -245,7 +245,7 @@ class RoutingHandler(EventHandler):
         payload = event.payload
         as_page_view = EventRecord(
             id=event.id,
-            type="hub.page_view",
+            type=PAGE_VIEW,
             source=event.source,
             dedupe_key=event.dedupe_key,
             payload={
@@ -299,7 +299,15 @@ class RoutingHandler(EventHandler):
     def decide(
         self, session: Session, event: EventRecord, context: dict[str, Any], now: datetime
     ) -> None:
-        """Route the chat and store the decision, the counts and the takeover timer."""
+        """Route the chat and store the decision, the counts and the takeover timer.
+
+        A rep who joins a conversation in time cancels its AI takeover (Q4).
+        """
+        if event.type == CONVERSATION_EVENT and event.payload.get("kind") == "rep_joined":
+            conversation_id = event.payload.get("conversation_id")
+            if isinstance(conversation_id, str):
+                cancel_ai_takeover(session, conversation_id)
+            return
         if event.type != CHAT_REQUEST or "routing" not in context:
             return
         ctx = dict(context["routing"])
@@ -319,43 +327,12 @@ class RoutingHandler(EventHandler):
         )
 
 
-class CompositeHandler(EventHandler):
-    """Several handlers on every event: each enriches, then each decides, in order."""
+def ai_takeover_runner(store: Store, clock: Clock) -> JobRunner:
+    """Run a `routing.ai_takeover` job: store that the AI rep took the chat (Q4).
 
-    def __init__(self, handlers: Sequence[EventHandler]) -> None:
-        self.handlers = list(handlers)
-
-    async def enrich(self, hub: Hub | None, event: EventRecord) -> dict[str, Any]:
-        """Each handler's context, under its position."""
-        return {str(i): await h.enrich(hub, event) for i, h in enumerate(self.handlers)}
-
-    def decide(
-        self, session: Session, event: EventRecord, context: dict[str, Any], now: datetime
-    ) -> None:
-        """Each handler decides on its own context, in the one transaction."""
-        for i, handler in enumerate(self.handlers):
-            handler.decide(session, event, context.get(str(i), {}), now)
-
-
-def default_event_handler(config: HubConfig) -> EventHandler:
-    """What `handoff serve`/`worker` run: Q1 identify on page views, plus Q3/Q4 routing."""
-    identify = IdentifyVisitors()
-    if not config.routing:
-        return identify
-    return CompositeHandler(
-        [identify, RoutingHandler(routing_of(config), config.experiences, identify=identify)]
-    )
-
-
-def ai_takeover_runner(
-    store: Store, clock: Clock
-) -> Callable[[ClaimedJob], Awaitable[dict[str, Any] | None]]:
-    """The worker's handler for AI_TAKEOVER_KIND jobs: store that the AI rep took the chat (Q4).
-
-    Register it as `Worker(..., handlers={AI_TAKEOVER_KIND: ai_takeover_runner(store, clock)})`.
-    The timer is cancelled when a rep joins, so a job that runs means nobody did.
+    The timer is cancelled when a rep joins (`RoutingHandler.decide` on a
+    `rep_joined` conversation event), so a job that runs means nobody did.
     """
-    import asyncio  # noqa: PLC0415 - only the worker needs it
 
     def write(job: ClaimedJob) -> dict[str, Any]:
         payload = job.payload
@@ -363,7 +340,7 @@ def ai_takeover_runner(
             record_decision(
                 session,
                 DecisionSpec(
-                    kind="routing.ai_takeover",
+                    kind=AI_TAKEOVER_DECISION,
                     subject_type="conversation",
                     subject_id=str(payload["conversation_id"]),
                     outcome={"rep": payload.get("ai_rep"), "ai": True, "from": payload.get("rep")},

@@ -1,0 +1,176 @@
+"""The built-in flows, and what the frameworks build from them: one handler, runners, routes.
+
+`built_in_flows` is the one list a new flow is added to (its `flow.py`
+defines the `Flow`). Everything else here takes a sequence of flows and
+knows none of them by name: `handoff serve`, `handoff worker`, the demo and
+the tests all assemble the hub from it the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from handoff.errors import HandoffError
+from handoff.flow import Flow, FlowCommand, IntakeRoute, Periodic, Services
+
+if TYPE_CHECKING:
+    from fastapi import APIRouter
+
+    from handoff.config import HubConfig
+    from handoff.hub import Hub
+    from handoff.runtime.events import EventHandler
+    from handoff.runtime.worker import JobRunner
+    from handoff.store import Store
+    from handoff_sdk import Clock
+
+__all__ = [
+    "FlowSet",
+    "built_in_flows",
+    "flow_commands",
+    "flow_tables",
+    "install_periodic",
+]
+
+
+def built_in_flows() -> tuple[Flow[Any], ...]:
+    """The flows handoff ships, in the order their handlers see each event."""
+    from handoff.chat.flow import CHAT  # noqa: PLC0415 - the registry is the one place flows are named
+
+    return (CHAT,)
+
+
+def flow_tables(flows: Sequence[Flow[Any]]) -> dict[str, Flow[Any]]:
+    """Each handoff.toml table a flow owns -> that flow; two flows owning one table is a bug."""
+    owners: dict[str, Flow[Any]] = {}
+    for flow in flows:
+        for table in flow.tables():
+            if table in owners:
+                raise HandoffError(
+                    f"flows '{owners[table].name}' and '{flow.name}' both claim the [{table}] table"
+                )
+            owners[table] = flow
+    return owners
+
+
+def flow_commands(flows: Sequence[Flow[Any]]) -> dict[str, FlowCommand]:
+    """Each flow's CLI commands by name; two flows adding one name is a bug."""
+    commands: dict[str, FlowCommand] = {}
+    owner: dict[str, str] = {}
+    for flow in flows:
+        for command in flow.commands:
+            if command.name in commands:
+                raise HandoffError(
+                    f"flows '{owner[command.name]}' and '{flow.name}' both add "
+                    f"`handoff {command.name}`"
+                )
+            commands[command.name] = command
+            owner[command.name] = flow.name
+    return commands
+
+
+class FlowSet:
+    """The flows bound to one process's services: what its worker and its app run."""
+
+    def __init__(self, services: Services, flows: Sequence[Flow[Any]] | None = None) -> None:
+        self.services = services
+        self.flows = tuple(flows if flows is not None else built_in_flows())
+
+    @classmethod
+    def of(
+        cls,
+        store: Store,
+        clock: Clock,
+        *,
+        hub: Hub | None = None,
+        config: HubConfig | None = None,
+        flows: Sequence[Flow[Any]] | None = None,
+    ) -> FlowSet:
+        """A FlowSet over a hub built already (or none): the short form for workers and tests."""
+        from handoff.config import HubConfig  # noqa: PLC0415 - pydantic, only when assembling
+
+        return cls(
+            Services(config if config is not None else HubConfig(), store, clock, lambda: hub),
+            flows,
+        )
+
+    def event_handler(self) -> EventHandler:
+        """Every flow's handler under its name, each given only the event types it declares."""
+        from handoff.runtime.events import CompositeHandler  # noqa: PLC0415 - SQLAlchemy
+
+        handlers: dict[str, EventHandler] = {}
+        for flow in self.flows:
+            handler = flow.handler(flow.context(self.services))
+            if handler is not None:
+                handlers[flow.name] = handler
+        event_types = {flow.name: flow.event_types for flow in self.flows if flow.event_types}
+        return CompositeHandler(handlers, event_types=event_types)
+
+    def job_runners(self) -> dict[str, JobRunner]:
+        """Every flow's job runners by job kind; two flows running one kind is a bug."""
+        runners: dict[str, JobRunner] = {}
+        owner: dict[str, str] = {}
+        for flow in self.flows:
+            for kind, runner in flow.job_runners(flow.context(self.services)).items():
+                if kind in runners:
+                    raise HandoffError(
+                        f"flows '{owner[kind]}' and '{flow.name}' both run jobs of kind '{kind}'"
+                    )
+                runners[kind] = runner
+                owner[kind] = flow.name
+        return runners
+
+    def routers(self) -> list[APIRouter]:
+        """Every flow's API routers, in flow order."""
+        return [
+            router for flow in self.flows for router in flow.routers(flow.context(self.services))
+        ]
+
+    def intake(self) -> list[IntakeRoute]:
+        """Every flow's intake routes; two flows receiving at one path is a bug."""
+        found: dict[str, IntakeRoute] = {}
+        for flow in self.flows:
+            for route in flow.intake():
+                if route.path in found:
+                    raise HandoffError(f"two flows receive events at POST /v1/{route.path}")
+                found[route.path] = route
+        return list(found.values())
+
+    def periodic(self) -> list[Periodic]:
+        """Every flow's periodic jobs."""
+        return [p for flow in self.flows for p in flow.periodic(flow.context(self.services))]
+
+
+def install_periodic(store: Store, periodic: Sequence[Periodic], *, now: datetime) -> int:
+    """Create or update the timers of the flows' periodic jobs; returns how many changed.
+
+    A timer already pending on the same schedule keeps its due time, so a
+    restart neither skips nor repeats a tick.
+    """
+    from sqlalchemy import select  # noqa: PLC0415 - only the worker's start needs it
+
+    from handoff.runtime.timers import schedule_periodic  # noqa: PLC0415
+    from handoff.store import Timer, TimerState  # noqa: PLC0415
+
+    changed = 0
+    with store.transaction() as session:
+        for item in periodic:
+            timer = session.scalar(select(Timer).where(Timer.key == item.key))
+            same = (
+                timer is not None
+                and timer.state == TimerState.PENDING.value
+                and (timer.schedule, timer.timezone, timer.kind)
+                == (
+                    item.schedule,
+                    item.timezone,
+                    item.job.kind,
+                )
+                and timer.payload == item.job.payload
+            )
+            if not same:
+                schedule_periodic(
+                    session, item.key, item.schedule, item.job, now=now, timezone=item.timezone
+                )
+                changed += 1
+    return changed

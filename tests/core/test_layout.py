@@ -1,0 +1,87 @@
+"""The layout by flow: frameworks know no flow, and no flow reaches into another's internals.
+
+A flow is a package under handoff/ with a `flow.py` (its registration). The
+frameworks (config, runtime, store, server, CLI, ...) may not import any
+flow; only the registry `handoff/flows.py` names them, through their
+`flow.py`. A flow may import the frameworks, and of another flow only its
+`kinds` module (the event types and decision kinds it stores): flows talk
+through events and stored decisions.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import handoff
+
+HANDOFF = Path(handoff.__file__).parent
+REGISTRY = "flows.py"
+
+
+def flows_in(root: Path) -> set[str]:
+    """The flow packages: folders of handoff/ holding a flow.py."""
+    return {p.parent.name for p in root.glob("*/flow.py")}
+
+
+def imported(path: Path) -> set[str]:
+    """Every module a file imports, at the top, in functions or under TYPE_CHECKING."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+            found.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return found
+
+
+def violations(root: Path) -> list[str]:
+    """Each import that crosses a boundary, as 'file: module'."""
+    flows = flows_in(root)
+    found: list[str] = []
+    for path in sorted(root.rglob("*.py")):
+        relative = path.relative_to(root)
+        owner = relative.parts[0] if len(relative.parts) > 1 else None
+        for module in sorted(imported(path)):
+            parts = module.split(".")
+            if len(parts) < 2 or parts[0] != root.name or parts[1] not in flows:
+                continue
+            target = parts[1]
+            inner = parts[2] if len(parts) > 2 else None
+            if owner == target:
+                continue  # a flow's own modules
+            if owner in flows:
+                if inner != "kinds" and len(parts) > 2:
+                    found.append(f"{relative}: {module} (another flow's internals)")
+                continue
+            if str(relative) == REGISTRY and inner == "flow":
+                continue
+            found.append(f"{relative}: {module} (a framework importing a flow)")
+    return found
+
+
+def test_frameworks_import_no_flow_and_flows_not_each_other() -> None:
+    assert flows_in(HANDOFF) >= {"chat"}
+    assert violations(HANDOFF) == []
+
+
+def test_the_check_finds_each_kind_of_crossing(tmp_path: Path) -> None:
+    root = tmp_path / "handoff"
+    for folder in ("chat", "leads", "server"):
+        (root / folder).mkdir(parents=True)
+    (root / "chat" / "flow.py").write_text("")
+    (root / "leads" / "flow.py").write_text("from handoff.chat.kinds import CHAT_REQUEST\n")
+    (root / "leads" / "handler.py").write_text("from handoff.chat.routing import engine\n")
+    (root / "server" / "app.py").write_text(
+        "def build():\n    from handoff.chat.api import routes\n"
+    )
+    (root / "flows.py").write_text("from handoff.chat.flow import CHAT\n")
+    (root / "cli.py").write_text("import handoff.leads.cli\n")
+    assert violations(root) == [
+        "cli.py: handoff.leads.cli (a framework importing a flow)",
+        "leads/handler.py: handoff.chat.routing (another flow's internals)",
+        "leads/handler.py: handoff.chat.routing.engine (another flow's internals)",
+        "server/app.py: handoff.chat.api (a framework importing a flow)",
+        "server/app.py: handoff.chat.api.routes (a framework importing a flow)",
+    ]

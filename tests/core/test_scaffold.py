@@ -13,6 +13,7 @@ records new cassettes from a live (loopback) API that then replay offline.
 from __future__ import annotations
 
 import ast
+import inspect
 import json
 import os
 import shutil
@@ -53,6 +54,7 @@ EXPECTED_FILES = {
     "src/handoff_acme_crm/mapping.py",
     "src/handoff_acme_crm/plugin.py",
     "src/handoff_acme_crm/py.typed",
+    "src/handoff_acme_crm/simulator.py",
     "tests/test_capabilities.py",
     "tests/test_contract.py",
     "tests/test_mapping.py",
@@ -380,6 +382,17 @@ def test_the_scaffolded_test_suite_passes_with_the_contract(installed: Installed
         assert f"PASSED tests/test_contract.py::TestAcmeCrmContract::{test}" in result.stdout, (
             f"{test} did not pass:\n{result.stdout[-4000:]}"
         )
+    calling = [
+        t
+        for t in contract_tests
+        if "contract" in inspect.signature(getattr(ConnectorContract, t)).parameters
+    ]
+    assert len(calling) >= 5
+    for test in calling:
+        for mode in ("cassettes", "simulator"):
+            assert f"PASSED tests/test_contract.py::TestAcmeCrmContract::{test}[{mode}]" in (
+                result.stdout
+            ), f"{test}[{mode}] did not pass (the simulator runs on day one)"
     assert "PASSED tests/test_mapping.py::" in result.stdout
     assert "PASSED tests/test_capabilities.py::" in result.stdout
     assert " failed" not in result.stdout

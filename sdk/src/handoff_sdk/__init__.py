@@ -23,7 +23,7 @@ from .auth import (
     Token,
     TokenAuth,
 )
-from .batching import chunk_key, chunked, write_in_batches
+from .batching import chunk_key, chunked, write_in_batches, write_in_jobs
 from .classify import Outcome, Verdict, default_classify, parse_retry_after, response_json
 from .errors import (
     ApiError,
@@ -122,5 +122,6 @@ __all__ = [
     "verify_webhook",
     "webhook_reply",
     "write_in_batches",
+    "write_in_jobs",
     "zoom_url_validation_response",
 ]

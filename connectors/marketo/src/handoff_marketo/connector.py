@@ -250,7 +250,11 @@ class MarketoConnector(Connector[MarketoConfig]):
             return upsert_results(result, len(chunk))
 
         return await write_in_batches(
-            leads, self.batch_limits["handoff_upsert_leads"], send, idempotency_key
+            leads,
+            self.batch_limits["handoff_upsert_leads"],
+            send,
+            idempotency_key,
+            concurrency=self.budget.limit.concurrency,
         )
 
     async def forward_signup(

@@ -332,7 +332,13 @@ class SalesforceConnector(Connector[SalesforceConfig]):
                     limited.append(exc)
                 raise
 
-        return await write_in_batches(items, COLLECTION_LIMIT, send, idempotency_key)
+        return await write_in_batches(
+            items,
+            COLLECTION_LIMIT,
+            send,
+            idempotency_key,
+            concurrency=self.budget.limit.concurrency,
+        )
 
     def _lead_record(self, lead: Lead) -> dict[str, Any] | WriteError:
         cfg = self.config

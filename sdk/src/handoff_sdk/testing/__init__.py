@@ -16,7 +16,7 @@ from .cassettes import (
     cassette_interaction,
     write_cassette,
 )
-from .contract import ConnectorContract, ContractCase
+from .contract import CONTRACT_MODES, ConnectorContract, ContractCase, contract_modes
 from .harness import Harness, build_harness, cassette_path
 from .pytest_plugin import HarnessFactory
 from .scrub import (
@@ -62,6 +62,7 @@ from .smtp import (
 from .tls import TestCertificate, make_test_certificate
 
 __all__ = [
+    "CONTRACT_MODES",
     "REDACTED",
     "SECRET_HEADERS",
     "SECRET_KEYS",
@@ -101,6 +102,7 @@ __all__ = [
     "build_harness",
     "cassette_interaction",
     "cassette_path",
+    "contract_modes",
     "endpoint",
     "find_secrets",
     "find_secrets_in_file",

@@ -1,18 +1,24 @@
-"""Build a connector the way the hub does, but on a fake clock and a swapped transport."""
+"""Build a connector the way the hub does, on a fake clock, over a cassette or a real socket."""
 
 from __future__ import annotations
 
 import os
+import ssl
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from handoff_sdk._clock import FakeClock
-from handoff_sdk._connector import Connector
-from handoff_sdk.auth import TokenAuth
-from handoff_sdk.secrets import DictSecrets, secret_env_var
+from handoff_sdk import (
+    Clock,
+    Connector,
+    DictSecrets,
+    FakeClock,
+    TokenAuth,
+    connector_http_client,
+    secret_env_var,
+)
 
 from .cassettes import CassetteTransport
 
@@ -29,7 +35,8 @@ class Harness:
     """A connector under test, with what a test wants to look at."""
 
     connector: Connector
-    transport: httpx.AsyncBaseTransport
+    transport: httpx.AsyncBaseTransport | None
+    """What replaces the network (a cassette); None over a real socket."""
     clock: FakeClock
     secrets: DictSecrets
     client: httpx.AsyncClient
@@ -47,7 +54,7 @@ class Harness:
         return auth.token_requests if isinstance(auth, TokenAuth) else 0
 
     def sent(self) -> list[httpx.Request]:
-        """Every request that reached the transport, token requests included."""
+        """Every request that reached the transport, token requests included ([] over a socket)."""
         inner: Any = self.transport
         while not hasattr(inner, "requests") and hasattr(inner, "_inner"):
             inner = inner._inner
@@ -64,16 +71,23 @@ class Harness:
 def build_harness(
     connector_class: type[Connector],
     *,
-    transport: httpx.AsyncBaseTransport,
+    transport: httpx.AsyncBaseTransport | None,
     config: dict[str, Any] | None = None,
     secrets: dict[str, str] | None = None,
     clock: FakeClock | None = None,
     secrets_from_env: bool = False,
+    verify: ssl.SSLContext | bool = True,
+    connector_clock: Clock | None = None,
 ) -> Harness:
     """Instantiate a connector with a validated config, dict secrets and a fake clock.
 
-    With `secrets_from_env` (recording), each secret's HANDOFF_... environment
-    variable overrides the synthetic value, so real credentials never sit in a test.
+    The HTTP client is the hub's (`connector_http_client`): over `transport`
+    (a cassette), or over the network when it is None (a simulator; `verify`
+    trusts its certificate). With `secrets_from_env` (recording), each
+    secret's HANDOFF_... environment variable overrides the synthetic value,
+    so real credentials never sit in a test. `connector_clock` replaces the
+    clock the connector runs on (recording waits in real time); `clock`
+    stays the harness's.
     """
     values = dict(secrets or {})
     if secrets_from_env:
@@ -83,12 +97,10 @@ def build_harness(
                 values[spec.name] = env
     store = DictSecrets(connector_class.name, values)
     clock = clock or FakeClock()
-    client = httpx.AsyncClient(transport=transport, timeout=30.0)
+    validated = connector_class.config_model.model_validate(config or {})
+    client = connector_http_client(connector_class, validated, transport=transport, verify=verify)
     connector = connector_class(
-        config=connector_class.config_model.model_validate(config or {}),
-        secrets=store,
-        http=client,
-        clock=clock,
+        config=validated, secrets=store, http=client, clock=connector_clock or clock
     )
     return Harness(connector, transport, clock, store, client)
 

@@ -21,6 +21,7 @@ from handoff_sdk._clock import FakeClock
 from handoff_sdk._connector import Connector
 
 from .cassettes import CassetteTransport
+from .contract import ConnectorContract, contract_modes
 from .harness import Harness, build_harness, cassette_path
 from .scrub import find_secrets_in_file
 
@@ -42,6 +43,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "folder holding cassettes/<connector>/<name>.yaml, relative to rootdir",
         default="cassettes",
     )
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Run each calling test of a ConnectorContract in every mode it has: cassettes, simulator."""
+    if "contract_mode" not in metafunc.fixturenames or metafunc.cls is None:
+        return
+    if issubclass(metafunc.cls, ConnectorContract):
+        metafunc.parametrize("contract_mode", contract_modes(metafunc.cls))
 
 
 @pytest.fixture

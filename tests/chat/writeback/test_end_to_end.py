@@ -163,7 +163,8 @@ def sent_patch(transport: CassetteTransport) -> httpx.Request:
     return request
 
 
-async def run_until_idle(worker: Worker, ticks: int = 5) -> None:
+async def run_until_idle(worker: Worker, ticks: int = 20) -> None:
+    """Tick until nothing is due (a conversation's events are decided one per tick, in order)."""
     for _ in range(ticks):
         if not await worker.run_once():
             return
@@ -442,7 +443,7 @@ async def test_q11_a_lookup_that_may_pass_later_retries_the_event(store: Store) 
     down = _answering(lambda: httpx.Response(503, json=[{"errorCode": "SERVER_UNAVAILABLE"}]))
     async with make_hub(down, clock) as hub:
         worker = worker_for(store, hub, clock, CONFIG)
-        await worker.run_once()
+        await run_until_idle(worker)
     with store.sessions() as session:
         _, decisions = decisions_about(session, "conversation:conv-q")
         assert [d for d in decisions if d.kind == "writeback"] == []

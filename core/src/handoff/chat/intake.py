@@ -86,6 +86,10 @@ class ChatRequest(IntakeModel):
         """About the conversation."""
         return "conversation", self.conversation_id
 
+    def related(self) -> list[tuple[str, str]]:
+        """The visitor: routed after the visitor's earlier page views are identified (Q1, Q3)."""
+        return [("visitor", self.visitor_id)]
+
 
 class ConversationEvent(IntakeModel):
     """Something happened in a conversation: a rep joined, a message, the end."""

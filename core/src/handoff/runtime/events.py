@@ -1,8 +1,10 @@
 """Events in: stored once per (source, dedupe key), each processed once through the outbox.
 
 Storing an event also writes, in the same transaction, the job that will
-process it (key `event:<id>`). A duplicate delivery finds the event already
-there and writes nothing, so it is stored once and processed once.
+process it (key `event:<id>`), carrying the subjects the event is about. A
+duplicate delivery finds the event already there and writes nothing, so it
+is stored once and processed once. Events about one subject are decided in
+the order they were stored (see `event_subjects` and `claim_jobs`).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ __all__ = [
     "CompositeHandler",
     "EventHandler",
     "StoredEvent",
+    "event_subjects",
     "record_events",
 ]
 
@@ -42,13 +45,36 @@ class StoredEvent:
     created: bool
 
 
+def _typed_id(value: Any) -> tuple[str, str] | None:
+    if isinstance(value, dict):
+        kind, ident = value.get("type"), value.get("id")
+        if isinstance(kind, str) and isinstance(ident, str) and kind and ident:
+            return kind, ident
+    return None
+
+
 def _subject(event: Event) -> tuple[str | None, str | None]:
-    subject = event.payload.get("subject")
-    if isinstance(subject, dict):
-        kind, ident = subject.get("type"), subject.get("id")
-        if isinstance(kind, str) and isinstance(ident, str):
-            return kind[:50], ident[:200]
-    return None, None
+    subject = _typed_id(event.payload.get("subject"))
+    return (subject[0][:50], subject[1][:200]) if subject else (None, None)
+
+
+def event_subjects(event: Event) -> tuple[str, ...]:
+    """What an event is about, as 'type:id': its `subject`, then each of its `related`.
+
+    The event's job carries them (JobSpec.subjects), so events about one
+    visitor, lead, ticket or conversation are decided in the order they were
+    stored. A chat request is about its conversation and related to its
+    visitor: it waits for that visitor's earlier page views.
+    """
+    found = [_typed_id(event.payload.get("subject"))]
+    related = event.payload.get("related")
+    if isinstance(related, list):
+        found += [_typed_id(item) for item in related]
+    subjects: list[str] = []
+    for item in found:
+        if item is not None and f"{item[0]}:{item[1]}" not in subjects:
+            subjects.append(f"{item[0]}:{item[1]}")
+    return tuple(subjects)
 
 
 def record_events(session: Session, events: Sequence[Event], *, now: datetime) -> list[StoredEvent]:
@@ -87,6 +113,7 @@ def record_events(session: Session, events: Sequence[Event], *, now: datetime) -
     new: dict[tuple[str, str], int] = {
         (source, dedupe): ident for ident, source, dedupe in session.execute(statement, rows)
     }
+    subjects = {(event.source, event.dedupe_key): event_subjects(event) for event in events}
     missing = [k for k in seen if k not in new]
     old: dict[tuple[str, str], int] = {}
     if missing:
@@ -104,8 +131,9 @@ def record_events(session: Session, events: Sequence[Event], *, now: datetime) -
                 idempotency_key=f"event:{ident}",
                 payload={"event_id": ident},
                 event_id=ident,
+                subjects=subjects[key],
             )
-            for ident in sorted(new.values())
+            for key, ident in sorted(new.items(), key=lambda item: item[1])
         ],
         now=now,
     )

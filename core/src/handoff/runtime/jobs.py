@@ -21,11 +21,11 @@ from functools import cache
 from typing import Any, get_type_hints
 
 from pydantic import TypeAdapter, ValidationError
-from sqlalchemy import ColumnElement, String, and_, cast, func, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, String, and_, cast, delete, func, or_, select, update
+from sqlalchemy.orm import Session, aliased
 
 from handoff.errors import HandoffError
-from handoff.store import Job, JobState, Store, dialect_insert
+from handoff.store import Job, JobState, JobSubject, Store, dialect_insert
 from handoff_sdk import hookspecs
 
 __all__ = [
@@ -110,6 +110,9 @@ class JobSpec:
     run_after: datetime | None = None
     max_attempts: int = 8
     event_id: int | None = None
+    subjects: tuple[str, ...] = ()
+    """What the job is about ('visitor:v-1', 'conversation:c-9'): it is not claimed while
+    an earlier job about one of these is queued or running (see `claim_jobs`)."""
 
     @classmethod
     def call(
@@ -147,8 +150,9 @@ def enqueue(
     """Write jobs in the caller's transaction; a job whose key already exists is not written again.
 
     Returns how many were new. Same key = same effect: replaying a decision
-    cannot double its side effects.
+    cannot double its side effects. A job's `subjects` are written with it.
     """
+    jobs_list = list(jobs)
     rows = [
         {
             "kind": spec.kind,
@@ -165,15 +169,25 @@ def enqueue(
             "created_at": now,
             "updated_at": now,
         }
-        for spec in jobs
+        for spec in jobs_list
     ]
     if not rows:
         return 0
     statement = dialect_insert(session, Job).on_conflict_do_nothing(
         index_elements=["idempotency_key"]
     )
-    result = session.execute(statement.returning(Job.id), rows)
-    return len(result.all())
+    result = session.execute(statement.returning(Job.id, Job.idempotency_key), rows).all()
+    subjects = {spec.idempotency_key: spec.subjects for spec in jobs_list if spec.subjects}
+    if subjects:
+        pairs = {
+            (subject[:300], job_id) for job_id, key in result for subject in subjects.get(key, ())
+        }
+        if pairs:
+            session.execute(
+                dialect_insert(session, JobSubject).on_conflict_do_nothing(),
+                [{"subject": subject, "job_id": job_id} for subject, job_id in sorted(pairs)],
+            )
+    return len(result)
 
 
 @dataclass(frozen=True)
@@ -198,6 +212,23 @@ WORKER_LOST = "worker lost"
 
 def _expired(now: datetime) -> ColumnElement[bool]:
     return and_(Job.state == JobState.RUNNING.value, Job.lease_until < now)
+
+
+def _waits_for_an_earlier_job() -> ColumnElement[bool]:
+    """An earlier job about one of this job's subjects is still queued or running."""
+    mine, other = aliased(JobSubject), aliased(JobSubject)
+    earlier = aliased(Job)
+    return (
+        select(1)
+        .select_from(mine)
+        .join(other, and_(other.subject == mine.subject, other.job_id < mine.job_id))
+        .join(earlier, earlier.id == other.job_id)
+        .where(
+            mine.job_id == Job.id,
+            earlier.state.in_([JobState.QUEUED.value, JobState.RUNNING.value]),
+        )
+        .exists()
+    )
 
 
 def _bury_lost(session: Session, *, now: datetime, postgres: bool) -> int:
@@ -236,6 +267,10 @@ def claim_jobs(store: Store, *, now: datetime, lease: timedelta, limit: int) -> 
     has used that attempt; one whose lease ran out on its last attempt is
     dead with "worker lost" instead of being claimed again.
 
+    Jobs about one subject run in the order they were written: a job is not
+    a candidate while an earlier job (lower id) sharing one of its subjects
+    is queued or running, whichever worker holds it.
+
     PostgreSQL: the candidate rows are locked with SKIP LOCKED, so concurrent
     workers take disjoint sets without waiting on each other. SQLite: the
     UPDATE runs inside BEGIN IMMEDIATE, under the database's single writer
@@ -247,9 +282,14 @@ def claim_jobs(store: Store, *, now: datetime, lease: timedelta, limit: int) -> 
         and_(Job.state == JobState.QUEUED.value, Job.run_after <= now),
         and_(_expired(now), Job.attempts < Job.max_attempts),
     )
-    candidates = select(Job.id).where(due).order_by(Job.run_after, Job.id).limit(limit)
+    candidates = (
+        select(Job.id)
+        .where(due, ~_waits_for_an_earlier_job())
+        .order_by(Job.run_after, Job.id)
+        .limit(limit)
+    )
     if store.is_postgres:
-        candidates = candidates.with_for_update(skip_locked=True)
+        candidates = candidates.with_for_update(skip_locked=True, of=Job)
     statement = (
         update(Job)
         .where(Job.id.in_(candidates.scalar_subquery()))
@@ -297,7 +337,10 @@ def claim_jobs(store: Store, *, now: datetime, lease: timedelta, limit: int) -> 
 def complete_job(
     session: Session, job: ClaimedJob, *, now: datetime, result: dict[str, Any] | None = None
 ) -> bool:
-    """Mark a job done; False when this worker's lease was lost (another worker has it)."""
+    """Mark a job done; False when this worker's lease was lost (another worker has it).
+
+    Its subjects are released with it: the next job about them can be claimed.
+    """
     statement = (
         update(Job)
         .where(Job.id == job.id, Job.lease_token == job.lease_token)
@@ -313,7 +356,14 @@ def complete_job(
         )
         .execution_options(synchronize_session=False)
     )
-    return bool(session.execute(statement).rowcount)  # type: ignore[attr-defined]
+    if not session.execute(statement).rowcount:  # type: ignore[attr-defined]
+        return False
+    session.execute(
+        delete(JobSubject)
+        .where(JobSubject.job_id == job.id)
+        .execution_options(synchronize_session=False)
+    )
+    return True
 
 
 def backoff(attempts: int, key: str, *, base: float = 10.0, cap: float = 3600.0) -> timedelta:

@@ -93,11 +93,18 @@ class IntakeModel(BaseModel):
         """What the event is about, for `handoff explain` (type, id)."""
         raise NotImplementedError
 
+    def related(self) -> list[tuple[str, str]]:
+        """Other subjects whose earlier events must be decided first (type, id). Default: none."""
+        return []
+
     def to_payload(self) -> dict[str, Any]:
-        """The stored payload: the fields as JSON, plus the subject."""
+        """The stored payload: the fields as JSON, plus the subject and the related subjects."""
         kind, ident = self.subject()
         data = self.model_dump(mode="json")
         data["subject"] = {"type": kind, "id": ident}
+        related = [{"type": k, "id": i} for k, i in self.related() if (k, i) != (kind, ident)]
+        if related:
+            data["related"] = related
         return data
 
 
@@ -113,6 +120,10 @@ class FormSubmission(IntakeModel):
     def subject(self) -> tuple[str, str]:
         """About the person, by email."""
         return "person", self.email.lower()
+
+    def related(self) -> list[tuple[str, str]]:
+        """The visitor who filled it in, when known."""
+        return [("visitor", self.visitor_id)] if self.visitor_id else []
 
 
 class SurveyResponse(IntakeModel):

@@ -21,6 +21,7 @@ from handoff.store.models import (
     EventRecord,
     Job,
     JobState,
+    JobSubject,
     Timer,
     TimerState,
 )
@@ -35,6 +36,7 @@ __all__ = [
     "EventRecord",
     "Job",
     "JobState",
+    "JobSubject",
     "Store",
     "StoreError",
     "StoreHealth",

@@ -1,9 +1,10 @@
 """The hub's tables, as typed SQLAlchemy 2 models.
 
 Everything that must survive a restart lives here: the events received, the
-decisions taken (with why), the outbox of side effects (jobs), timers,
-round-robin cursors, the audit history and the entities the hub itself owns
-(visitors, conversations, form submissions, ...). The Alembic migrations in
+decisions taken (with why), the outbox of side effects (jobs) and the
+subjects each job is about, timers, round-robin cursors, the audit history
+and the entities the hub itself owns (visitors, conversations, form
+submissions, ...). The Alembic migrations in
 `handoff/migrations/versions/` create exactly this schema; a test compares them.
 """
 
@@ -36,6 +37,7 @@ __all__ = [
     "EventRecord",
     "Job",
     "JobState",
+    "JobSubject",
     "Timer",
     "TimerState",
 ]
@@ -141,6 +143,23 @@ class Job(Base):
     finished_at: Mapped[datetime | None]
 
     __table_args__ = (Index(None, "state", "run_after"),)
+
+
+class JobSubject(Base):
+    """One subject a job is about ('visitor:v-1'): jobs sharing one run in the order written.
+
+    A job is not claimed while an earlier job (lower id) with one of its
+    subjects is still queued or running; the rows of a job are deleted when
+    it is done, and kept while it is dead (so an operator's retry is ordered
+    again).
+    """
+
+    __tablename__ = "job_subjects"
+
+    subject: Mapped[str] = mapped_column(String(300), primary_key=True)
+    job_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("jobs.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
 
 
 class TimerState(StrEnum):

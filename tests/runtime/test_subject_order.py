@@ -14,10 +14,10 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from handoff.chat.intake import ChatRequest, ConversationEvent, PageView
 from handoff.runtime import EventHandler, Worker, claim_jobs, record_events, retry_jobs
 from handoff.runtime.events import event_subjects
 from handoff.runtime.jobs import complete_job, fail_job
-from handoff.chat.intake import ChatRequest, ConversationEvent, PageView
 from handoff.store import EventRecord, Job, JobState, JobSubject, Store
 from handoff_sdk import FakeClock
 from handoff_sdk.entities import Event

@@ -20,9 +20,9 @@ from sqlalchemy import select
 from handoff.chat.identify import IdentifyVisitors
 from handoff.chat.playbooks import load_playbook
 from handoff.chat.routing.availability import set_rep_status
-from handoff.chat.routing.handler import CompositeHandler, RoutingHandler
+from handoff.chat.routing.handler import RoutingHandler
 from handoff.hub import HookOutcome
-from handoff.runtime import Worker
+from handoff.runtime import CompositeHandler, Worker
 from handoff.server import create_app
 from handoff.store import Decision, Job, JobState, Store
 from handoff_sdk import FakeClock
@@ -85,12 +85,12 @@ async def test_q1_q3_a_chat_is_routed_only_after_the_visitors_page_view_is_ident
     hub = SlowEnricherHub(clock)
     identify = IdentifyVisitors(crm="salesforce")
     handler = CompositeHandler(
-        [
-            identify,
-            RoutingHandler(
+        {
+            "identify": identify,
+            "routing": RoutingHandler(
                 GITLAB.routing, GITLAB.raw_experiences, identify=identify, crm="salesforce"
             ),
-        ]
+        }
     )
     async with loopback(create_app(store, clock=clock)) as client:
         viewed = await client.post(

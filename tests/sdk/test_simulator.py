@@ -448,3 +448,41 @@ def test_a_connector_names_its_simulator_and_loads_it_on_demand() -> None:
     assert WithoutSimulator.load_simulator() is None
     with pytest.raises(ImportError, match=r"Broken\.simulator is .*NoSuchSimulator"):
         Broken.load_simulator()
+
+
+class PathKeyed(Simulator):
+    """Credentials in the URL path (as Slack's incoming webhooks), and refusals by endpoint."""
+
+    name = "path-keyed"
+
+    def seed(self) -> None:
+        self.add_account(SimAccount("hook-1", secrets={"hook": "s3cr3t-path"}))
+
+    def authenticate(self, request: Any, endpoint: Any, path_params: Any) -> SimAccount:
+        found = self.find_account(hook=path_params.get("hook", ""))
+        if found is None:
+            raise Refusal("unauthorized", "no such hook")
+        return found
+
+    def refuse(self, refusal: Refusal, call: Call | None) -> Reply:
+        return Reply(f"{refusal.endpoint}:{refusal.kind}", status=refusal.status)
+
+    @endpoint("POST", "/hooks/{hook}")
+    async def post_hook(self, call: Call) -> Any:
+        """Take a post."""
+        return Reply("ok", content_type="text/plain")
+
+
+async def test_a_simulator_may_read_credentials_from_the_path(fake_clock: FakeClock) -> None:
+    simulator = PathKeyed(clock=fake_clock)
+    async with SimulatorServer(simulator) as server, httpx.AsyncClient() as client:
+        good = await client.post(f"{server.url}/hooks/s3cr3t-path", content=b"x")
+        bad = await client.post(f"{server.url}/hooks/guess", content=b"x")
+        simulator.refuse_next(Refusal("rate_limited", "slow down", retry_after=3))
+        faulted = await client.post(f"{server.url}/hooks/s3cr3t-path", content=b"x")
+    assert (good.status_code, good.text) == (200, "ok")
+    assert simulator.log[0].account == "hook-1"
+    assert (bad.status_code, bad.text) == (401, "post_hook:unauthorized")
+    assert (faulted.status_code, faulted.text) == (429, "post_hook:rate_limited"), (
+        "an injected fault is rendered knowing its endpoint"
+    )

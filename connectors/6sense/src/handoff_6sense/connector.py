@@ -150,6 +150,7 @@ class SixsenseConnector(Connector[SixsenseConfig]):
     default_rate_limit: ClassVar[RateLimit] = RateLimit(
         requests=100, per_seconds=60, concurrency=10
     )
+    simulator: ClassVar[str | None] = "handoff_6sense.simulator:SixsenseSimulator"
     rate_limit_wait_seconds: ClassVar[float] = 60.0
     """How long a 429 without Retry-After is waited out: 6sense's one-minute window."""
 

@@ -203,6 +203,7 @@ class OutreachConnector(Connector[OutreachConfig]):
     default_rate_limit = RateLimit(requests=9000, per_seconds=3600, concurrency=5)
     # Outreach has no idempotency header; this one only lets a call be traced.
     idempotency_header = "X-Handoff-Idempotency-Key"
+    simulator = "handoff_outreach.simulator:OutreachSimulator"
 
     rate_status: RateStatus | None = None
     """The hourly budget as the last response reported it."""

@@ -138,6 +138,7 @@ class SlackConnector(Connector[SlackConfig]):
         ),
     )
     default_rate_limit = RateLimit(requests=50, per_seconds=60, concurrency=2)
+    simulator = "handoff_slack.simulator:SlackSimulator"
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)

@@ -122,6 +122,20 @@ class Simulator:
         body = {"error": refusal.code or refusal.kind, "message": refusal.message}
         return Reply(body, status=refusal.status, headers=headers)
 
+    def authenticate(
+        self, request: Request, endpoint: Endpoint, path_params: Mapping[str, Any]
+    ) -> SimAccount:
+        """The account a request to an `auth=True` endpoint opens; raise Refusal when none.
+
+        The default asks `auth`, which reads the headers. Override for a
+        vendor whose credential travels elsewhere, such as Slack's incoming
+        webhooks, whose URL path holds the secret (`path_params` are the
+        endpoint's path parameters).
+        """
+        if self.auth is None:
+            raise RuntimeError(f"{type(self).__name__}.auth is not set")
+        return self.auth.authenticate(request.headers, self)
+
     def answer_headers(self, account: SimAccount | None) -> Mapping[str, str]:
         """Headers added to every answer for `account` (usage counters, request ids)."""
         return {}
@@ -274,9 +288,7 @@ class Simulator:
                     raise fault.refusal.again()
                 await asyncio.sleep(fault.seconds)
             if endpoint.auth:
-                if self.auth is None:
-                    raise RuntimeError(f"{type(self).__name__}.auth is not set")
-                account = self.auth.authenticate(request.headers, self)
+                account = self.authenticate(request, endpoint, params)
                 entry.account = account.id
                 entry.in_flight = self._limit_state.in_flight(account.id) + 1
                 self._limit_state.enter(account.id, self.limits, endpoint.name, endpoint.limits)
@@ -286,6 +298,7 @@ class Simulator:
             reply.headers = {**self.answer_headers(account), **reply.headers}
         except Refusal as refusal:
             entry.refusal = refusal.kind
+            refusal.endpoint = refusal.endpoint or entry.endpoint
             reply = self.refuse(refusal, call)
             reply.headers = {**self.answer_headers(account), **reply.headers}
         except Exception:  # a bug in a simulator: say so loudly, answer as a server would

@@ -67,7 +67,9 @@ class Refusal(Exception):
     error code inside HTTP 200, Zendesk's 429 with Retry-After). `code` is the
     vendor's code when the handler knows it (e.g. "INVALID_EMAIL_ADDRESS"),
     `field` the offending field, `limit` the name of the rate window that was
-    exceeded, `retry_after` the seconds until it frees up.
+    exceeded, `retry_after` the seconds until it frees up. `endpoint` names
+    the endpoint refused (filled in by the framework once it is routed), so
+    `refuse` can answer as that endpoint would, even for an injected fault.
     """
 
     def __init__(
@@ -80,6 +82,7 @@ class Refusal(Exception):
         limit: str | None = None,
         retry_after: float | None = None,
         status: int | None = None,
+        endpoint: str | None = None,
     ) -> None:
         super().__init__(message)
         self.kind: RefusalKind = kind
@@ -89,6 +92,7 @@ class Refusal(Exception):
         self.limit = limit
         self.retry_after = retry_after
         self.status = status if status is not None else DEFAULT_STATUS[kind]
+        self.endpoint = endpoint
 
     def again(self) -> Refusal:
         """A fresh copy, so a fault used several times raises a new exception each time."""
@@ -100,6 +104,7 @@ class Refusal(Exception):
             limit=self.limit,
             retry_after=self.retry_after,
             status=self.status,
+            endpoint=self.endpoint,
         )
 
 

@@ -209,7 +209,8 @@ class OutreachSimulator(Simulator):
     def refuse(self, refusal: Refusal, call: Call | None) -> Reply:
         """OAuth errors on the token endpoint, bare text for a bad token, JSON:API otherwise."""
         if refusal.endpoint == "token":
-            body = {"error": refusal.code or "invalid_request", "error_description": refusal.message}
+            code = refusal.code or "invalid_request"
+            body = {"error": code, "error_description": refusal.message}
             return Reply(body, status=refusal.status, content_type="application/json")
         if refusal.kind in ("unauthorized", "token_expired"):
             return Reply("Invalid access token", status=401, content_type="text/plain")

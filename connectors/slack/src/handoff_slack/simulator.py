@@ -91,7 +91,7 @@ def _user(user_id: str, name: str, email: str, timezone: str, *, deleted: bool) 
     return {
         "id": user_id,
         "team_id": TEAM,
-        "name": email.split("@")[0],
+        "name": email.split("@", maxsplit=1)[0],
         "deleted": deleted,
         "real_name": name,
         "tz": timezone,

@@ -194,6 +194,8 @@ class EmailConnector(Connector[EmailConfig]):
     default_rate_limit = RateLimit(requests=30, per_seconds=60, concurrency=2)
     retry_policy = RetryPolicy(attempts=4, base_seconds=2.0, max_seconds=60.0)
     idempotency_header = "X-Handoff-Idempotency-Key"
+    # Not an ASGI Simulator: an SMTP relay with the same start/connector_config shape.
+    simulator = "handoff_email.simulator:EmailSimulator"
 
     @hookimpl
     async def handoff_send_notification(

@@ -155,6 +155,7 @@ class GainsightConnector(Connector[GainsightConfig]):
     )
     default_rate_limit: ClassVar[RateLimit] = RateLimit(requests=30, per_seconds=60, concurrency=2)
     """30 a minute stays under the tenant's 50,000 a day even when run flat out."""
+    simulator: ClassVar[str | None] = "handoff_gainsight.simulator:GainsightSimulator"
 
     def build_auth(self) -> httpx.Auth:
         """The static access key in Gainsight's `accesskey` header."""

@@ -169,6 +169,7 @@ class GoogleCalendarConnector(Connector[GoogleCalendarConfig]):
     # Google has no idempotency header; booking is idempotent through the event id.
     # This header only lets a write be traced.
     idempotency_header = "X-Handoff-Idempotency-Key"
+    simulator = "handoff_google_calendar.simulator:GoogleCalendarSimulator"
 
     # -- configuration and auth ---------------------------------------------------
 

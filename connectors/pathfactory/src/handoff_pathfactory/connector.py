@@ -212,6 +212,7 @@ class PathfactoryConnector(Connector[PathfactoryConfig]):
     )
     default_rate_limit: ClassVar[RateLimit] = RateLimit(requests=20, per_seconds=60, concurrency=1)
     """PathFactory publishes no numbers; 20 calls a minute, one at a time, is a polite guess."""
+    simulator: ClassVar[str | None] = "handoff_pathfactory.simulator:PathfactorySimulator"
 
     def build_auth(self) -> httpx.Auth:
         """The static API key in the configured header (`Authorization: Bearer <key>`)."""

@@ -163,6 +163,7 @@ class ZoomConnector(Connector[ZoomConfig]):
     # Zoom counts only 200 or 204 as delivered and retries anything else (after 5, 20
     # and 60 minutes), even a 202; the hub's answer has a body, so 200.
     webhook_accepted_status = 200
+    simulator = "handoff_zoom.simulator:ZoomSimulator"
     list_page_size: ClassVar[int] = 300
     """Meetings per page of the list call (Zoom's maximum)."""
 

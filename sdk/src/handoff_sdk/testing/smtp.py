@@ -187,7 +187,9 @@ class SmtpTestServer:
     `tls="starttls"` offers and requires STARTTLS; `tls="tls"` is implicit TLS
     (port-465 style). Both use a throwaway certificate whose file is `ca_file`.
     With `credentials=(user, password)` the server requires AUTH (over TLS when
-    TLS is on) and refuses other credentials with 535.
+    TLS is on) and refuses other credentials with 535. With `mail_dir`, each
+    accepted message is also written there as `<n>.eml`, so a person can open
+    what was sent (`handoff sandbox` does this).
     """
 
     def __init__(
@@ -197,10 +199,14 @@ class SmtpTestServer:
         credentials: tuple[str, str] | None = None,
         cert_dir: Path | None = None,
         host: str = "127.0.0.1",
+        port: int = 0,
+        mail_dir: Path | None = None,
     ) -> None:
         if tls is not None and cert_dir is None:
             raise ValueError("a TLS test server needs cert_dir for its certificate")
         self.host = host
+        self._port = port
+        self.mail_dir = mail_dir
         self.tls = tls
         self.credentials = credentials
         self.certificate = make_test_certificate(cert_dir) if tls and cert_dir else None
@@ -270,7 +276,9 @@ class SmtpTestServer:
                 auth_required=True,
                 auth_require_tls=self.tls is not None,
             )
-        controller = _EphemeralController(_Handler(self), hostname=self.host, port=0, **kwargs)
+        controller = _EphemeralController(
+            _Handler(self), hostname=self.host, port=self._port, **kwargs
+        )
         controller.start()
         self._controller = controller
         return self
@@ -325,6 +333,10 @@ class SmtpTestServer:
     def _keep(self, message: ReceivedMessage) -> None:
         with self._lock:
             self.messages.append(message)
+            count = len(self.messages)
+        if self.mail_dir is not None:
+            self.mail_dir.mkdir(parents=True, exist_ok=True)
+            (self.mail_dir / f"{count:04d}.eml").write_bytes(message.data)
 
 
 @dataclass(frozen=True)

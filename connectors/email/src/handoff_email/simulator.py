@@ -1,0 +1,117 @@
+"""An SMTP submission relay standing in for the real one, for tests and `handoff sandbox` (P5, D2).
+
+The email connector speaks SMTP, not HTTP, so its simulator is not an ASGI
+app: it is the SDK's `SmtpTestServer` (aiosmtpd on 127.0.0.1) set up as a
+submission relay is, STARTTLS required with a throwaway certificate, AUTH
+required after it, and the synthetic company's sender address. What it
+enforces is what a relay does: no login in clear text, 535 for wrong
+credentials, and any 4xx or 5xx reply a test scripts with `refuse(stage,
+reply)` at MAIL, RCPT or DATA (a full mailbox, an unknown recipient, a
+greylisting relay).
+
+It keeps the shape `handoff sandbox` serves every simulator by: `start()`
+gives its address (`smtp://127.0.0.1:PORT`), `connector_config(url)` and
+`connector_secrets()` point the connector at it, `ca_file` is the
+certificate to trust, `stop()` ends it. Messages it accepted are in
+`messages`, and with `mail_dir` also written there as `.eml` files.
+"""
+
+from __future__ import annotations
+
+import secrets
+import tempfile
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from handoff_sdk.testing.company import COMPANY
+from handoff_sdk.testing.smtp import ReceivedMessage, SmtpTestServer
+
+__all__ = ["EmailSimulator"]
+
+USERNAME = "handoff-sandbox"
+FROM_ADDRESS = f"handoff@{COMPANY.domain}"
+
+
+class EmailSimulator:
+    """The company's SMTP relay: STARTTLS and AUTH required, messages kept (and saved)."""
+
+    name = "email"
+
+    def __init__(
+        self,
+        *,
+        clock: Any = None,
+        latency: float = 0.0,
+        cert_dir: Path | None = None,
+        mail_dir: Path | None = None,
+        port: int = 0,
+    ) -> None:
+        self._tmp: tempfile.TemporaryDirectory[str] | None = None
+        if cert_dir is None:
+            self._tmp = tempfile.TemporaryDirectory(prefix="handoff-smtp-tls-")
+            cert_dir = Path(self._tmp.name)
+        self.password = f"sim-smtp-{secrets.token_hex(12)}"
+        self.server = SmtpTestServer(
+            tls="starttls",
+            credentials=(USERNAME, self.password),
+            cert_dir=cert_dir,
+            mail_dir=mail_dir,
+            port=port,
+        )
+
+    @property
+    def url(self) -> str:
+        """Where it listens, `smtp://127.0.0.1:PORT` (once started)."""
+        return f"smtp://{self.server.host}:{self.server.port}"
+
+    @property
+    def ca_file(self) -> Path | None:
+        """The certificate the connector must trust (its `ca_file`)."""
+        return self.server.ca_file
+
+    @property
+    def messages(self) -> list[ReceivedMessage]:
+        """Every message accepted so far."""
+        return self.server.messages
+
+    def refuse(self, stage: Any, reply: str, *, times: int | None = 1) -> None:
+        """Answer the next MAIL, RCPT or DATA with `reply`, e.g. "451 4.3.0 Try later"."""
+        self.server.refuse(stage, reply, times=times)
+
+    def start(self) -> str:
+        """Listen on 127.0.0.1 and return the address."""
+        self.server.start()
+        return self.url
+
+    def stop(self) -> None:
+        """Stop listening."""
+        self.server.stop()
+        if self._tmp is not None:
+            self._tmp.cleanup()
+            self._tmp = None
+
+    def __enter__(self) -> EmailSimulator:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def connector_config(self, url: str) -> dict[str, Any]:
+        """`[connectors.email]` pointing at the relay at `url` (STARTTLS, AUTH)."""
+        where = urlsplit(url)
+        return {
+            "host": where.hostname or "127.0.0.1",
+            "port": where.port,
+            "security": "starttls",
+            "username": USERNAME,
+            "from_address": FROM_ADDRESS,
+            "from_name": f"handoff ({COMPANY.name})",
+            "ca_file": str(self.ca_file) if self.ca_file else None,
+            "default_recipients": [f"revops@{COMPANY.domain}"],
+        }
+
+    def connector_secrets(self, account: Any = None) -> dict[str, str]:
+        """The relay login's password."""
+        return {"password": self.password}

@@ -32,13 +32,12 @@ def relay(tmp_path: Path) -> Iterator[EmailSimulator]:
 
 
 def connector(relay: EmailSimulator, secrets: dict[str, str] | None = None) -> Any:
-    harness = build_harness(
+    return build_harness(
         EmailConnector,
         transport=httpx.MockTransport(_no_http),
         config=relay.connector_config(relay.url),
         secrets=relay.connector_secrets() if secrets is None else secrets,
     )
-    return harness
 
 
 NOTE = Notification(
@@ -81,6 +80,6 @@ async def test_a_temporary_refusal_is_retried_and_delivered_once(relay: EmailSim
 async def test_a_permanent_refusal_names_the_recipient(relay: EmailSimulator) -> None:
     relay.refuse("RCPT", "550 5.1.1 Mailbox unknown", times=None)
     harness = connector(relay)
-    with pytest.raises(SmtpRefusedError, match="jamie.owner@example.test"):
+    with pytest.raises(SmtpRefusedError, match=r"jamie\.owner@example\.test"):
         await harness.connector.handoff_send_notification(NOTE, "job-4")
     assert relay.messages == []

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import httpx
 from handoff_zoom import ZoomConnector
 from zoom_cases import BOOK_KEY, CONFIG, MEETING, SECRETS, STARTED_BODY, signed
 
-from handoff_sdk.testing import ConnectorContract, ContractCase
+from handoff_sdk.entities import Meeting
+from handoff_sdk.testing import COMPANY, ConnectorContract, ContractCase
 
 CONTRACT_CONFIG = {**CONFIG, "meeting_settings": {"waiting_room": True, "join_before_host": False}}
 
 
 class TestZoomContract(ConnectorContract):
+    """Q12 on the recorded cassettes (the simulator's run is TestZoomSimulatorContract)."""
+
     connector_class = ZoomConnector
+    over_http = False
     config = CONTRACT_CONFIG
     secrets = SECRETS
     cases = (
@@ -32,3 +38,34 @@ class TestZoomContract(ConnectorContract):
             headers={"Content-Type": "application/json;charset=UTF-8"},
             json={"code": 124, "message": "Invalid access token."},
         )
+
+
+SIM_REP = COMPANY.rep("sdr-taylor")
+SIM_MEETING = Meeting(
+    rep_id=SIM_REP.id,
+    attendee_email=COMPANY.person("ana-lima").email,
+    start=datetime(2026, 1, 6, 15, 0, tzinfo=UTC),
+    end=datetime(2026, 1, 6, 15, 30, tzinfo=UTC),
+    title="Adventure Works x Ana Lima: expansion",
+)
+
+
+class TestZoomSimulatorContract(ConnectorContract):
+    """Q12: the same contract over a real socket against ZoomSimulator (the synthetic company).
+
+    The cassette cases book for a rep the simulated account does not have, so
+    the simulator's run books for one of the company's reps instead.
+    """
+
+    connector_class = ZoomConnector
+    config = CONTRACT_CONFIG
+    secrets = SECRETS
+    replay_cassettes = False
+    cases = (
+        ContractCase(
+            "handoff_book_meeting",
+            {"meeting": SIM_MEETING, "idempotency_key": BOOK_KEY},
+            "book_meeting",
+        ),
+        ContractCase("handoff_parse_webhook", {"request": signed(STARTED_BODY)}, "webhook"),
+    )

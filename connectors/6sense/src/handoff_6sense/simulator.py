@@ -21,10 +21,11 @@ from __future__ import annotations
 import ipaddress
 from typing import Any
 
-from handoff_sdk.testing.company import COMPANY, Customer
-from handoff_sdk.testing.simulator import (
+from handoff_sdk.testing import (
+    COMPANY,
     ApiKey,
     Call,
+    Customer,
     Limits,
     RateWindow,
     Refusal,

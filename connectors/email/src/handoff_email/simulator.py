@@ -24,8 +24,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from handoff_sdk.testing.company import COMPANY
-from handoff_sdk.testing.smtp import ReceivedMessage, SmtpTestServer
+from handoff_sdk.testing import COMPANY, ReceivedMessage, SmtpTestServer
 
 __all__ = ["EmailSimulator"]
 

@@ -29,8 +29,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from handoff_sdk.testing.company import COMPANY
-from handoff_sdk.testing.simulator import (
+from handoff_sdk.testing import (
+    COMPANY,
     ApiKey,
     Call,
     Limits,
@@ -142,10 +142,7 @@ class GainsightSimulator(Simulator):
         self.add_account(
             SimAccount(
                 "tenant",
-                secrets={
-                    "access_key": f"sim-gainsight-{uuid.uuid4().hex}",
-                    "webhook_secret": f"sim-gainsight-hook-{uuid.uuid4().hex[:16]}",
-                },
+                secrets={"access_key": f"sim-gainsight-{uuid.uuid4().hex}"},
                 data={OBJECT: records},
             )
         )

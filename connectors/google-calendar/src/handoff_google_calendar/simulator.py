@@ -46,8 +46,8 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from handoff_sdk.testing.company import COMPANY
-from handoff_sdk.testing.simulator import (
+from handoff_sdk.testing import (
+    COMPANY,
     BearerToken,
     Call,
     Limits,

@@ -33,14 +33,15 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
-from handoff_sdk.testing.company import COMPANY, SellerRep
-from handoff_sdk.testing.simulator import (
+from handoff_sdk.testing import (
+    COMPANY,
     BearerToken,
     Call,
     Limits,
     RateWindow,
     Refusal,
     Reply,
+    SellerRep,
     SimAccount,
     Simulator,
     endpoint,

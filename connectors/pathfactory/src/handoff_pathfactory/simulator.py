@@ -27,8 +27,8 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
-from handoff_sdk.testing.company import COMPANY
-from handoff_sdk.testing.simulator import (
+from handoff_sdk.testing import (
+    COMPANY,
     ApiKey,
     Call,
     Limits,
@@ -111,10 +111,7 @@ class PathfactorySimulator(Simulator):
             SimAccount(
                 "main",
                 settings={"role": "analytics"},
-                secrets={
-                    "api_key": f"sim-pathfactory-{secrets.token_hex(16)}",
-                    "webhook_secret": f"sim-pathfactory-hook-{secrets.token_hex(8)}",
-                },
+                secrets={"api_key": f"sim-pathfactory-{secrets.token_hex(16)}"},
                 data={"pageviews": pageviews},
             )
         )

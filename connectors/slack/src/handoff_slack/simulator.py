@@ -34,8 +34,8 @@ from typing import Any
 
 from starlette.requests import Request
 
-from handoff_sdk.testing.company import COMPANY, Channel
-from handoff_sdk.testing.simulator import (
+from handoff_sdk.testing import (
+    COMPANY,
     ApiKey,
     Call,
     Endpoint,
@@ -45,6 +45,7 @@ from handoff_sdk.testing.simulator import (
     Reply,
     SimAccount,
     Simulator,
+    SlackChannel,
     endpoint,
 )
 
@@ -109,7 +110,7 @@ def _user(user_id: str, name: str, email: str, timezone: str, *, deleted: bool) 
     }
 
 
-def _channel_key(channel: Channel) -> tuple[str, str]:
+def _channel_key(channel: SlackChannel) -> tuple[str, str]:
     return channel.id, f"#{channel.name}"
 
 
@@ -140,6 +141,7 @@ class SlackSimulator(Simulator):
             "channels": {c.id: c for c in COMPANY.channels},
             "messages": [],
             "posts": {},
+            "epoch": int(self.clock.now().timestamp()),
         }
         self.add_account(
             SimAccount(
@@ -213,14 +215,14 @@ class SlackSimulator(Simulator):
         status = 429 if refusal.kind in ("rate_limited", "too_many_concurrent") else 200
         return Reply(body, status=status, headers=headers)
 
-    def _channel(self, data: dict[str, Any], wanted: str) -> Channel:
+    def _channel(self, data: dict[str, Any], wanted: str) -> SlackChannel:
         wanted = wanted.strip()
         for channel in data["channels"].values():
             if wanted in _channel_key(channel) or wanted == channel.name:
                 return channel
         raise Refusal("not_found", f"no channel {wanted}", code="channel_not_found", status=200)
 
-    def _pace(self, data: dict[str, Any], channel: Channel) -> None:
+    def _pace(self, data: dict[str, Any], channel: SlackChannel) -> None:
         """About one post a second per channel, bursts of five let through."""
         count, seconds = POST_BURST
         sent = data["posts"].setdefault(channel.id, deque())
@@ -236,7 +238,8 @@ class SlackSimulator(Simulator):
         sent.append(now)
 
     def _ts(self, data: dict[str, Any]) -> str:
-        return f"{self.clock.now().timestamp():.0f}.{len(data['messages']) + 1:06d}"
+        # Slack's ts is the post's time; counted from the seed so a replayed run answers the same.
+        return f"{data['epoch'] + len(data['messages'])}.{len(data['messages']) + 1:06d}"
 
     @endpoint(
         "POST",

@@ -28,19 +28,21 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import re
 import secrets
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from handoff_sdk.testing.company import COMPANY, SellerRep
-from handoff_sdk.testing.simulator import (
+from handoff_sdk.testing import (
+    COMPANY,
     BearerToken,
     Call,
     Limits,
     RateWindow,
     Refusal,
     Reply,
+    SellerRep,
     SimAccount,
     Simulator,
     endpoint,
@@ -234,7 +236,7 @@ class ZoomSimulator(Simulator):
         self._count_creation(data, rep)
         meeting_id = data["next_id"]
         data["next_id"] += 1
-        passcode = secrets.token_hex(4)
+        passcode = hashlib.sha256(f"{self.account.id}:{meeting_id}".encode()).hexdigest()[:8]
         meeting = {
             "uuid": base64.b64encode(f"sim-{meeting_id}".encode()).decode(),
             "id": meeting_id,

@@ -30,13 +30,13 @@ from typing import TypeVar
 __all__ = [
     "COMPANY",
     "CalendarEvent",
-    "Channel",
     "Company",
     "Customer",
+    "OutreachSequence",
     "PageView",
     "Person",
     "SellerRep",
-    "Sequence",
+    "SlackChannel",
     "SurveyAnswer",
     "Ticket",
     "VisitorSample",
@@ -129,7 +129,7 @@ class Customer:
 
 
 @dataclass(frozen=True)
-class Sequence:
+class OutreachSequence:
     """An Outreach sequence the reps run."""
 
     id: int
@@ -206,7 +206,7 @@ class PageView:
 
 
 @dataclass(frozen=True)
-class Channel:
+class SlackChannel:
     """A Slack channel the bot is in (or, with `member=False`, is not)."""
 
     id: str
@@ -244,11 +244,11 @@ class Company:
     reps: tuple[SellerRep, ...]
     customers: tuple[Customer, ...]
     people: tuple[Person, ...]
-    sequences: tuple[Sequence, ...]
+    sequences: tuple[OutreachSequence, ...]
     tickets: tuple[Ticket, ...]
     surveys: tuple[SurveyAnswer, ...]
     pageviews: tuple[PageView, ...]
-    channels: tuple[Channel, ...]
+    channels: tuple[SlackChannel, ...]
     visitors: tuple[VisitorSample, ...]
     non_actionable_ips: tuple[str, ...]
     """IPs 6sense resolves to an ISP or a hosting network: "Non-actionable Match"."""
@@ -289,7 +289,7 @@ class Company:
         """The people at one customer."""
         return [p for p in self.people if p.customer == customer]
 
-    def sequence(self, sequence_id: int) -> Sequence:
+    def sequence(self, sequence_id: int) -> OutreachSequence:
         """The sequence with this Outreach id."""
         return _one(self.sequences, lambda s: s.id == sequence_id, f"sequence {sequence_id}")
 
@@ -419,9 +419,9 @@ CUSTOMERS = (
 )  # fmt: skip
 
 SEQUENCES = (
-    Sequence(3001, "Inbound pricing follow-up"),
-    Sequence(3002, "Public sector outreach"),
-    Sequence(3003, "Customer expansion"),
+    OutreachSequence(3001, "Inbound pricing follow-up"),
+    OutreachSequence(3002, "Public sector outreach"),
+    OutreachSequence(3003, "Customer expansion"),
 )
 
 PEOPLE = (
@@ -490,11 +490,11 @@ PAGEVIEWS = (
 )  # fmt: skip
 
 CHANNELS = (
-    Channel("C0SIMSALES", "sales"),
-    Channel("C0SIMSUPESC", "support-escalations"),
-    Channel("C0SIMALERTS", "handoff-alerts"),
-    Channel("C0SIMGENERL", "general", member=False),
-    Channel("C0SIMOLDWIN", "old-wins", archived=True),
+    SlackChannel("C0SIMSALES", "sales"),
+    SlackChannel("C0SIMSUPESC", "support-escalations"),
+    SlackChannel("C0SIMALERTS", "handoff-alerts"),
+    SlackChannel("C0SIMGENERL", "general", member=False),
+    SlackChannel("C0SIMOLDWIN", "old-wins", archived=True),
 )
 
 VISITORS = (

@@ -178,7 +178,9 @@ class _Simulator:
             refusal = Refusal(fault, "the session has expired or the key was revoked")
             self.simulator.refuse_next(refusal, times=times)
         config = {**c.config, **self.simulator.connector_config(self.server.url)}
-        base = self.simulator.connector_secrets()
+        # The simulator's credentials win; the contract's others stay (a webhook's signing
+        # secret is the hub's, not something the vendor's API checks).
+        base = {**c.secrets, **self.simulator.connector_secrets()}
         if secrets is not None:
             base = {k: v for k, v in base.items() if k in secrets}
         return build_harness(

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import httpx
 from handoff_zoom import ZoomConnector
-from zoom_cases import BOOK_KEY, CONFIG, MEETING, SECRETS, STARTED_BODY, signed
+from zoom_cases import BOOK_KEY, CONFIG, MEETING, SECRETS, SIM_MEETING, STARTED_BODY, signed
 
-from handoff_sdk.entities import Meeting
-from handoff_sdk.testing import COMPANY, ConnectorContract, ContractCase
+from handoff_sdk.testing import ConnectorContract, ContractCase
 
 CONTRACT_CONFIG = {**CONFIG, "meeting_settings": {"waiting_room": True, "join_before_host": False}}
 
@@ -39,15 +36,6 @@ class TestZoomContract(ConnectorContract):
             json={"code": 124, "message": "Invalid access token."},
         )
 
-
-SIM_REP = COMPANY.rep("sdr-taylor")
-SIM_MEETING = Meeting(
-    rep_id=SIM_REP.id,
-    attendee_email=COMPANY.person("ana-lima").email,
-    start=datetime(2026, 1, 6, 15, 0, tzinfo=UTC),
-    end=datetime(2026, 1, 6, 15, 30, tzinfo=UTC),
-    title="Adventure Works x Ana Lima: expansion",
-)
 
 
 class TestZoomSimulatorContract(ConnectorContract):

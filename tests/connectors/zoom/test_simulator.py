@@ -2,25 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import pytest
 from handoff_zoom import ZoomConnector
 from handoff_zoom.simulator import DAILY_CREATES, ZoomSimulator
+from zoom_cases import SIM_MEETING
 
 from handoff_sdk import ApiError, AuthError, RateLimitedError
-from handoff_sdk.entities import Meeting
 from handoff_sdk.testing import Limits, RateWindow
 from handoff_sdk.testing.company import COMPANY
 
 TAYLOR = COMPANY.rep("sdr-taylor")
-MEETING = Meeting(
-    rep_id=TAYLOR.id,
-    attendee_email=COMPANY.person("ana-lima").email,
-    start=datetime(2026, 1, 6, 15, 0, tzinfo=UTC),
-    end=datetime(2026, 1, 6, 15, 30, tzinfo=UTC),
-    title="Adventure Works x Ana Lima: expansion",
-)
+MEETING = SIM_MEETING
 
 
 async def test_q12_login_and_book_a_meeting_hosted_by_the_rep(simulated) -> None:

@@ -7,6 +7,7 @@ from typing import Any
 
 from handoff_sdk import WebhookScheme, sign_webhook
 from handoff_sdk.entities import Meeting, WebhookRequest
+from handoff_sdk.testing import COMPANY
 
 ACCOUNT_ID = "SyntheticAcct0001"
 CLIENT_ID = "SyntheticClient01"
@@ -31,6 +32,16 @@ MEETING = Meeting(
     end=datetime(2026, 1, 6, 15, 30, tzinfo=UTC),
     title="Acme x Pat Lee: pricing",
 )
+
+SIM_REP = COMPANY.rep("sdr-taylor")
+SIM_MEETING = Meeting(
+    rep_id=SIM_REP.id,
+    attendee_email=COMPANY.person("ana-lima").email,
+    start=datetime(2026, 1, 6, 15, 0, tzinfo=UTC),
+    end=datetime(2026, 1, 6, 15, 30, tzinfo=UTC),
+    title="Adventure Works x Ana Lima: expansion",
+)
+"""A booking for a rep of the synthetic company: one the Zoom simulator has a user for."""
 
 # The harness clock starts at 2026-01-05 09:00 UTC: these deliveries are 30 s old.
 SIGNED_AT = datetime(2026, 1, 5, 8, 59, 30, tzinfo=UTC)

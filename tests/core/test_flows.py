@@ -6,6 +6,7 @@ must serve it without knowing its name.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -21,12 +22,12 @@ from sqlalchemy.orm import Session
 from handoff.config import HubConfig, load_config
 from handoff.errors import ConfigFileError, HandoffError
 from handoff.flow import Flow, FlowCommand, FlowContext, IntakeRoute, Periodic
-from handoff.flows import FlowSet, flow_commands, flow_tables, install_periodic
+from handoff.flows import FlowSet, flow_commands, flow_metadata, flow_tables, install_periodic
 from handoff.runtime import ClaimedJob, DecisionSpec, EventHandler, JobSpec, Worker, record_decision
 from handoff.runtime.worker import JobRunner
 from handoff.server import create_app
 from handoff.server.models import IntakeModel
-from handoff.store import Decision, EventRecord, Store, Timer
+from handoff.store import Base, Decision, EventRecord, Store, Timer
 from handoff_sdk import FakeClock
 
 TALLY_EVENT = "hub.tally"
@@ -219,3 +220,16 @@ async def test_a_flows_periodic_job_is_installed_once_and_run_by_the_worker(
     await worker.run_once()  # fires the timer
     await worker.run_once()  # runs its job
     assert len(REPORTS) == 1
+
+
+def test_a_flows_own_tables_module_is_imported_for_the_schema(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """flow_metadata imports each flow's `models` module, so migrations and checks see its tables."""
+    (tmp_path / "tally_models_probe.py").write_text("IMPORTED = True\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    flow = Flow(
+        name="tally", summary="t", settings=lambda: TallySettings, models="tally_models_probe"
+    )
+    assert flow_metadata([flow]) is Base.metadata
+    assert sys.modules["tally_models_probe"].IMPORTED is True

@@ -11,9 +11,9 @@ from alembic.runtime.migration import MigrationContext
 
 from handoff.config import StoreSettings, load_config
 from handoff.errors import ConfigFileError
+from handoff.flows import flow_metadata
 from handoff.runtime import record_events
 from handoff.store import (
-    Base,
     EventRecord,
     Store,
     StoreError,
@@ -29,7 +29,7 @@ from handoff_sdk.entities import Event
 def schema_drift(store: Store) -> list[object]:
     with store.engine.connect() as conn:
         context = MigrationContext.configure(conn, opts={"compare_type": True})
-        return list(compare_metadata(context, Base.metadata))
+        return list(compare_metadata(context, flow_metadata()))
 
 
 def test_migrations_build_the_models_schema_on_sqlite(store: Store) -> None:

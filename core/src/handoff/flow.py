@@ -18,7 +18,9 @@ those values. From it the frameworks take:
 - `periodic`: timers the worker keeps on a cron schedule;
 - `routers`: its API routes (FastAPI routers);
 - `commands`: its CLI commands, imported only when run;
-- `demo`: its part of `handoff demo`.
+- `demo`: its part of `handoff demo`;
+- `models`: the module declaring its own tables (on `handoff.store.Base`),
+  imported before migrations run and before the schema is compared.
 
 `decide` must depend only on the event, the context `enrich` returned, the
 settings, `now` and what the transaction reads: that is what lets the same
@@ -194,6 +196,8 @@ class Flow(Generic[S]):
     commands: tuple[FlowCommand, ...] = field(default_factory=tuple)
     demo: str | None = None
     """'package.module:function' of its part of `handoff demo` (see handoff.demo)."""
+    models: str | None = None
+    """'package.module' declaring its tables on handoff.store's `Base`; its migration makes them."""
 
     def tables(self) -> tuple[str, ...]:
         """The handoff.toml tables it owns: the fields of its settings model."""

@@ -17,6 +17,7 @@ from handoff.flow import Flow, FlowCommand, IntakeRoute, Periodic, Services
 
 if TYPE_CHECKING:
     from fastapi import APIRouter
+    from sqlalchemy import MetaData
 
     from handoff.config import HubConfig
     from handoff.hub import Hub
@@ -29,6 +30,7 @@ __all__ = [
     "FlowSet",
     "built_in_flows",
     "flow_commands",
+    "flow_metadata",
     "flow_tables",
     "install_periodic",
 ]
@@ -39,6 +41,22 @@ def built_in_flows() -> tuple[Flow[Any], ...]:
     from handoff.chat.flow import CHAT  # noqa: PLC0415 - the registry is the one place flows are named
 
     return (CHAT,)
+
+
+def flow_metadata(flows: Sequence[Flow[Any]] | None = None) -> MetaData:
+    """The hub's schema: the frameworks' tables and every flow's own (its `models` module).
+
+    Alembic and the schema tests compare the database with this; importing a
+    flow's models module is what puts its tables on the shared `Base`.
+    """
+    import importlib  # noqa: PLC0415 - only migrations and schema checks need it
+
+    from handoff.store import Base  # noqa: PLC0415 - SQLAlchemy
+
+    for flow in flows if flows is not None else built_in_flows():
+        if flow.models:
+            importlib.import_module(flow.models)
+    return Base.metadata
 
 
 def flow_tables(flows: Sequence[Flow[Any]]) -> dict[str, Flow[Any]]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
-from handoff.store.models import Base
+from handoff.flows import flow_metadata
 
 config = context.config
 connection = config.attributes.get("connection")
@@ -13,7 +13,7 @@ if connection is None:  # pragma: no cover - the hub always passes a connection
 
 context.configure(
     connection=connection,
-    target_metadata=Base.metadata,
+    target_metadata=flow_metadata(),
     render_as_batch=connection.dialect.name == "sqlite",
     compare_type=True,
 )

@@ -44,8 +44,9 @@ from handoff.chat.routing.availability import (
     set_rep_status,
 )
 from handoff.chat.routing.config import RoutingConfig
-from handoff.chat.routing.engine import MemoryRotation, route
+from handoff.chat.routing.engine import route
 from handoff.chat.routing.handler import store_routing_decision
+from handoff.rules import MemoryRotation
 from handoff.store import EntityRecord, Store, upgrade
 from handoff_sdk.entities import RepStatus
 

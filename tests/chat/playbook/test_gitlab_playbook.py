@@ -15,8 +15,9 @@ from handoff.chat.flow import CHAT
 from handoff.chat.playbooks import load_playbook, playbook_path
 from handoff.chat.routing.availability import AvailabilitySnapshot
 from handoff.chat.routing.config import RoutingConfig
-from handoff.chat.routing.engine import MemoryRotation, RoutingDecision, route
+from handoff.chat.routing.engine import RoutingDecision, route
 from handoff.config import load_config
+from handoff.rules import MemoryRotation
 from handoff_sdk.entities import ExperienceMode, RepStatus
 
 # Monday 16:00 UTC: 11:00 in New York, 08:00 in Los Angeles, 17:00 in Paris/Berlin, 01:00 in Tokyo.

@@ -10,8 +10,9 @@ from helpers import MONDAY_NOON_UTC, playbook, snapshot  # type: ignore[import-n
 
 from handoff.chat.routing.availability import AvailabilitySnapshot
 from handoff.chat.routing.config import load_routing
-from handoff.chat.routing.engine import MemoryRotation, language_from_path, route, weighted_sequence
+from handoff.chat.routing.engine import language_from_path, route
 from handoff.errors import ConfigFileError
+from handoff.rules import MemoryRotation, weighted_sequence
 from handoff_sdk.entities import BusySlot, RepStatus
 
 CONFIG = playbook()

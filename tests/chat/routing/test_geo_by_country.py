@@ -17,9 +17,10 @@ from handoff.chat.flow import CHAT
 from handoff.chat.playbooks import load_playbook, playbook_path
 from handoff.chat.routing.availability import AvailabilitySnapshot
 from handoff.chat.routing.config import ISO_COUNTRY_CODES, RoutingConfig, load_routing
-from handoff.chat.routing.engine import MemoryRotation, RoutingDecision, normalize_context, route
+from handoff.chat.routing.engine import RoutingDecision, normalize_context, route
 from handoff.config import load_config
 from handoff.errors import ConfigFileError
+from handoff.rules import MemoryRotation
 from handoff_sdk.entities import RepStatus
 
 # Tuesday 02:00 UTC: 11:00 in Tokyo, 13:00 in Sydney, 21:00 (Monday) in New York.

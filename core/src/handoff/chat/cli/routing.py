@@ -67,7 +67,8 @@ def route_command(config_path: Path | None, visitor: Path, explain: bool, as_jso
     file's `availability` object, round robins start at their first member.
     """
     from handoff.chat.routing.availability import AvailabilitySnapshot  # noqa: PLC0415
-    from handoff.chat.routing.engine import MemoryRotation, route  # noqa: PLC0415
+    from handoff.chat.routing.engine import route  # noqa: PLC0415
+    from handoff.rules import MemoryRotation  # noqa: PLC0415
 
     try:
         config = _current_routing(config_path)

@@ -34,7 +34,8 @@
     target = "field:account.bdr_assigned_id"
     fallbacks = ["team:pubsec"]
 
-Conditions are a small language, evaluated without `eval` (see `conditions`).
+Conditions are the shared rules engine's language, evaluated without `eval`
+(see `handoff.rules.conditions`).
 Every error names the field at fault, e.g. `routing.rules[2].target`.
 """
 
@@ -48,8 +49,8 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from handoff.chat.routing.availability import WorkingHours
-from handoff.chat.routing.conditions import Condition, parse_condition
 from handoff.config import validate_table
+from handoff.rules import Rule
 from handoff_sdk.entities import Rep
 
 __all__ = [
@@ -175,28 +176,13 @@ class TeamConfig(BaseModel):
     language: str | None = Field(default=None, description="The language (language_team).")
 
 
-class RuleConfig(BaseModel):
+class RuleConfig(Rule):
     """One routing rule: when it applies, whom it targets, and who else when nobody is free."""
 
-    model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
-
-    id: str = Field(min_length=1, description="Name of the rule, shown in explanations.")
-    rule_ids: list[str] = Field(default_factory=list, description="Business rule ids (Q3b...).")
-    description: str | None = Field(default=None, description="What the rule is for.")
-    when: Any = Field(default=None, description="Condition; none: always matches.")
     target: str = Field(description="field:PATH, team:NAME, geo_pool, language_team or ai.")
     fallbacks: list[str] = Field(
         default_factory=list, description="Targets tried in order when the target has nobody."
     )
-
-    @field_validator("when", mode="before")
-    @classmethod
-    def _condition(cls, value: Any) -> Any:
-        return None if value is None else parse_condition(value)
-
-    def condition(self) -> Condition | None:
-        """The parsed condition."""
-        return self.when  # type: ignore[no-any-return]
 
     @field_validator("target")
     @classmethod

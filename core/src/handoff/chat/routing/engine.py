@@ -4,9 +4,12 @@
 in: the enriched context (visitor, account, person, sequence, experience),
 the validated rules, an `AvailabilitySnapshot` taken before the decision, and
 `rotation`, the one callable that advances a round-robin cursor. In
-production that is `runtime.next_in_rotation` on the decision's transaction
-(durable, correct with several workers); `handoff route` and `handoff replay`
-pass a `MemoryRotation`, so they change nothing.
+production that is `handoff.rules.stored_rotation` on the decision's
+transaction (durable, correct with several workers, the cursor every flow
+shares for a team); `handoff route` and `handoff replay` pass a
+`handoff.rules.MemoryRotation`, so they change nothing. Rule order, the
+conditions and the pick within a team are the shared rules engine
+(`handoff.rules`); targets, geo, language and the AI rep are chat's.
 
 The explanation records every rule above the one that matched and why it did
 not, every candidate rep skipped and why (offline, away, outside hours, busy,
@@ -16,72 +19,26 @@ first choice been available.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
 from urllib.parse import urlparse
 
 from handoff.chat.routing.availability import AvailabilitySnapshot
-from handoff.chat.routing.conditions import MISSING, lookup
 from handoff.chat.routing.config import RepConfig, RoutingConfig, RuleConfig, parse_target
+from handoff.rules import MISSING, Rotation, first_match, lookup, pick_member
 from handoff_sdk.entities import ExperienceMode
 
 __all__ = [
     "DEFAULT_AI_TAKEOVER_SECONDS",
-    "MemoryRotation",
-    "Rotation",
     "RoutingDecision",
     "language_from_path",
     "normalize_context",
     "route",
-    "weighted_sequence",
 ]
 
 DEFAULT_AI_TAKEOVER_SECONDS = 30
 """Q4 (000): the AI rep takes a human-first chat nobody answered within this many seconds."""
-
-Rotation = Callable[[str, Sequence[str]], str]
-"""(round-robin name, members in order) -> the next member, advancing the cursor."""
-
-
-class MemoryRotation:
-    """Round-robin cursors in memory, same semantics as the stored ones: no side effects."""
-
-    def __init__(self, positions: Mapping[str, int] | None = None) -> None:
-        self.positions: dict[str, int] = dict(positions or {})
-
-    def __call__(self, name: str, members: Sequence[str]) -> str:
-        """The next member of `name`, advancing the in-memory cursor."""
-        if not members:
-            raise ValueError(f"round robin '{name}' has no members")
-        position = self.positions.get(name, 0) % len(members)
-        self.positions[name] = position + 1
-        return members[position]
-
-
-@lru_cache(maxsize=1024)
-def _smooth(weights: tuple[tuple[str, int], ...]) -> tuple[str, ...]:
-    live = [(rep, w) for rep, w in weights if w > 0]
-    total = sum(w for _, w in live)
-    current = dict.fromkeys((rep for rep, _ in live), 0)
-    order: list[str] = []
-    for _ in range(total):
-        for rep, weight in live:
-            current[rep] += weight
-        best = max(current, key=lambda k: current[k])
-        current[best] -= total
-        order.append(best)
-    return tuple(order)
-
-
-def weighted_sequence(members: Sequence[RepConfig]) -> tuple[str, ...]:
-    """One cycle of a weighted round robin, interleaved (smooth): weights 2,1 give a,b,a.
-
-    A rep with weight 0 never comes up in rotation (but can still be named by a field).
-    """
-    return _smooth(tuple((m.id, m.weight) for m in members))
-
 
 _PATH_LANGUAGES = {"fr-fr": "fr", "de-de": "de", "ja-jp": "ja"}
 
@@ -324,39 +281,13 @@ class _Router:
     ) -> _Attempt:
         if not self.allow_ai:
             members = [m for m in members if not m.is_ai]
-        reasons = {m.id: self.reason(m) for m in members}
-        by_id = {m.id: m for m in members}
-        if pool is None or all(r is not None for r in reasons.values()):
-            # One named rep, or a pool with nobody free: the cursor does not move.
-            for m in members:
-                if reasons[m.id] is None:
-                    attempt.rep = m
-                    attempt.why = how
-                    return attempt
-                attempt.skipped.append({"rep": m.id, "reason": str(reasons[m.id])})
-            if attempt.skipped:
-                first = attempt.skipped[0]
-                attempt.first_choice = (first["rep"], first["reason"])
-            attempt.why = f"{how}: nobody available" if members else f"{how}: no members"
-            return attempt
-        sequence = weighted_sequence(members)
-        if not sequence:
-            attempt.why = f"{how}: every member has weight 0"
-            return attempt
-        seen: set[str] = set()
-        for _ in range(len(sequence)):
-            rep_id = self.rotation(f"rr:{pool}", sequence)
-            why = reasons[rep_id]
-            if why is None:
-                attempt.rep = by_id[rep_id]
-                attempt.why = how
-                return attempt
-            if attempt.first_choice is None:
-                attempt.first_choice = (rep_id, why)
-            if rep_id not in seen:
-                seen.add(rep_id)
-                attempt.skipped.append({"rep": rep_id, "reason": why})
-        attempt.why = f"{how}: nobody available"  # pragma: no cover - someone was free
+        pick = pick_member(
+            members, how=how, pool=pool, rotation=self.rotation, unavailable=self.reason
+        )
+        attempt.rep = pick.member
+        attempt.why = pick.why
+        attempt.skipped = pick.skipped
+        attempt.first_choice = pick.first_choice
         return attempt
 
 
@@ -422,14 +353,9 @@ def route(
     router = _Router(
         ctx, config, availability, rotation, allow_ai=mode is ExperienceMode.HUMAN_FIRST
     )
-    for rule in config.rules:
-        condition = rule.condition()
-        matched, why = (True, "no condition: always") if condition is None else condition.check(ctx)
-        explanation["rules"].append(
-            {"rule": rule.id, "rule_ids": rule.rule_ids, "matched": matched, "why": why}
-        )
-        if not matched:
-            continue
+    rule, checks = first_match(config.rules, ctx)
+    explanation["rules"] = [check.to_json() for check in checks]
+    if rule is not None:
         first_choice: tuple[str, str, str] | None = None
         for text in [rule.target, *rule.fallbacks]:
             attempt = router.attempt(text)

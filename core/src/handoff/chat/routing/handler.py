@@ -35,13 +35,13 @@ from handoff.chat.kinds import (
 from handoff.chat.routing.availability import count_routed, fetch_busy, load_snapshot
 from handoff.chat.routing.config import RoutingConfig
 from handoff.chat.routing.engine import RoutingDecision, route
+from handoff.rules import stored_rotation
 from handoff.runtime import (
     ClaimedJob,
     DecisionSpec,
     EventHandler,
     JobSpec,
     cancel_timer,
-    next_in_rotation,
     record_decision,
     schedule_timer,
 )
@@ -102,10 +102,7 @@ def store_routing_decision(
         capped=[r.id for r in humans if r.daily_cap is not None],
     )
 
-    def rotation(name: str, members: Sequence[str]) -> str:
-        return next_in_rotation(session, name, members, now=now)
-
-    decision = route(context, config, snapshot, rotation)
+    decision = route(context, config, snapshot, stored_rotation(session, now=now))
     explanation = {**decision.explanation, "steps": list(steps)}
     record_decision(
         session,

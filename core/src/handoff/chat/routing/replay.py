@@ -22,8 +22,9 @@ from zoneinfo import ZoneInfo
 
 from handoff.chat.routing.availability import AvailabilitySnapshot
 from handoff.chat.routing.config import RoutingConfig, parse_target
-from handoff.chat.routing.engine import MemoryRotation, RoutingDecision, normalize_context, route
+from handoff.chat.routing.engine import RoutingDecision, normalize_context, route
 from handoff.errors import HandoffError
+from handoff.rules import MemoryRotation
 
 __all__ = ["RecordedRequest", "ReplayReport", "read_events", "replay"]
 

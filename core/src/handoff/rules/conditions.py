@@ -90,17 +90,27 @@ class Equals:
 
 @dataclass(frozen=True)
 class In:
-    """field is one of values."""
+    """field is one of values: given inline (`in`) or a named list of the config (`in_list`)."""
 
     field: str
     values: tuple[Any, ...]
+    list_name: str | None = None
 
     def check(self, context: Mapping[str, Any]) -> tuple[bool, str]:
         """Match when the field's value is one of `values`."""
         got = lookup(context, self.field)
-        if got is not MISSING and _norm(got) in {_norm(v) for v in self.values}:
-            return True, f"{self.field} is {got!r}, one of {list(self.values)!r}"
-        return False, f"{self.field} is {_show(got)}, not one of {list(self.values)!r}"
+        found = got is not MISSING and _norm(got) in self._normalized()
+        where = f"in list {self.list_name!r}" if self.list_name else f"one of {list(self.values)!r}"
+        if found:
+            return True, f"{self.field} is {got!r}, {where}"
+        return False, f"{self.field} is {_show(got)}, not {where}"
+
+    def _normalized(self) -> frozenset[Any]:
+        cached: frozenset[Any] | None = self.__dict__.get("_set")
+        if cached is None:
+            cached = frozenset(_norm(v) for v in self.values)
+            object.__setattr__(self, "_set", cached)
+        return cached
 
 
 @dataclass(frozen=True)
@@ -134,51 +144,21 @@ def _number(value: Any) -> float | None:
 
 
 @dataclass(frozen=True)
-class InList:
-    """field is in a named list of the config (Fortune 500 domains, brands)."""
-
-    field: str
-    name: str
-    values: frozenset[Any]
-
-    def check(self, context: Mapping[str, Any]) -> tuple[bool, str]:
-        """Match when the field's value is in the list."""
-        got = lookup(context, self.field)
-        if got is not MISSING and _norm(got) in self.values:
-            return True, f"{self.field} is {got!r}, in list {self.name!r}"
-        return False, f"{self.field} is {_show(got)}, not in list {self.name!r}"
-
-
-@dataclass(frozen=True)
-class AtLeast:
-    """field is a number >= bound."""
+class Bound:
+    """field is a number >= bound (`at_least`) or < bound (`below`)."""
 
     field: str
     bound: float
+    op: str
 
     def check(self, context: Mapping[str, Any]) -> tuple[bool, str]:
-        """Match when the field's value is a number at least `bound`."""
+        """Match when the field's value is a number on the right side of `bound`."""
         got = lookup(context, self.field)
         number = None if got is MISSING else _number(got)
-        if number is not None and number >= self.bound:
-            return True, f"{self.field} is {got!r}, at least {self.bound:g}"
-        return False, f"{self.field} is {_show(got)}, not at least {self.bound:g}"
-
-
-@dataclass(frozen=True)
-class Below:
-    """field is a number < bound."""
-
-    field: str
-    bound: float
-
-    def check(self, context: Mapping[str, Any]) -> tuple[bool, str]:
-        """Match when the field's value is a number below `bound`."""
-        got = lookup(context, self.field)
-        number = None if got is MISSING else _number(got)
-        if number is not None and number < self.bound:
-            return True, f"{self.field} is {got!r}, below {self.bound:g}"
-        return False, f"{self.field} is {_show(got)}, not below {self.bound:g}"
+        words = "at least" if self.op == "at_least" else "below"
+        if number is not None and (number >= self.bound) == (self.op == "at_least"):
+            return True, f"{self.field} is {got!r}, {words} {self.bound:g}"
+        return False, f"{self.field} is {_show(got)}, not {words} {self.bound:g}"
 
 
 @dataclass(frozen=True)
@@ -305,7 +285,7 @@ def _leaf(
         if value not in lists:
             known = ", ".join(sorted(lists)) or "none"
             raise ValueError(f"{where}.in_list: no list named {value!r} (lists: {known})")
-        return InList(field, value, frozenset(_norm(v) for v in lists[value]))
+        return In(field, tuple(lists[value]), value)
     if op == "exists":
         if not isinstance(value, bool):
             raise ValueError(f"{where}.exists: expected true or false")
@@ -313,7 +293,7 @@ def _leaf(
     if op in ("at_least", "below"):
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise ValueError(f"{where}.{op}: expected a number")
-        return AtLeast(field, float(value)) if op == "at_least" else Below(field, float(value))
+        return Bound(field, float(value), op)
     if op == "contains":
         parts = [value] if isinstance(value, str) else value
         if (

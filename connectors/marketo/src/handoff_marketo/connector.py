@@ -194,6 +194,7 @@ class MarketoConnector(Connector[MarketoConfig]):
     )
     default_rate_limit = RateLimit(requests=100, per_seconds=20, concurrency=10)
     batch_limits: ClassVar[Mapping[str, int]] = {"handoff_upsert_leads": LEADS_PER_CALL}
+    simulator = "handoff_marketo.simulator:MarketoSimulator"
 
     def url(self, path: str) -> str:
         """An absolute URL on this Marketo instance."""

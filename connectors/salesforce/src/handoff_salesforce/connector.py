@@ -121,6 +121,7 @@ class SalesforceConnector(Connector[SalesforceConfig]):
     # Writes are idempotent by design instead: upsert on a key, updates set values,
     # and cases are upserted on `case_idempotency_field` when one is configured.
     idempotency_header = "X-Handoff-Idempotency-Key"
+    simulator = "handoff_salesforce.simulator:SalesforceSimulator"
 
     api_usage: tuple[int, int] | None = None
     """(used, limit) of the org's 24-hour API allocation, from the last response."""

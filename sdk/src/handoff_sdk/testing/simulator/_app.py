@@ -337,6 +337,7 @@ class Simulator:
             endpoint=endpoint,
             method=request.method,
             path=request.url.path,
+            base_url=str(request.base_url).rstrip("/"),
             path_params=params,
             headers=request.headers,
             query=validate_query(endpoint, request.query_params),

@@ -167,7 +167,9 @@ class Call:
     endpoint: Endpoint
     method: str
     path: str
-    path_params: dict[str, str]
+    base_url: str
+    """Where the simulator is served, e.g. `https://127.0.0.1:54321` (for URLs in answers)."""
+    path_params: dict[str, Any]
     headers: Headers
     query: dict[str, Any]
     body: Any

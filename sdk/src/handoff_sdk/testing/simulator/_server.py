@@ -35,6 +35,9 @@ from handoff_sdk.testing.tls import TestCertificate, make_test_certificate
 __all__ = ["SimulatorProcess", "SimulatorServer"]
 
 _START_TIMEOUT = 10.0
+"""Seconds a server thread may take to start serving."""
+_PROCESS_START_TIMEOUT = 60.0
+"""Seconds a simulator process may take: a new interpreter importing its modules, on a busy box."""
 
 
 class SimulatorServer:
@@ -201,7 +204,7 @@ class SimulatorProcess:
             env=self._env,
         )
         self._process = process
-        line = _read_line(process.stdout, _START_TIMEOUT)
+        line = _read_line(process.stdout, _PROCESS_START_TIMEOUT)
         if not line:
             self.stop()
             raise RuntimeError(f"simulator {self.target} did not start: {self._stderr()}")

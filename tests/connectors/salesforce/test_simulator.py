@@ -1,0 +1,155 @@
+"""The Salesforce connector against its simulator, over a real loopback socket (TLS).
+
+The first test is the one that would have caught `httpx.ResponseNotRead`:
+the OAuth login and a write, through the hub's own HTTP client, against a
+server that streams its answers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from handoff_salesforce import SalesforceConnector
+from handoff_salesforce.simulator import SalesforceSimulator, sfid
+from sf_cases import make_leads
+
+from handoff_sdk import ApiError, FakeClock
+from handoff_sdk.entities import AccountUpdate, Lead
+from handoff_sdk.testing import Harness, Limits, RateWindow, SimulatorServer, build_harness
+
+
+@dataclass
+class Org:
+    simulator: SalesforceSimulator
+    server: SimulatorServer
+
+    def connector(self, **config: Any) -> Harness:
+        return build_harness(
+            SalesforceConnector,
+            transport=None,
+            config={**self.simulator.connector_config(self.server.url), **config},
+            secrets=self.simulator.connector_secrets(),
+            clock=self.simulator.clock,  # type: ignore[arg-type]
+            verify=self.server.verify,
+        )
+
+
+@pytest.fixture
+async def org(fake_clock: FakeClock) -> AsyncIterator[Org]:
+    simulator = SalesforceSimulator(clock=fake_clock)
+    async with SimulatorServer(simulator, tls=True) as server:
+        yield Org(simulator, server)
+
+
+async def test_login_and_an_upsert_over_a_real_socket(org: Org) -> None:
+    """Would have failed with ResponseNotRead: the token answer is a stream on a real socket."""
+    harness = org.connector()
+    [result] = await harness.connector.handoff_upsert_leads(
+        [Lead(email="new.person@hooli.example", last_name="Person", company="Hooli")], "k-1"
+    )
+    await harness.aclose()
+    assert result.ok
+    assert result.created is True
+    assert harness.token_requests == 1
+    [token_call] = org.simulator.calls("token")
+    assert token_call.status == 200
+    [write] = org.simulator.calls("upsert_collection")
+    assert write.status == 200
+    assert write.headers["x-handoff-idempotency-key"] == "k-1:0"
+    stored = [
+        r for r in org.simulator.account.data["Lead"] if r["Email"] == "new.person@hooli.example"
+    ]
+    assert stored
+    assert stored[0]["Id"] == result.id
+
+
+async def test_the_rotated_refresh_token_is_written_back(org: Org) -> None:
+    harness = org.connector()
+    await harness.connector.handoff_find_person(email="pat.lee@acme.example")
+    await harness.aclose()
+    rotated = org.simulator.account.secrets["refresh_token"]
+    assert rotated != "sim-refresh-token-0"
+    assert harness.secrets.values["refresh_token"] == rotated
+
+
+async def test_an_expired_session_is_refreshed_once(org: Org) -> None:
+    harness = org.connector()
+    first = await harness.connector.handoff_find_person(email="pat.lee@acme.example")
+    org.simulator.tokens.expire_all()
+    second = await harness.connector.handoff_find_person(email="pat.lee@acme.example")
+    await harness.aclose()
+    assert first == second
+    assert harness.token_requests == 2
+    assert [s.refusal for s in org.simulator.log if s.refusal] == ["token_expired"]
+
+
+async def test_query_pages_are_followed_through_next_records_url(org: Org) -> None:
+    org.simulator.page_size = 100
+    harness = org.connector()
+    account = await harness.connector.handoff_match_account(
+        email_domain="acme.example", website=None
+    )
+    rows = await harness.connector.query("SELECT Id, Name FROM Account ORDER BY Id")
+    await harness.aclose()
+    assert account is not None
+    assert account.ids["salesforce"] == sfid("001", 1)
+    assert len(rows) == len(org.simulator.account.data["Account"])
+    assert len(org.simulator.calls("query_more")) >= 1
+
+
+async def test_1000_leads_go_in_five_concurrent_calls_with_per_record_errors(org: Org) -> None:
+    org.simulator.latency = 0.05
+    harness = org.connector()
+    results = await harness.connector.handoff_upsert_leads(make_leads(), "import-1")
+    await harness.aclose()
+    assert len(results) == 1000
+    assert [r.index for r in results] == list(range(1000))
+    assert len(org.simulator.calls("upsert_collection")) == 5
+    assert not org.simulator.throttled()
+    assert 1 < org.simulator.peak_concurrency() <= harness.connector.budget.limit.concurrency
+    errors = {r.index: r.errors[0].code for r in results if not r.ok}
+    assert errors[17] == "REQUIRED_FIELD_MISSING"
+    assert errors[250] == "INVALID_EMAIL_ADDRESS"
+    assert errors[512] == "DUPLICATE_EXTERNAL_ID"
+
+
+async def test_account_updates_fail_one_by_one_for_unknown_ids(org: Org) -> None:
+    harness = org.connector()
+    results = await harness.connector.handoff_update_accounts(
+        [
+            AccountUpdate(account_id=sfid("001", 11), status="Actively Working"),
+            AccountUpdate(account_id=sfid("001", 12), status="Actively Working"),
+        ],
+        "rank-1",
+    )
+    await harness.aclose()
+    assert [r.ok for r in results] == [True, False]
+    assert results[1].errors[0].code == "INVALID_CROSS_REFERENCE_KEY"
+    updated = next(a for a in org.simulator.account.data["Account"] if a["Id"] == sfid("001", 11))
+    assert updated["Account_Status__c"] == "Actively Working"
+
+
+async def test_a_spent_daily_allocation_stops_the_write_without_hammering(org: Org) -> None:
+    org.simulator.limits = Limits(windows=(RateWindow(3, 86_400.0, name="daily"),))
+    harness = org.connector()
+    await harness.connector.handoff_find_person(email="nobody@nowhere.example")
+    results = await harness.connector.handoff_upsert_leads(make_leads(), "import-2")
+    await harness.aclose()
+    assert {r.errors[0].code for r in results[200:]} == {"REQUEST_LIMIT_EXCEEDED"}
+    assert "TotalRequests Limit exceeded" in results[-1].errors[0].message
+    refused = org.simulator.throttled()
+    assert 1 <= len(refused) <= harness.connector.budget.limit.concurrency, (
+        "chunks queued behind a spent allocation are not sent"
+    )
+
+
+async def test_a_field_the_org_lacks_is_invalid_field_naming_the_config(org: Org) -> None:
+    harness = org.connector(account_fields={"tier": "Tier__c"})
+    with pytest.raises(ApiError, match="No such column 'Tier__c'") as info:
+        await harness.connector.handoff_match_account(email_domain="acme.example", website=None)
+    await harness.aclose()
+    assert info.value.code == "INVALID_FIELD"
+    assert "connectors.salesforce.account_fields" in info.value.message

@@ -418,35 +418,59 @@ async def test_search_stops_paging_at_the_limit(zendesk: Make) -> None:
 # -- create_many ---------------------------------------------------------------------------------
 
 
-async def test_1000_tickets_cost_10_create_many_calls_plus_counted_job_polls(zendesk: Make) -> None:
-    h = zendesk("create_many_1000")
-    tickets = [Case(subject=f"Imported ticket {n}") for n in range(1000)]
-    results = await connector(h).create_many_tickets(tickets, "bulk-1")
+class JobApi:
+    """create_many answers with queued jobs; show_many answers each job with a scripted status."""
 
-    creates = [r for r in h.sent() if r.url.path == "/api/v2/tickets/create_many.json"]
-    polls = [r for r in h.sent() if r.url.path.startswith("/api/v2/job_statuses/")]
-    assert len(creates) == 10
-    assert len(polls) == 20  # each job answered 'working' once, then 'completed'
-    assert h.api_calls == len(creates) + len(polls)
-    assert [len(sent_json(r)["tickets"]) for r in creates] == [100] * 10
-    assert [r.headers["Idempotency-Key"] for r in creates] == [
-        f"bulk-1:{n * 100}" for n in range(10)
-    ]
-    assert sent_json(creates[3])["tickets"][0]["subject"] == "Imported ticket 300"
+    def __init__(self, finals: dict[str, dict[str, Any]], polls_until_done: int = 1) -> None:
+        self.finals = finals
+        self.polls_until_done = polls_until_done
+        self.created: list[str] = []
+        self.polls: list[list[str]] = []
 
-    assert len(results) == 1000
-    assert all(r.ok for r in results)
-    assert [r.index for r in results] == list(range(1000))
-    assert results[0].id == "600000"
-    assert results[999].id == "600999"
-    assert h.clock.sleeps == [2.0] * 20  # one job_poll_seconds wait before each poll
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("create_many.json"):
+            job_id = list(self.finals)[len(self.created)]
+            self.created.append(job_id)
+            return httpx.Response(200, json={"job_status": {"id": job_id, "status": "queued"}})
+        assert request.url.path == "/api/v2/job_statuses/show_many.json"
+        ids = request.url.params["ids"].split(",")
+        self.polls.append(ids)
+        done = len(self.polls) > self.polls_until_done
+        statuses = [
+            self.finals[i] if done else {"id": i, "status": "working", "progress": 10} for i in ids
+        ]
+        return httpx.Response(200, json={"job_statuses": statuses})
 
 
-async def test_create_many_reports_a_refused_record_and_a_failed_job(zendesk: Make) -> None:
-    h = zendesk("create_many_partial")
-    tickets = [{"subject": f"T{n}", "comment": {"body": "x"}} for n in range(101)]
-    results = await connector(h).create_many_tickets(tickets, "bulk-2")
-    assert h.api_calls == 4  # 2 creates, 2 polls
+async def test_create_many_reports_a_refused_record_and_a_failed_job() -> None:
+    results_a: list[dict[str, Any]] = [{"index": i, "id": 700000 + i} for i in range(100)]
+    results_a[57] = {
+        "index": 57,
+        "error": "RecordInvalid",
+        "details": "Requester: Email: not-an-email is not properly formatted",
+    }
+    api = JobApi(
+        {
+            "V3-syntheticA": {"id": "V3-syntheticA", "status": "completed", "results": results_a},
+            "V3-syntheticB": {
+                "id": "V3-syntheticB",
+                "status": "failed",
+                "message": "Failed: internal error",
+                "results": None,
+            },
+        }
+    )
+    h = build_harness(
+        ZendeskConnector, transport=httpx.MockTransport(api), config=CONFIG, secrets=SECRETS
+    )
+    try:
+        tickets = [{"subject": f"T{n}", "comment": {"body": "x"}} for n in range(101)]
+        results = await connector(h).create_many_tickets(tickets, "bulk-2")
+    finally:
+        await h.aclose()
+    assert len(api.polls) == 2, "one show_many per round for both jobs, not one call per job"
+    assert sorted(api.polls[0]) == ["V3-syntheticA", "V3-syntheticB"]
+    assert h.clock.sleeps == [0.1], "the first poll follows the starts with no fixed wait"
     assert len(results) == 101
     failed = {r.index: r.errors[0] for r in results if not r.ok}
     assert set(failed) == {57, 100}
@@ -458,15 +482,7 @@ async def test_create_many_reports_a_refused_record_and_a_failed_job(zendesk: Ma
 
 
 async def test_a_job_still_running_at_the_timeout_fails_its_records_with_the_job_id() -> None:
-    polls: list[str] = []
-
-    def api(request: httpx.Request) -> httpx.Response:
-        job = {"id": "V3-slow", "status": "working", "total": 1, "results": None}
-        if request.url.path.endswith("create_many.json"):
-            return httpx.Response(200, json={"job_status": job | {"status": "queued"}})
-        polls.append(request.url.path)
-        return httpx.Response(200, json={"job_status": job})
-
+    api = JobApi({"V3-slow": {}}, polls_until_done=1000)
     h = build_harness(
         ZendeskConnector,
         transport=httpx.MockTransport(api),
@@ -477,9 +493,10 @@ async def test_a_job_still_running_at_the_timeout_fails_its_records_with_the_job
         [result] = await connector(h).create_many_tickets([{"subject": "slow"}], "bulk-3")
     finally:
         await h.aclose()
-    assert len(polls) == 3  # at 2, 4 and 6 s; 6 s is past the 5 s timeout
+    assert h.clock.slept >= 5
+    assert max(h.clock.sleeps) <= 2, "the waits grow up to job_poll_seconds"
     assert not result.ok
-    assert result.errors[0].code == "job_working"
+    assert result.errors[0].code == "job_timeout"
     assert "V3-slow" in result.errors[0].message
     assert "after 5 s" in result.errors[0].message
 

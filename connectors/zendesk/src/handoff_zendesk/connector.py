@@ -47,14 +47,13 @@ from handoff_sdk import (
     SecretSpec,
     Verdict,
     WebhookScheme,
-    chunk_key,
-    chunked,
     default_classify,
     follow_cursor,
     follow_next_url,
     hookimpl,
     response_json,
     verify_webhook,
+    write_in_jobs,
 )
 from handoff_sdk.entities import (
     Case,
@@ -103,7 +102,10 @@ class ZendeskConfig(ConnectorConfig):
         description="Id of the checkbox ticket field 'Escalated to Sales' (rule Z6).",
     )
     job_poll_seconds: float = Field(
-        default=2.0, gt=0, description="Wait between polls of a create_many job's status."
+        default=2.0,
+        gt=0,
+        description="Longest wait between polls of create_many jobs (the first is immediate, "
+        "then the waits grow from 0.1 s up to this).",
     )
     job_timeout_seconds: float = Field(
         default=600.0, gt=0, description="Give up waiting on a create_many job after this long."
@@ -152,8 +154,7 @@ class ZendeskConnector(Connector[ZendeskConfig]):
         ),
     )
     default_rate_limit = RateLimit(requests=200, per_seconds=60, concurrency=5)
-    idempotency_header = "Idempotency-Key"
-    batch_limits: ClassVar[Mapping[str, int]] = {}
+    simulator = "handoff_zendesk.simulator:ZendeskSimulator"
 
     create_many_limit: ClassVar[int] = 100
     """Tickets per create_many call: Zendesk refuses more (TooManyValues)."""
@@ -497,39 +498,72 @@ class ZendeskConnector(Connector[ZendeskConfig]):
     ) -> list[WriteResult]:
         """Create tickets 100 per call; one WriteResult per input, in input order.
 
-        Each call starts a background job; jobs are started in waves of at
-        most `max_queued_jobs` (Zendesk's queue limit) and each is polled at
-        `/api/v2/job_statuses/{id}` every `job_poll_seconds` on the injected
-        clock until it completes or fails. A chunk the API refuses outright
-        marks its records failed with that error; the other chunks go on.
+        Each call starts a background job. The calls go out side by side
+        (within the budget's concurrency), never more than `max_queued_jobs`
+        jobs unfinished at once (Zendesk's queue limit: more start as jobs
+        finish), and every pending job is polled in one call
+        (`job_statuses/show_many`): the first poll right after the first
+        starts, then at growing intervals up to `job_poll_seconds`. A chunk
+        the API refuses outright fails its records with that error; a job
+        still running after `job_timeout_seconds` fails its records naming
+        the job, so an operator can look before retrying.
         """
-        chunks = list(chunked(list(tickets), self.create_many_limit))
-        results: list[WriteResult] = []
-        for wave_start in range(0, len(chunks), self.max_queued_jobs):
-            started: list[tuple[int, int, dict[str, Any] | ApiError]] = []
-            for offset, chunk in chunks[wave_start : wave_start + self.max_queued_jobs]:
-                try:
-                    body = await self.request_json(
-                        "POST",
-                        self.url("/api/v2/tickets/create_many.json"),
-                        json={"tickets": mapping.chunk_payloads(chunk)},
-                        idempotency_key=chunk_key(idempotency_key, offset),
-                    )
-                    job = self._object(self._object(body, "create_many").get("job_status"), "job")
-                    started.append((offset, len(chunk), job))
-                except ApiError as exc:
-                    started.append((offset, len(chunk), exc))
-            for offset, size, job_or_error in started:
-                if isinstance(job_or_error, ApiError):
-                    error = WriteError(code=job_or_error.code, message=job_or_error.message)
-                    chunk_results = [
-                        WriteResult(index=i, ok=False, errors=[error]) for i in range(size)
-                    ]
-                else:
-                    final = await self.wait_for_job(job_or_error)
-                    chunk_results = mapping.job_write_results(final, size)
-                results += [r.model_copy(update={"index": offset + r.index}) for r in chunk_results]
-        return results
+        finished: dict[str, dict[str, Any]] = {}
+
+        async def start(chunk: Sequence[Case | Mapping[str, Any]], key: str) -> tuple[str, int]:
+            body = await self.request_json(
+                "POST",
+                self.url("/api/v2/tickets/create_many.json"),
+                json={"tickets": mapping.chunk_payloads(chunk)},
+                idempotency_key=key,
+            )
+            job = self._object(self._object(body, "create_many").get("job_status"), "job")
+            if job.get("status") not in _JOB_RUNNING:  # done already: nothing to poll
+                finished[str(job["id"])] = job
+            return str(job["id"]), len(chunk)
+
+        async def poll(jobs: Sequence[tuple[str, int]]) -> list[list[WriteResult] | None]:
+            asking = [j for j, _ in jobs if j not in finished]
+            statuses = {str(s.get("id")): s for s in await self.job_statuses(asking)} | finished
+            answers: list[list[WriteResult] | None] = []
+            for job_id, size in jobs:
+                status = statuses.get(job_id, {"id": job_id, "status": "queued"})
+                running = status.get("status") in _JOB_RUNNING
+                answers.append(None if running else mapping.job_write_results(status, size))
+            return answers
+
+        def timed_out(job: tuple[str, int]) -> WriteError:
+            return WriteError(
+                code="job_timeout",
+                message=f"job {job[0]} still running after {self.config.job_timeout_seconds:g} s; "
+                f"check /api/v2/job_statuses/{job[0]} before retrying",
+            )
+
+        return await write_in_jobs(
+            tickets,
+            self.create_many_limit,
+            start,
+            poll,
+            idempotency_key,
+            clock=self.clock,
+            concurrency=self.budget.limit.concurrency,
+            max_pending=self.max_queued_jobs,
+            max_interval=self.config.job_poll_seconds,
+            give_up_after=self.config.job_timeout_seconds,
+            timed_out=timed_out,
+        )
+
+    async def job_statuses(self, job_ids: Sequence[str]) -> list[dict[str, Any]]:
+        """The current state of several background jobs, in one call (up to 100 ids)."""
+        statuses: list[dict[str, Any]] = []
+        for start in range(0, len(job_ids), 100):
+            ids = ",".join(job_ids[start : start + 100])
+            body = await self.request_json(
+                "GET", self.url("/api/v2/job_statuses/show_many.json"), params={"ids": ids}
+            )
+            found = self._object(body, "job statuses").get("job_statuses") or []
+            statuses += [s for s in found if isinstance(s, dict)]
+        return statuses
 
     async def job_status(self, job_id: str) -> dict[str, Any]:
         """The current state of a background job."""

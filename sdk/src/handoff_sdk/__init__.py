@@ -8,7 +8,7 @@ entities) and `handoff_sdk.testing` (the pytest kit and the vendor simulators).
 
 from __future__ import annotations
 
-from ._clock import Clock, FakeClock, SystemClock
+from ._clock import Clock, FakeClock, RealSleepClock, SystemClock
 from ._connector import Connector, ConnectorConfig, HttpsUrl, SecretSpec
 from ._http import USER_AGENT, connector_http_client
 from ._rate import RateBudget, RateLimit
@@ -92,6 +92,7 @@ __all__ = [
     "RateBudget",
     "RateLimit",
     "RateLimitedError",
+    "RealSleepClock",
     "RetryPolicy",
     "SecretAccess",
     "SecretSpec",

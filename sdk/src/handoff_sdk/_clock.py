@@ -7,7 +7,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from typing import Protocol, runtime_checkable
 
-__all__ = ["Clock", "FakeClock", "SystemClock"]
+__all__ = ["Clock", "FakeClock", "RealSleepClock", "SystemClock"]
 
 
 @runtime_checkable
@@ -82,3 +82,18 @@ class FakeClock:
     def slept(self) -> float:
         """Total seconds slept so far."""
         return sum(self.sleeps)
+
+
+class RealSleepClock(FakeClock):
+    """A FakeClock whose sleeps also really wait: for a test that talks to a live API.
+
+    Recording cassettes meets a real API's limits; a Retry-After it sends must
+    be waited out in real time, or the API is hammered. The test still reads
+    the fake time (its `now` is as fixed as ever), and `sleeps` records the waits.
+    """
+
+    async def sleep(self, seconds: float) -> None:
+        """Wait `seconds` for real, then advance the fake time by as much."""
+        seconds = max(0.0, seconds)
+        await asyncio.sleep(seconds)
+        await super().sleep(seconds)

@@ -105,6 +105,8 @@ class CassetteTransport(httpx.AsyncBaseTransport):
                 f"cassette {self.path} does not exist; record it with --record-cassettes"
             )
         self.requests: list[httpx.Request] = []
+        self.recorded_statuses: list[int] = []
+        """Statuses of the answers recorded in this session, in order."""
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         """Answer from the cassette, or record a real answer when recording."""
@@ -133,6 +135,7 @@ class CassetteTransport(httpx.AsyncBaseTransport):
             VcrRequest(request.method, str(request.url), request.content, dict(request.headers)),
             recorded,
         )
+        self.recorded_statuses.append(response.status_code)
         return httpx.Response(
             response.status_code, headers=response.headers, content=content, request=request
         )
@@ -151,15 +154,37 @@ class CassetteTransport(httpx.AsyncBaseTransport):
             recorded["status"]["code"], headers=headers, content=content, request=request
         )
 
-    def save(self) -> None:
-        """Write newly recorded interactions to disk (recording only)."""
-        if self.record and self.cassette._new_interactions():
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self.cassette._save(force=True)
+    @property
+    def ended_in_errors(self) -> bool:
+        """True when the last answer recorded was a 429 or a 5xx: a conversation not worth keeping.
 
-    async def aclose(self) -> None:
-        """Save what was recorded and close the real transport."""
-        self.save()
+        Such a cassette would replay the outage forever (five 429s, saved once,
+        fail every later run), so it is not written.
+        """
+        return bool(self.recorded_statuses) and (
+            self.recorded_statuses[-1] == 429 or self.recorded_statuses[-1] >= 500
+        )
+
+    def save(self, *, keep: bool = True) -> bool:
+        """Write the cassette with what was recorded, through vcrpy's public persister.
+
+        Nothing is written when nothing new was recorded, when `keep` is
+        False (the test failed), or when the recording ended in errors.
+        Returns whether the file was written.
+        """
+        if not (self.record and self.recorded_statuses) or not keep or self.ended_in_errors:
+            return False
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        FilesystemPersister.save_cassette(
+            str(self.path),
+            {"requests": self.cassette.requests, "responses": self.cassette.responses},
+            serializer=yamlserializer,
+        )
+        return True
+
+    async def aclose(self, *, keep: bool = True) -> None:
+        """Save what was recorded (unless `keep` is False) and close the real transport."""
+        self.save(keep=keep)
         if self._inner is not None:
             await self._inner.aclose()
 

@@ -11,7 +11,6 @@ from typing import Any
 import httpx
 
 from handoff_sdk import (
-    Clock,
     Connector,
     DictSecrets,
     FakeClock,
@@ -60,9 +59,12 @@ class Harness:
             inner = inner._inner
         return list(getattr(inner, "requests", []))
 
-    async def aclose(self) -> None:
-        """Close the client and, when recording, save the cassette."""
+    async def aclose(self, *, keep: bool = True) -> None:
+        """Close the client and, when recording, save the cassette (unless `keep` is False)."""
         await self.client.aclose()
+        if isinstance(self.transport, CassetteTransport):
+            await self.transport.aclose(keep=keep)
+            return
         close = getattr(self.transport, "aclose", None)
         if close is not None:
             await close()
@@ -77,7 +79,6 @@ def build_harness(
     clock: FakeClock | None = None,
     secrets_from_env: bool = False,
     verify: ssl.SSLContext | bool = True,
-    connector_clock: Clock | None = None,
 ) -> Harness:
     """Instantiate a connector with a validated config, dict secrets and a fake clock.
 
@@ -85,9 +86,7 @@ def build_harness(
     (a cassette), or over the network when it is None (a simulator; `verify`
     trusts its certificate). With `secrets_from_env` (recording), each
     secret's HANDOFF_... environment variable overrides the synthetic value,
-    so real credentials never sit in a test. `connector_clock` replaces the
-    clock the connector runs on (recording waits in real time); `clock`
-    stays the harness's.
+    so real credentials never sit in a test.
     """
     values = dict(secrets or {})
     if secrets_from_env:
@@ -99,9 +98,7 @@ def build_harness(
     clock = clock or FakeClock()
     validated = connector_class.config_model.model_validate(config or {})
     client = connector_http_client(connector_class, validated, transport=transport, verify=verify)
-    connector = connector_class(
-        config=validated, secrets=store, http=client, clock=connector_clock or clock
-    )
+    connector = connector_class(config=validated, secrets=store, http=client, clock=clock)
     return Harness(connector, transport, clock, store, client)
 
 

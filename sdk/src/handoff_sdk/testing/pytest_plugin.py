@@ -8,7 +8,7 @@ cassette is checked and the test fails if anything secret-looking is left.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Generator
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +17,7 @@ import pytest
 import pytest_asyncio
 import respx
 
-from handoff_sdk._clock import FakeClock
+from handoff_sdk._clock import FakeClock, RealSleepClock
 from handoff_sdk._connector import Connector
 
 from .cassettes import CassetteTransport
@@ -51,6 +51,20 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         return
     if issubclass(metafunc.cls, ConnectorContract):
         metafunc.parametrize("contract_mode", contract_modes(metafunc.cls))
+
+
+_CALL_FAILED = pytest.StashKey[bool]()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """Remember whether the test itself failed, so a recording of a failure is not saved."""
+    report = yield
+    if report.when == "call":
+        item.stash[_CALL_FAILED] = report.failed
+    return report
 
 
 @pytest.fixture
@@ -106,15 +120,17 @@ async def connector_harness(
             transport=transport,
             config=config,
             secrets=secrets,
-            clock=fake_clock,
+            # A live API's Retry-After is waited out in real time while recording.
+            clock=RealSleepClock(fake_clock.now()) if record_cassettes else fake_clock,
             secrets_from_env=record_cassettes,
         )
         built.append(harness)
         return harness
 
     yield make
+    failed = request.node.stash.get(_CALL_FAILED, False)
     for harness in built:
-        await harness.aclose()
+        await harness.aclose(keep=not failed)
         transport = harness.transport
         recorded = isinstance(transport, CassetteTransport) and transport.path.exists()
         if record_cassettes and recorded:

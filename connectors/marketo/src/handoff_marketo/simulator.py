@@ -20,12 +20,16 @@ What it enforces, as Marketo does:
 from __future__ import annotations
 
 import secrets
+from collections.abc import Mapping
 from typing import Any
+
+from starlette.requests import Request
 
 from handoff_sdk.testing import (
     Batch,
     BearerToken,
     Call,
+    Endpoint,
     Limits,
     RateWindow,
     Refusal,
@@ -94,6 +98,15 @@ class MarketoSimulator(Simulator):
                 },
             )
         )
+
+    def authenticate(
+        self, request: Request, endpoint: Endpoint, path_params: Mapping[str, Any]
+    ) -> SimAccount:
+        """A Bearer token, as the connector sends it; `access_token=` too, as older clients do."""
+        token = request.query_params.get("access_token")
+        if token and "authorization" not in request.headers:
+            return self.tokens.account_of(token)
+        return super().authenticate(request, endpoint, path_params)
 
     def connector_config(self, url: str) -> dict[str, Any]:
         """The identity and REST endpoints both on this simulator."""

@@ -376,6 +376,9 @@ class SalesforceSimulator(Simulator):
             raise Refusal("not_found", f"The requested resource does not exist: {kind}")
         results: list[dict[str, Any]] = []
         staged: list[tuple[dict[str, Any] | None, dict[str, Any]]] = []
+        by_key: dict[Any, list[dict[str, Any]]] = {}
+        for record in records:
+            by_key.setdefault(_key(record.get(field)), []).append(record)
         for sent in call.body["records"]:
             values = {k: v for k, v in sent.items() if k != "attributes"}
             if (sent.get("attributes") or {}).get("type") != kind:
@@ -385,7 +388,7 @@ class SalesforceSimulator(Simulator):
                 staged.append((None, {}))
                 continue
             key = values.get(field)
-            matches = [r for r in records if _same(r.get(field), key)] if key else []
+            matches = by_key.get(_key(key), []) if key else []
             if not key:
                 results.append(
                     {
@@ -514,10 +517,9 @@ class SalesforceSimulator(Simulator):
         return Reply({"id": record_id, "success": True, "errors": [], "created": True}, status=201)
 
 
-def _same(have: Any, wanted: Any) -> bool:
-    if isinstance(have, str) and isinstance(wanted, str):
-        return have.lower() == wanted.lower()
-    return bool(have == wanted)
+def _key(value: Any) -> Any:
+    """External id values compare without regard to case, as Salesforce compares Email."""
+    return value.lower() if isinstance(value, str) else value
 
 
 def _attributes(kind: str, record_id: str) -> dict[str, str]:

@@ -16,6 +16,7 @@ import psycopg
 import pytest
 import uvicorn
 from fastapi import FastAPI
+from sqlalchemy.engine import make_url
 
 from handoff.server import create_app
 from handoff.store import Store, upgrade
@@ -86,12 +87,17 @@ def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 PG_URL = os.environ.get(
     "HANDOFF_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
-"""The PostgreSQL the `postgres` tests use; each test gets its own schema in it."""
+"""The PostgreSQL server the `postgres` tests use: each run gets a database of its own on it
+(its user needs CREATEDB), each test a schema of its own in that database."""
+
+RUN_DATABASE_PREFIX = "handoff_run_"
 
 
 def pg_dsn(url: str) -> str:
-    """The libpq form of a SQLAlchemy URL."""
-    return url.replace("postgresql+psycopg://", "postgresql://", 1)
+    """The libpq form of a SQLAlchemy URL (the query, e.g. search_path options, dropped)."""
+    return (
+        make_url(url).set(drivername="postgresql", query={}).render_as_string(hide_password=False)
+    )
 
 
 def _pg_reachable_or_fail() -> None:
@@ -106,16 +112,42 @@ def _pg_reachable_or_fail() -> None:
         )
 
 
-@pytest.fixture
-def pg_url() -> Iterator[str]:
-    """A SQLAlchemy URL whose search_path is a schema private to this test, dropped after."""
+@pytest.fixture(scope="session")
+def pg_server() -> str:
+    """The URL of the server's shared database (HANDOFF_TEST_POSTGRES_URL); tests work elsewhere."""
+    return PG_URL
+
+
+@pytest.fixture(scope="session")
+def pg_database() -> Iterator[str]:
+    """A database of this test run's own on the PostgreSQL server, dropped at the end.
+
+    Two runs on one server (two helpers, CI and a laptop) then never see each
+    other's rows nor sessions: a test that counts the sessions waiting on a
+    lock in `current_database()` counts its own only. Subprocess workers get
+    the URL, so they work in it too.
+    """
     _pg_reachable_or_fail()
+    name = f"{RUN_DATABASE_PREFIX}{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(pg_dsn(PG_URL), autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with psycopg.connect(pg_dsn(PG_URL), autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def pg_url(pg_database: str) -> Iterator[str]:
+    """A SQLAlchemy URL in this run's database whose search_path is a schema private to this
+    test, dropped after."""
     schema = f"handoff_test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(pg_dsn(PG_URL), autocommit=True) as conn:
+    with psycopg.connect(pg_dsn(pg_database), autocommit=True) as conn:
         conn.execute(f'CREATE SCHEMA "{schema}"')
-    separator = "&" if "?" in PG_URL else "?"
-    yield f"{PG_URL}{separator}options=-csearch_path%3D{schema}"
-    with psycopg.connect(pg_dsn(PG_URL), autocommit=True) as conn:
+    private = make_url(pg_database).update_query_dict({"options": f"-csearch_path={schema}"})
+    yield private.render_as_string(hide_password=False)
+    with psycopg.connect(pg_dsn(pg_database), autocommit=True) as conn:
         conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
 
@@ -184,3 +216,10 @@ def loopback() -> Callable[[FastAPI], AbstractAsyncContextManager[httpx.AsyncCli
             await asyncio.wait_for(task, 30)
 
     return serve
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test that uses the PostgreSQL fixtures `postgres`, so `-m postgres` finds all."""
+    for item in items:
+        if {"pg_database", "pg_url", "pg_store"} & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.postgres)

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import threading
+import time
+import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
+import psycopg
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
 
 from handoff.config import StoreSettings, load_config
 from handoff.errors import ConfigFileError
@@ -96,3 +102,48 @@ def test_a_password_in_handoff_toml_is_refused(tmp_path: Path) -> None:
 def test_an_unknown_database_is_refused_by_name() -> None:
     with pytest.raises(StoreError, match=r"unsupported database 'mysql'"):
         Store("mysql://u@h/db")
+
+
+LOCK_WAITS = (
+    "select count(*) from pg_stat_activity where datname = current_database() "
+    "and wait_event_type = 'Lock'"
+)
+
+
+@pytest.mark.postgres
+def test_a_test_run_works_in_a_database_of_its_own(
+    pg_store: Store, pg_database: str, pg_server: str
+) -> None:
+    """Another run's session waiting on a lock on the same server is not seen from this run."""
+    with pg_store.sessions() as session:
+        here = session.scalar(text("select current_database()"))
+    assert here == make_url(pg_database).database
+    assert str(here).startswith("handoff_run_")
+    shared = make_url(pg_server).set(drivername="postgresql").render_as_string(False)
+    table = f"other_run_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(shared, autocommit=True) as other_run:
+        other_run.execute(f"CREATE TABLE {table} (id int)")
+        other_run.execute("BEGIN")
+        other_run.execute(f"LOCK TABLE {table}")
+        waiter = threading.Thread(target=_lock, args=(shared, table))
+        waiter.start()
+        try:
+            deadline = time.monotonic() + 10
+            with psycopg.connect(shared, autocommit=True) as watcher:
+                while not (watcher.execute(LOCK_WAITS).fetchone() or (0,))[0]:
+                    assert time.monotonic() < deadline, "the other run's session never waited"
+                    time.sleep(0.01)
+            with pg_store.sessions() as session:
+                assert session.scalar(text(LOCK_WAITS)) == 0
+        finally:
+            other_run.execute("ROLLBACK")
+            waiter.join(timeout=10)
+            other_run.execute(f"DROP TABLE {table}")
+
+
+def _lock(url: str, table: str) -> None:
+    """Another run's session: waits for the lock on `table`, then lets go."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("BEGIN")
+        conn.execute(f"LOCK TABLE {table}")
+        conn.execute("ROLLBACK")

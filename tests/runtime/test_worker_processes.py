@@ -77,7 +77,7 @@ def test_three_workers_one_killed_every_effect_exactly_once(pg_url: str, pg_stor
         victim.wait(timeout=10)
         assert victim.returncode == -signal.SIGKILL
         for proc in survivors:
-            out, err = proc.communicate(timeout=90)
+            out, err = proc.communicate(timeout=300)  # generous: CI machines are shared
             assert proc.returncode == 0, err[-3000:]
             assert out.startswith("DONE")
     finally:

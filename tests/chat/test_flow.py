@@ -31,7 +31,7 @@ def parts(handler: EventHandler) -> dict[str, type]:
 
 def test_identify_only_without_routing_or_writeback(tmp_path: Path) -> None:
     store = Store(f"sqlite:///{tmp_path / 'h.db'}")
-    flows = FlowSet.of(store, FakeClock())
+    flows = FlowSet.of(store, FakeClock(), flows=[CHAT])
     assert parts(flows.event_handler()) == {"chat.identify": IdentifyVisitors}
     assert set(flows.job_runners()) == {AI_TAKEOVER_JOB, WRITEBACK_CONTACT_JOB, MEETING_BOOK_JOB}
 
@@ -50,7 +50,7 @@ def test_q3_q11_routing_and_writeback_tables_switch_their_handlers_on(tmp_path: 
 
 def test_the_chat_flow_is_given_only_its_event_types(tmp_path: Path) -> None:
     store = Store(f"sqlite:///{tmp_path / 'h.db'}")
-    handler = FlowSet.of(store, FakeClock()).event_handler()
+    handler = FlowSet.of(store, FakeClock(), flows=[CHAT]).event_handler()
     assert isinstance(handler, CompositeHandler)
     assert handler.event_types == {"chat": frozenset(CHAT.event_types)}
     assert "hub.form_submission" not in CHAT.event_types

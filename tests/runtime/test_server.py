@@ -162,7 +162,7 @@ async def test_every_hub_event_kind_is_accepted(client: httpx.AsyncClient, store
         assert response.status_code == 202, (path, response.text)
     with store.sessions() as s:
         subjects = {e.type: (e.subject_type, e.subject_id) for e in s.scalars(select(EventRecord))}
-    assert subjects["hub.form_submission"] == ("person", "ada@example.test")
+    assert subjects["hub.form_submission"] == ("lead", "ada@example.test")
     assert subjects["hub.conversation_event"] == ("conversation", "conv-1")
 
 

@@ -19,12 +19,12 @@ __all__ = [
     "BadField",
     "Email",
     "EventTime",
-    "FormSubmission",
     "HandRaise",
     "Ident",
     "IntakeModel",
     "Language",
     "Refused",
+    "SmallMap",
     "SurveyResponse",
     "Text",
     "Url",
@@ -108,24 +108,6 @@ class IntakeModel(BaseModel):
         return data
 
 
-class FormSubmission(IntakeModel):
-    """A form was submitted (D1 lead creation, Q11)."""
-
-    form_id: Ident = Field(description="Which form.")
-    email: Email = Field(description="The email entered.")
-    visitor_id: Ident | None = Field(default=None, description="The visitor, if known.")
-    page_url: Url | None = Field(default=None, description="The page the form was on.")
-    fields: SmallMap = Field(default_factory=dict, description="The other fields, by name.")
-
-    def subject(self) -> tuple[str, str]:
-        """About the person, by email."""
-        return "person", self.email.lower()
-
-    def related(self) -> list[tuple[str, str]]:
-        """The visitor who filled it in, when known."""
-        return [("visitor", self.visitor_id)] if self.visitor_id else []
-
-
 class SurveyResponse(IntakeModel):
     """A survey was answered (P5, Z6 signals)."""
 
@@ -153,7 +135,6 @@ class HandRaise(IntakeModel):
 
 
 INTAKE_MODELS: dict[str, tuple[type[IntakeModel], str]] = {
-    "form-submissions": (FormSubmission, "hub.form_submission"),
     "survey-responses": (SurveyResponse, "hub.survey_response"),
     "hand-raises": (HandRaise, "hub.hand_raise"),
 }

@@ -20,8 +20,10 @@ if TYPE_CHECKING:
 __all__ = [
     "config_option",
     "database_option",
+    "json_option",
     "log_to_stderr",
     "open_store_for",
+    "store_options",
     "worker_options",
     "worker_settings_for",
 ]
@@ -50,6 +52,16 @@ def database_option(func: F) -> F:
         default=None,
         help="Database URL; default: $HANDOFF_DATABASE_URL, else [store] url in handoff.toml.",
     )(func)
+
+
+def store_options(func: F) -> F:
+    """`--config` and `--database`: what every command that reads the store takes."""
+    return config_option(database_option(func))
+
+
+def json_option(func: F) -> F:
+    """`--json`, passed as `as_json`: print the table as JSON instead of text."""
+    return click.option("--json", "as_json", is_flag=True, help="Print JSON.")(func)
 
 
 def open_store_for(

@@ -12,14 +12,13 @@ from __future__ import annotations
 import getpass
 import json
 import uuid
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from handoff.cli_options import config_option, database_option, open_store_for
+from handoff.cli_options import json_option, open_store_for, store_options
 from handoff.config import load_config
 from handoff.errors import HandoffError
 
@@ -27,16 +26,6 @@ if TYPE_CHECKING:
     from handoff.leads.settings import LeadsConfig
 
 __all__ = ["leads"]
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def _options(func: F) -> F:
-    return config_option(database_option(func))
-
-
-def _json_option(func: F) -> F:
-    return click.option("--json", "as_json", is_flag=True, help="Print JSON.")(func)
 
 
 def _now() -> datetime:
@@ -88,8 +77,8 @@ def _show_text(lead: dict[str, Any]) -> None:
 
 @leads.command("show")
 @click.argument("email")
-@_options
-@_json_option
+@store_options
+@json_option
 def show(email: str, config_path: Path | None, database: str | None, as_json: bool) -> None:
     """A lead: status, owner, score and its breakdown, Soft-BANT, and its history."""
     from handoff.leads.records import get_lead, lead_json, transitions_of  # noqa: PLC0415
@@ -111,7 +100,7 @@ def show(email: str, config_path: Path | None, database: str | None, as_json: bo
 @click.argument("status")
 @click.option("--reason", required=True, help="Why: kept in the lead's history.")
 @click.option("--actor", default=None, help="Who moves it (default: cli:<your user name>).")
-@_options
+@store_options
 def transition(  # noqa: PLR0917 - click passes each option
     email: str,
     status: str,
@@ -148,8 +137,8 @@ def transition(  # noqa: PLR0917 - click passes each option
 
 @leads.command("explain")
 @click.argument("email")
-@_options
-@_json_option
+@store_options
+@json_option
 def explain(email: str, config_path: Path | None, database: str | None, as_json: bool) -> None:
     """Every event and decision about a lead, with why (the lead's `handoff explain`)."""
     from handoff.runtime.explain import explain_ref, render_text  # noqa: PLC0415

@@ -7,14 +7,13 @@ from __future__ import annotations
 
 import getpass
 import json
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from handoff.cli_options import config_option, database_option, open_store_for
+from handoff.cli_options import json_option, open_store_for, store_options
 from handoff.config import load_config
 from handoff.errors import HandoffError
 
@@ -22,16 +21,6 @@ if TYPE_CHECKING:
     pass
 
 __all__ = ["experiences", "metrics", "misroutes"]
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def _options(func: F) -> F:
-    return config_option(database_option(func))
-
-
-def _json_option(func: F) -> F:
-    return click.option("--json", "as_json", is_flag=True, help="Print JSON.")(func)
 
 
 def _now() -> datetime:
@@ -44,8 +33,8 @@ def experiences() -> None:
 
 
 @experiences.command("list")
-@_options
-@_json_option
+@store_options
+@json_option
 def experiences_list(config_path: Path | None, database: str | None, as_json: bool) -> None:
     """Each configured experience: language, mode, twin and whether it is live now."""
     from handoff.chat.experiences import experience_states  # noqa: PLC0415
@@ -83,7 +72,7 @@ def experiences_list(config_path: Path | None, database: str | None, as_json: bo
 
 def _switch_command(name: str, restore: bool) -> click.Command:
     @click.command(name)
-    @_options
+    @store_options
     @click.option("--actor", default=None, help="Who is switching (audited). Default: $USER.")
     def command(config_path: Path | None, database: str | None, actor: str | None) -> None:
         from handoff.chat.experiences import restore_ai, rollback_ai  # noqa: PLC0415
@@ -126,8 +115,8 @@ def metrics() -> None:
 
 
 @metrics.command("reps")
-@_options
-@_json_option
+@store_options
+@json_option
 @click.option("--since", required=True, help="Start: ISO 8601 date/time, or 24h, 7d, 2w.")
 @click.option("--until", default=None, help="End (exclusive): ISO 8601 or relative. Default: now.")
 @click.option("--timezone", default="UTC", show_default=True, help="IANA zone of the hours.")
@@ -192,8 +181,8 @@ def misroutes() -> None:
 
 
 @misroutes.command("list")
-@_options
-@_json_option
+@store_options
+@json_option
 def misroutes_list(config_path: Path | None, database: str | None, as_json: bool) -> None:
     """Each flag, with the flagged decision's outcome and explanation."""
     from handoff.chat.conversations import list_misroutes  # noqa: PLC0415

@@ -1,20 +1,31 @@
 """The Hub: builds the enabled connectors and is the ONE place capabilities are awaited.
 
-Core code never calls pluggy directly; it asks the Hub. `call` awaits one named
-connector's capability (write to Salesforce); `call_all` awaits every enabled
-connector that implements a hook (enrich from everyone), isolating failures so
-one connector's outage does not hide another's answer.
+Core code never calls pluggy directly; it asks the Hub, through one typed
+method per capability (tox's pattern): `find_person(connector, email)`,
+`upsert_leads(connector, leads, idempotency_key)`, ... for one named connector
+(write to Salesforce), and `enrich_visitor_all(visitor)`, ... for every enabled
+connector that implements the hook (enrich from everyone), each failure of one
+connector returned as its outcome so it does not hide another's answer. mypy
+checks every call site against the hook specs, and the Hub checks every answer
+against its spec's return type, so no call site narrows an `Any` by hand.
+
+Underneath, `call(connector, hook, **arguments)` and `call_all(hook, ...)` are
+the untyped forms, for the worker's hook jobs (`JobSpec.call(connector, hook,
+key, ...)` takes its arguments in the same order).
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from datetime import datetime
+from functools import cache
+from typing import Any, Generic, TypeVar, get_type_hints
 
 import httpx
 import pluggy
+from pydantic import TypeAdapter, ValidationError
 
 from handoff.config import HubConfig, validate_connector_config
 from handoff.errors import HandoffError, UnknownConnectorError
@@ -27,27 +38,69 @@ from handoff_sdk import (
     SecretAccess,
     SystemClock,
     connector_http_client,
+    hookspecs,
+)
+from handoff_sdk.entities import (
+    Account,
+    AccountUpdate,
+    BusySlot,
+    Case,
+    Contact,
+    Event,
+    Firmographics,
+    Lead,
+    Meeting,
+    Notification,
+    PollResult,
+    Program,
+    Rep,
+    SequenceState,
+    Visitor,
+    WebhookRequest,
+    WriteResult,
 )
 from handoff_sdk.hookspecs import CAPABILITY_HOOKS, implemented_capabilities
 
-__all__ = ["HookOutcome", "Hub", "TransportFactory"]
+__all__ = ["HookAnswerError", "HookOutcome", "Hub", "TransportFactory"]
+
+T = TypeVar("T")
 
 TransportFactory = Callable[[str], httpx.AsyncBaseTransport | None]
 SecretsFactory = Callable[[str], SecretAccess]
 
 
 @dataclass(frozen=True)
-class HookOutcome:
+class HookOutcome(Generic[T]):
     """One connector's answer to a hook: its value, or the error it raised."""
 
     connector: str
-    value: Any = None
+    value: T | None = None
     error: BaseException | None = None
 
     @property
     def ok(self) -> bool:
         """True when the connector answered without raising."""
         return self.error is None
+
+
+class HookAnswerError(ConnectorError):
+    """A connector answered a hook with a value its spec does not allow: a bug in that connector."""
+
+
+@cache
+def _answer_adapter(hook: str) -> TypeAdapter[Any]:
+    return TypeAdapter(get_type_hints(getattr(hookspecs, hook))["return"])
+
+
+def _checked(connector: str, hook: str, value: Any) -> Any:
+    """The answer as the hook's declared return type; a HookAnswerError naming both when not."""
+    try:
+        return _answer_adapter(hook).validate_python(value)
+    except ValidationError as exc:
+        problem = exc.errors()[0]["msg"]
+        raise HookAnswerError(
+            connector, f"{hook} answered a {type(value).__name__}, not what it declares ({problem})"
+        ) from None
 
 
 class Hub:
@@ -111,22 +164,153 @@ class Hub:
             raise UnknownConnectorError(connector, list(self.connectors), "enabled: ")
         raise HandoffError(f"connector '{connector}' does not implement {hook}")
 
-    async def call(self, hook: str, connector: str, **kwargs: Any) -> Any:
-        """Await one connector's capability; its errors propagate to the caller."""
-        self._check_hook(hook)
-        return await self._impl(hook, connector)(**kwargs)
+    async def call(self, connector: str, hook: str, **arguments: Any) -> Any:
+        """Await one connector's capability; its answer checked, its errors raised to the caller.
 
-    async def call_all(self, hook: str, **kwargs: Any) -> list[HookOutcome]:
-        """Await every implementing connector concurrently; failures are returned, not raised."""
+        The untyped form: code that knows the hook calls its typed method.
+        """
+        self._check_hook(hook)
+        return _checked(connector, hook, await self._impl(hook, connector)(**arguments))
+
+    async def call_all(self, hook: str, **arguments: Any) -> list[HookOutcome[Any]]:
+        """Await every implementing connector concurrently; their failures are returned.
+
+        A failure is what the SDK raises for an outside system (ConnectorError,
+        httpx.HTTPError) or a wrong answer (HookAnswerError); anything else is
+        a bug in the hub or the connector, and is raised.
+        """
         names = self.implementing(hook)
 
-        async def one(name: str) -> HookOutcome:
+        async def one(name: str) -> HookOutcome[Any]:
             try:
-                return HookOutcome(name, await self._impl(hook, name)(**kwargs))
-            except (ConnectorError, httpx.HTTPError, ValueError) as exc:
+                return HookOutcome(name, await self.call(name, hook, **arguments))
+            except (ConnectorError, httpx.HTTPError) as exc:
                 return HookOutcome(name, error=exc)
 
         return list(await asyncio.gather(*(one(n) for n in names)))
+
+    # -- the typed front door: one method per capability (docs/hooks.md) --------------------
+
+    async def enrich_visitor(self, connector: str, visitor: Visitor) -> Firmographics | None:
+        """A visitor's firmographics from one enricher (Q1)."""
+        found: Firmographics | None = await self.call(
+            connector, "handoff_enrich_visitor", visitor=visitor
+        )
+        return found
+
+    async def enrich_visitor_all(self, visitor: Visitor) -> list[HookOutcome[Firmographics]]:
+        """A visitor's firmographics from every enabled enricher, failures isolated (Q1)."""
+        return await self.call_all("handoff_enrich_visitor", visitor=visitor)
+
+    async def match_account(
+        self, connector: str, *, email_domain: str | None, website: str | None
+    ) -> Account | None:
+        """The CRM account whose web domain matches (Q1, Z2)."""
+        found: Account | None = await self.call(
+            connector, "handoff_match_account", email_domain=email_domain, website=website
+        )
+        return found
+
+    async def find_person(self, connector: str, email: str) -> Lead | Contact | None:
+        """The Lead or Contact with this email; a Contact wins over a Lead (Q1, Q11)."""
+        found: Lead | Contact | None = await self.call(
+            connector, "handoff_find_person", email=email
+        )
+        return found
+
+    async def upsert_leads(
+        self, connector: str, leads: Sequence[Lead], idempotency_key: str
+    ) -> list[WriteResult]:
+        """Create or update leads; one result per lead, in order (Q11, D1)."""
+        results: list[WriteResult] = await self.call(
+            connector, "handoff_upsert_leads", leads=leads, idempotency_key=idempotency_key
+        )
+        return results
+
+    async def update_contacts(
+        self, connector: str, contacts: Sequence[Contact], idempotency_key: str
+    ) -> list[WriteResult]:
+        """Change fields on existing contacts; one result per contact, in order (Q11)."""
+        results: list[WriteResult] = await self.call(
+            connector, "handoff_update_contacts", contacts=contacts, idempotency_key=idempotency_key
+        )
+        return results
+
+    async def update_accounts(
+        self, connector: str, updates: Sequence[AccountUpdate], idempotency_key: str
+    ) -> list[WriteResult]:
+        """Change fields on existing accounts; one result per update, in order (P3, Q14)."""
+        results: list[WriteResult] = await self.call(
+            connector, "handoff_update_accounts", updates=updates, idempotency_key=idempotency_key
+        )
+        return results
+
+    async def create_case(self, connector: str, case: Case, idempotency_key: str) -> WriteResult:
+        """Open a support case (P4-P6)."""
+        result: WriteResult = await self.call(
+            connector, "handoff_create_case", case=case, idempotency_key=idempotency_key
+        )
+        return result
+
+    async def list_programs(self, connector: str) -> list[Program]:
+        """The marketing programs, with their tags (Q13)."""
+        programs: list[Program] = await self.call(connector, "handoff_list_programs")
+        return programs
+
+    async def sequence_state_all(self, email: str) -> list[HookOutcome[SequenceState]]:
+        """The person's sequence from every enabled sequencer, failures isolated (Q3a)."""
+        return await self.call_all("handoff_sequence_state", email=email)
+
+    async def sequence_state(self, connector: str, email: str) -> SequenceState | None:
+        """The person's current sequence and who runs it, from one sequencer (Q3a)."""
+        state: SequenceState | None = await self.call(
+            connector, "handoff_sequence_state", email=email
+        )
+        return state
+
+    async def rep_busy(
+        self, connector: str, rep: Rep, start: datetime, end: datetime
+    ) -> list[BusySlot]:
+        """A rep's busy times in [start, end) from one calendar (Q3, Q12)."""
+        busy: list[BusySlot] = await self.call(
+            connector, "handoff_rep_busy", rep=rep, start=start, end=end
+        )
+        return busy
+
+    async def rep_busy_all(
+        self, rep: Rep, start: datetime, end: datetime
+    ) -> list[HookOutcome[list[BusySlot]]]:
+        """A rep's busy times from every enabled calendar, failures isolated (Q3, Q12)."""
+        return await self.call_all("handoff_rep_busy", rep=rep, start=start, end=end)
+
+    async def book_meeting(self, connector: str, meeting: Meeting, idempotency_key: str) -> Meeting:
+        """Put a meeting on a calendar (or create a video meeting); it, with ids and link (Q12)."""
+        booked: Meeting = await self.call(
+            connector, "handoff_book_meeting", meeting=meeting, idempotency_key=idempotency_key
+        )
+        return booked
+
+    async def parse_webhook(self, connector: str, request: WebhookRequest) -> list[Event]:
+        """A received webhook, its signature verified, as events."""
+        events: list[Event] = await self.call(connector, "handoff_parse_webhook", request=request)
+        return events
+
+    async def poll_events(self, connector: str, cursor: str | None) -> PollResult:
+        """The events since `cursor` (None: from now) and the cursor to continue from."""
+        result: PollResult = await self.call(connector, "handoff_poll_events", cursor=cursor)
+        return result
+
+    async def send_notification(
+        self, connector: str, notification: Notification, idempotency_key: str
+    ) -> WriteResult:
+        """Tell people: a Slack post, an email (P5, Z6, D2)."""
+        result: WriteResult = await self.call(
+            connector,
+            "handoff_send_notification",
+            notification=notification,
+            idempotency_key=idempotency_key,
+        )
+        return result
 
     async def aclose(self) -> None:
         """Close every HTTP client the hub opened."""

@@ -11,6 +11,7 @@ when one is missing there or its documented signature drifts from this file.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -85,6 +86,14 @@ async def handoff_upsert_leads(leads: Sequence[Lead], idempotency_key: str) -> l
 
 
 @hookspec
+async def handoff_update_contacts(
+    contacts: Sequence[Contact], idempotency_key: str
+) -> list[WriteResult]:
+    """Change fields on existing contacts, each addressed by its id here (Q11); one result each."""
+    raise NotImplementedError
+
+
+@hookspec
 async def handoff_update_accounts(
     updates: Sequence[AccountUpdate], idempotency_key: str
 ) -> list[WriteResult]:
@@ -147,6 +156,7 @@ CAPABILITY_HOOKS: tuple[str, ...] = (
     "handoff_match_account",
     "handoff_find_person",
     "handoff_upsert_leads",
+    "handoff_update_contacts",
     "handoff_update_accounts",
     "handoff_create_case",
     "handoff_list_programs",
@@ -162,11 +172,9 @@ CAPABILITY_HOOKS: tuple[str, ...] = (
 WRITE_HOOKS: frozenset[str] = frozenset(
     name
     for name in CAPABILITY_HOOKS
-    if name.startswith(
-        ("handoff_upsert", "handoff_update", "handoff_create", "handoff_book", "handoff_send")
-    )
+    if "idempotency_key" in inspect.signature(globals()[name]).parameters
 )
-"""Capabilities that change an outside system; each takes an idempotency key."""
+"""Capabilities that change an outside system: those whose signature takes an idempotency key."""
 
 
 def implemented_capabilities(connector_class: type[Connector]) -> list[str]:

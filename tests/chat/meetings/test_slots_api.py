@@ -233,7 +233,6 @@ async def test_q12_one_calendar_failing_is_a_note_when_another_answers(
             "fakecal", 401, "authError", "Authorization: Bearer secretsecretsecret123 expired"
         ),
         httpx.ConnectError("connection refused"),
-        RuntimeError("a bug in the connector"),
     ],
 )
 async def test_q12_every_calendar_failing_is_a_502_not_a_guess(
@@ -247,6 +246,13 @@ async def test_q12_every_calendar_failing_is_a_502_not_a_guess(
     assert message.startswith("no calendar answered, so no slot is offered")
     assert "fakecal: busy times of r-ana unknown" in message
     assert "secretsecret" not in message
+
+
+async def test_q12_a_calendar_bug_is_not_reported_as_its_outage(make_app: AppFactory) -> None:
+    """Q12: only what the SDK raises for an outside system is a calendar failure; a bug is raised."""
+    FakeCalendar.error = RuntimeError("a bug in the connector")
+    with pytest.raises(RuntimeError, match="a bug in the connector"):
+        await get(make_app({"fakecal": FakeCalendar}), "/v1/reps/r-ana/slots")
 
 
 async def test_q12_a_calendar_answering_times_without_a_zone_counts_as_failed(

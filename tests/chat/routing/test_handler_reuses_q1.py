@@ -16,6 +16,9 @@ from handoff.chat.identify import IdentifyVisitors
 from handoff.chat.playbooks import load_playbook
 from handoff.chat.routing.availability import set_rep_status
 from handoff.chat.routing.handler import RoutingHandler, reuse_identification
+from handoff.config import HubConfig
+from handoff.hub import HookOutcome, Hub
+from handoff.plugins import Discovery
 from handoff.runtime import Worker, record_events
 from handoff.store import Decision, EventRecord, Store
 from handoff_sdk import FakeClock
@@ -134,21 +137,18 @@ def test_q1_what_the_chat_itself_found_wins(store: Store) -> None:
     assert steps == ["from the visitor's Q1 identification (decision 1): company Northwind Traders"]
 
 
-class CountingHub:
-    """Just enough of a Hub to see which connector hooks the routing handler calls."""
+class CountingHub(Hub):
+    """A Hub without connectors that records which hooks the routing handler asks for."""
 
     def __init__(self) -> None:
-        self.clock = FakeClock(TUESDAY)
+        super().__init__(HubConfig(), discovery=Discovery(), clock=FakeClock(TUESDAY))
         self.calls: list[str] = []
 
-    def implementing(self, hook: str) -> list[str]:
-        return []
-
-    async def call_all(self, hook: str, **kwargs: Any) -> list[Any]:
+    async def call_all(self, hook: str, **arguments: Any) -> list[HookOutcome[Any]]:
         self.calls.append(hook)
         return []
 
-    async def call(self, hook: str, connector: str, **kwargs: Any) -> Any:
+    async def call(self, connector: str, hook: str, **arguments: Any) -> Any:
         self.calls.append(hook)
         return None
 

@@ -257,8 +257,8 @@ def test_q11_a_bad_writeback_table_is_refused_at_load_naming_the_key(tmp_path: P
             "Authorization: [redacted])",
         ),
         (
-            RuntimeError("boom"),
-            "fakecrm: person lookup failed (boom)",
+            httpx.ConnectError("connection refused"),
+            "fakecrm: person lookup failed (connection refused)",
         ),
     ],
 )
@@ -274,6 +274,17 @@ async def test_q11_a_failed_crm_lookup_is_502_with_the_message(
     assert response.json() == {"error": expected, "fields": []}
     assert "abcdefghijklmnop1234" not in response.text
     assert "Traceback" not in response.text
+
+
+async def test_q11_a_connector_bug_is_not_reported_as_the_crms_outage(
+    make_app: AppFactory, fake_crm: type[FakeCrm]
+) -> None:
+    """Q11: only what the SDK raises for an outside system is a 502; a bug is raised."""
+    fake_crm.error = RuntimeError("boom")
+    app = make_app()
+    await chat(app, "c-1", email="sam.rivera@globex.example")
+    with pytest.raises(RuntimeError, match="boom"):
+        await rep_view(app, "c-1")
 
 
 async def test_q11_a_bad_conversation_id_is_422(make_app: AppFactory) -> None:

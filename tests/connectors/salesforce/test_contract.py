@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import httpx
 from handoff_salesforce import SalesforceConnector
-from sf_cases import CASE, CONFIG, SECRETS, SMALL_LEADS, SMALL_UPDATES, make_leads, make_updates
+from sf_cases import (
+    CASE,
+    CONFIG,
+    CONTACT_UPDATES,
+    SECRETS,
+    SMALL_LEADS,
+    SMALL_UPDATES,
+    make_leads,
+    make_updates,
+)
 
 from handoff_sdk.testing import ConnectorContract, ContractCase
 
@@ -31,6 +40,11 @@ class TestSalesforceContract(ConnectorContract):
             "handoff_update_accounts",
             {"updates": SMALL_UPDATES, "idempotency_key": "rank-2026-01-05"},
             "update_accounts",
+        ),
+        ContractCase(
+            "handoff_update_contacts",
+            {"contacts": CONTACT_UPDATES, "idempotency_key": "writeback:chat-1:contact"},
+            "update_contacts",
         ),
         ContractCase(
             "handoff_create_case", {"case": CASE, "idempotency_key": "case-91c2"}, "create_case"

@@ -52,7 +52,7 @@ async def test_q11_update_contacts_reports_each_contact(connector_harness: Facto
         SalesforceConnector, config=CONFIG, secrets=SECRETS, cassette="update_contacts"
     )
     connector: Any = harness.connector
-    results = await connector.update_contacts(
+    results = await connector.handoff_update_contacts(
         contacts=CONTACT_UPDATES, idempotency_key="writeback:chat-1:contact"
     )
     assert [(r.index, r.ok) for r in results] == [(0, True), (1, False)]
@@ -98,7 +98,7 @@ async def test_q11_a_contact_without_an_id_fails_alone_without_a_call() -> None:
         Contact(ids={"salesforce": "003B"}, email="b@acme.example", title="CFO"),
     ]
     connector: Any = harness.connector
-    results = await connector.update_contacts(contacts=contacts, idempotency_key="k")
+    results = await connector.handoff_update_contacts(contacts=contacts, idempotency_key="k")
     assert [r.ok for r in results] == [False, True]
     assert results[0].errors[0].code == "MISSING_ID"
     assert "nobody@acme.example" in results[0].errors[0].message
@@ -118,7 +118,7 @@ async def test_q11_updating_201_contacts_costs_2_calls_with_one_result_each() ->
         for i in range(201)
     ]
     connector: Any = harness.connector
-    results = await connector.update_contacts(contacts=contacts, idempotency_key="bulk")
+    results = await connector.handoff_update_contacts(contacts=contacts, idempotency_key="bulk")
     assert [len(body["records"]) for body in sent] == [200, 1]
     assert [r.id for r in results] == [f"003{i:04d}" for i in range(201)]
     assert harness.api_calls == 2
@@ -136,7 +136,7 @@ async def test_q11_spent_daily_limit_fails_the_contact_updates_with_its_code() -
     )
     connector: Any = harness.connector
     contact = Contact(ids={"salesforce": "003A"}, email="a@acme.example", title="CTO")
-    results = await connector.update_contacts(contacts=[contact], idempotency_key="k")
+    results = await connector.handoff_update_contacts(contacts=[contact], idempotency_key="k")
     assert results[0].ok is False
     assert results[0].errors[0].code == "REQUEST_LIMIT_EXCEEDED"
     await harness.aclose()

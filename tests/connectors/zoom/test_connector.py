@@ -31,6 +31,7 @@ from handoff_sdk import (
     ApiError,
     AuthError,
     ConfigError,
+    ConnectorError,
     MissingSecretError,
     RateLimitedError,
     WebhookSignatureError,
@@ -251,7 +252,7 @@ async def test_a_stale_delivery_is_refused(zoom: Make) -> None:
 async def test_a_signed_body_that_is_not_a_zoom_event_is_unreadable(zoom: Make) -> None:
     h = zoom("webhook")
     for body in (b"not json", b'{"payload": {}}'):
-        with pytest.raises(ValueError, match="zoom: webhook body is not"):
+        with pytest.raises(ConnectorError, match="zoom: webhook body is not"):
             await connector(h).handoff_parse_webhook(request=signed(body))
 
 

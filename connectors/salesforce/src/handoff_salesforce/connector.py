@@ -386,16 +386,14 @@ class SalesforceConnector(Connector[SalesforceConfig]):
         except ValueError as exc:
             return WriteError(code="MISSING_ID", message=f"salesforce: {exc}", fields=["Id"])
 
-    async def update_contacts(
+    @hookimpl
+    async def handoff_update_contacts(
         self, contacts: Sequence[Contact], idempotency_key: str
     ) -> list[WriteResult]:
-        """Q11: change fields on existing Contacts, 200 per call, one result each.
+        """Change fields on existing Contacts (Q11), 200 per call, one result each.
 
-        The SDK has no contact-update capability hook, so this is a plain
-        public method: the hub's write-back job (handoff.chat.writeback) calls it by
-        name. Each contact is addressed by `ids['salesforce']`; one without an
-        id fails alone with MISSING_ID and is not sent. It has the shape a
-        future `handoff_update_contacts(contacts, idempotency_key)` hook would take.
+        Each contact is addressed by `ids['salesforce']`; one without an id
+        fails alone with MISSING_ID and is not sent.
         """
         url = f"{self.config.data_url}/composite/sobjects"
         return await self._write_collections(

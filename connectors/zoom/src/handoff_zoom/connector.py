@@ -43,6 +43,7 @@ from handoff_sdk import (
     ConfigError,
     Connector,
     ConnectorConfig,
+    ConnectorError,
     OAuth2ClientCredentials,
     Outcome,
     RateLimit,
@@ -317,8 +318,11 @@ class ZoomConnector(Connector[ZoomConfig]):
         try:
             data: Any = json.loads(request.body)
         except (ValueError, UnicodeDecodeError):
-            raise ValueError(f"{self.name}: webhook body is not JSON") from None
-        return mapping.webhook_events(data, request.body, signed_at)
+            raise ConnectorError(self.name, "webhook body is not JSON") from None
+        try:
+            return mapping.webhook_events(data, request.body, signed_at)
+        except ValueError as exc:  # the mapping's messages name the connector already
+            raise ConnectorError(self.name, str(exc).removeprefix(f"{self.name}: ")) from None
 
     # -- methods (not hooks) ----------------------------------------------------------
 

@@ -54,7 +54,7 @@ class IdentifyVisitors(EventHandler):
         visitor = _visitor(event.payload)
         steps: list[str] = []
         firmographics: Firmographics | None = None
-        for outcome in await hub.call_all("handoff_enrich_visitor", visitor=visitor):
+        for outcome in await hub.enrich_visitor_all(visitor):
             if not outcome.ok:
                 steps.append(f"{outcome.connector}: enrichment failed ({outcome.error})")
             elif outcome.value is None:
@@ -77,9 +77,7 @@ class IdentifyVisitors(EventHandler):
         else:
             how = f"email domain {email_domain}" if email_domain else f"website {website}"
             try:
-                found = await hub.call(
-                    "handoff_match_account", crm, email_domain=email_domain, website=website
-                )
+                found = await hub.match_account(crm, email_domain=email_domain, website=website)
             except ConnectorError as exc:
                 steps.append(f"{crm}: account match failed ({exc})")
             else:

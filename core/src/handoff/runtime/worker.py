@@ -407,7 +407,7 @@ class Worker:
                 )
             arguments = decode_hook_arguments(job.hook, job.payload)
             value = await self.hub.call(
-                job.hook, job.connector, idempotency_key=job.idempotency_key, **arguments
+                job.connector, job.hook, idempotency_key=job.idempotency_key, **arguments
             )
             result: Any = to_jsonable_python(value)
             return result if isinstance(result, dict) else {"value": result}

@@ -25,6 +25,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
+import httpx
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
@@ -39,7 +40,7 @@ from prometheus_client import (
 
 from handoff import __version__
 from handoff.config import HubConfig, WorkerSettings
-from handoff.errors import HandoffError, UnknownConnectorError
+from handoff.errors import HandoffError
 from handoff.flow import Flow, Periodic, Services
 from handoff.flows import FlowSet, install_periodic
 from handoff.runtime.events import EventHandler
@@ -281,11 +282,11 @@ def create_app(
             received_at=clock.now(),
         )
         try:
-            found = await hub_now.call("handoff_parse_webhook", connector, request=received)
+            found = await hub_now.parse_webhook(connector, received)
         except WebhookSignatureError as exc:
             metrics.rejected.labels("signature").inc()
             return JSONResponse(status_code=401, content={"error": str(exc)})
-        except (ConnectorError, UnknownConnectorError, HandoffError, ValueError) as exc:
+        except (ConnectorError, httpx.HTTPError, HandoffError) as exc:
             metrics.rejected.labels("unreadable").inc()
             return JSONResponse(status_code=400, content={"error": str(exc)})
         replies = [e for e in found if e.type == WEBHOOK_REPLY]

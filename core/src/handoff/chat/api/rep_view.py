@@ -16,6 +16,7 @@ import asyncio
 import logging
 from typing import Annotated, Any, Literal
 
+import httpx
 from fastapi import APIRouter, Path
 from pydantic import BaseModel, Field
 
@@ -25,7 +26,8 @@ from handoff.chat.writeback.rep_view import rep_view
 from handoff.flow import FlowContext
 from handoff.server.models import Refused
 from handoff.server.responses import refused
-from handoff_sdk.entities import Contact, Lead
+from handoff_sdk import ConnectorError
+from handoff_sdk.entities import Contact
 from handoff_sdk.secrets import redact_secrets
 
 __all__ = ["PersonRef", "RepView", "ShownLine", "rep_view_routes"]
@@ -122,15 +124,11 @@ def rep_view_routes(context: FlowContext[ChatSettings]) -> APIRouter:
                 why="no email yet",
             )
         try:
-            person = await hub_now.call(FIND_PERSON, crm, email=email)
-        except Exception as exc:  # any failure of the connector is the CRM's: a 502
+            person = await hub_now.find_person(crm, email)
+        except (ConnectorError, httpx.HTTPError) as exc:  # the CRM's failure: a 502
             log.warning("rep view: %s lookup failed", crm, exc_info=True)
             message = redact_secrets(str(exc)) or type(exc).__name__
             return refused(502, f"{crm}: person lookup failed ({message})")
-        if person is not None and not isinstance(person, Lead | Contact):
-            return refused(
-                502, f"{crm}: {FIND_PERSON} returned a {type(person).__name__}, not a person"
-            )
         shown = rep_view(person, writeback)
         lines = [ShownLine(label=label, value=value) for label, value in shown]
         if person is None:

@@ -14,9 +14,7 @@ only, and a note says so. Reps come from `[routing]`: without it, a 409.
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import Sequence
 from datetime import UTC, datetime, time, timedelta
 from typing import TYPE_CHECKING, Annotated, Any
 from zoneinfo import ZoneInfo
@@ -85,41 +83,36 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _busy_slots(value: Any) -> list[BusySlot]:
-    """A connector's answer as busy slots; ValueError when it is not timezone-aware busy times."""
-    if not isinstance(value, Sequence) or isinstance(value, str | bytes):
-        raise ValueError(f"answered {type(value).__name__}, not a list of busy times")
-    slots = [v if isinstance(v, BusySlot) else BusySlot.model_validate(v) for v in value]
-    for slot in slots:
-        if slot.start.utcoffset() is None or slot.end.utcoffset() is None:
-            raise ValueError("answered a busy time without a time zone")
-    return slots
+def _unplaceable(slots: list[BusySlot]) -> bool:
+    """True when a busy time has no time zone: it cannot be placed on anyone's day."""
+    return any(s.start.utcoffset() is None or s.end.utcoffset() is None for s in slots)
 
 
 async def _ask_calendars(
     hub: Hub, rep: RepConfig, start: datetime, end: datetime
 ) -> tuple[list[BusySlot], list[str], int]:
-    """Every calendar's busy times of `rep` in [start, end): (busy, failure notes, answered)."""
-    names = hub.implementing(REP_BUSY)
-    entity = rep.entity()
+    """Every calendar's busy times of `rep` in [start, end): (busy, failure notes, answered).
 
-    async def one(name: str) -> list[BusySlot] | str:
-        try:
-            return _busy_slots(await hub.call(REP_BUSY, name, rep=entity, start=start, end=end))
-        except Exception as exc:  # any failure is that calendar's: a note, never a 5xx here
-            log.warning("slots: %s busy times of %s failed", name, rep.id, exc_info=True)
-            message = redact_secrets(str(exc)) or type(exc).__name__
-            return f"{name}: busy times of {rep.id} unknown ({message})"
-
+    A calendar that fails, or answers a time without a zone, is a note, never a 5xx here.
+    """
     busy: list[BusySlot] = []
     notes: list[str] = []
     answered = 0
-    for outcome in await asyncio.gather(*(one(n) for n in names)):
-        if isinstance(outcome, str):
-            notes.append(outcome)
+    for outcome in await hub.rep_busy_all(rep.entity(), start, end):
+        if outcome.error is not None:
+            log.warning(
+                "slots: %s busy times of %s failed: %s", outcome.connector, rep.id, outcome.error
+            )
+            message = redact_secrets(str(outcome.error)) or type(outcome.error).__name__
+            notes.append(f"{outcome.connector}: busy times of {rep.id} unknown ({message})")
+        elif _unplaceable(outcome.value or []):
+            notes.append(
+                f"{outcome.connector}: busy times of {rep.id} unknown "
+                "(answered a busy time without a time zone)"
+            )
         else:
             answered += 1
-            busy.extend(outcome)
+            busy.extend(outcome.value or [])
     return busy, notes, answered
 
 

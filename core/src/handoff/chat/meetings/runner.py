@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 from pydantic import ValidationError
 from sqlalchemy import select
@@ -14,6 +14,7 @@ from handoff.chat.conversations import record_conversation_event
 from handoff.chat.kinds import MEETING_BOOKED_DECISION
 from handoff.chat.meetings.booking import MEETING_ENTITY, BookingJob, booked_meeting
 from handoff.chat.meetings.config import ZOOM
+from handoff.hub import HookAnswerError, Hub
 from handoff.runtime import ClaimedJob, DecisionSpec, JobFailedError, record_decision, upsert_entity
 from handoff.runtime.worker import JobRunner
 from handoff.store import Decision, Store
@@ -21,9 +22,6 @@ from handoff_sdk import ApiError, AuthError, Clock, ConfigError, ConnectorError
 from handoff_sdk.entities import Meeting
 from handoff_sdk.errors import MissingSecretError
 from handoff_sdk.secrets import redact_secrets
-
-if TYPE_CHECKING:
-    from handoff.hub import Hub
 
 __all__ = ["BOOK_HOOK", "booking_runner"]
 
@@ -44,7 +42,7 @@ def _final(exc: ConnectorError) -> bool:
     """Failures another attempt cannot fix: refused, misconfigured, credentials refused."""
     if isinstance(exc, ApiError):
         return not exc.retryable
-    return isinstance(exc, ConfigError | MissingSecretError | AuthError)
+    return isinstance(exc, ConfigError | MissingSecretError | AuthError | HookAnswerError)
 
 
 def _failed(what: str, exc: ConnectorError) -> JobFailedError:
@@ -68,14 +66,12 @@ async def _choose_link(hub: Hub, task: BookingJob, key: str) -> _Link:
     if ZOOM not in hub.implementing(BOOK_HOOK):
         return _personal(task, "no Zoom connector is enabled")
     try:
-        created = await hub.call(
-            BOOK_HOOK, ZOOM, meeting=task.meeting, idempotency_key=f"{key}:{ZOOM}"
-        )
+        created = await hub.book_meeting(ZOOM, task.meeting, idempotency_key=f"{key}:{ZOOM}")
     except ConnectorError as exc:
         if _final(exc) and task.zoom_link:
             return _personal(task, f"Zoom refused the meeting ({redact_secrets(str(exc))})")
         raise _failed("creating the Zoom meeting", exc) from None
-    if not isinstance(created, Meeting) or not created.join_url:
+    if not created.join_url:
         raise JobFailedError("zoom: handoff_book_meeting returned no join link", permanent=True)
     zoom_id = created.ids.get(ZOOM)
     ids = {ZOOM: zoom_id} if zoom_id else {}
@@ -206,16 +202,11 @@ def booking_runner(store: Store, hub: Callable[[], Hub | None], clock: Clock) ->
             update={"join_url": link.join_url, "ids": {**task.meeting.ids, **link.ids}}
         )
         try:
-            booked = await connectors.call(
-                BOOK_HOOK, task.calendar, meeting=invite, idempotency_key=f"{key}:calendar"
+            booked = await connectors.book_meeting(
+                task.calendar, invite, idempotency_key=f"{key}:calendar"
             )
         except ConnectorError as exc:
             raise _failed(f"booking the invite on {task.calendar}", exc) from None
-        if not isinstance(booked, Meeting):
-            raise JobFailedError(
-                f"{task.calendar}: {BOOK_HOOK} returned a {type(booked).__name__}, not a Meeting",
-                permanent=True,
-            )
         return await asyncio.to_thread(save_booked, task, key, link, booked)
 
     return run

@@ -309,9 +309,7 @@ async def fetch_busy(
     """
     if not reps or not hub.implementing("handoff_rep_busy"):
         return {}, []
-    answers = await asyncio.gather(
-        *(hub.call_all("handoff_rep_busy", rep=rep, start=now, end=now + window) for rep in reps)
-    )
+    answers = await asyncio.gather(*(hub.rep_busy_all(rep, now, now + window) for rep in reps))
     busy: dict[str, list[BusySlot]] = {}
     notes: list[str] = []
     for rep, outcomes in zip(reps, answers, strict=True):

@@ -271,7 +271,7 @@ class RoutingHandler(EventHandler):
         finder = self.crm or next(iter(hub.implementing("handoff_find_person")), None)
         if finder is not None:
             try:
-                person = await hub.call("handoff_find_person", finder, email=email)
+                person = await hub.find_person(finder, email)
             except ConnectorError as exc:
                 steps.append(f"{finder}: person lookup failed ({exc})")
             else:
@@ -283,7 +283,7 @@ class RoutingHandler(EventHandler):
                     steps.append(f"{finder}: {email} is a {context['person']['type']}")
                 else:
                     steps.append(f"{finder}: no lead or contact for {email}")
-        for outcome in await hub.call_all("handoff_sequence_state", email=email):
+        for outcome in await hub.sequence_state_all(email):
             if not outcome.ok:
                 steps.append(f"{outcome.connector}: sequence state unknown ({outcome.error})")
             elif outcome.value is not None and "sequence" not in context:

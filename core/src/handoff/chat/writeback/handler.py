@@ -74,7 +74,7 @@ class WritebackHandler(EventHandler):
             context["skipped"] = f"'{crm}' is not an enabled connector that can find people"
             return {"writeback": context}
         try:
-            person = await hub.call("handoff_find_person", crm, email=data.email)
+            person = await hub.find_person(crm, data.email)
         except ConnectorError as exc:
             if isinstance(exc, ApiError) and exc.retryable:
                 raise  # a later attempt may answer: the event is retried

@@ -14,6 +14,8 @@ if TYPE_CHECKING:
 
 __all__ = ["contact_update_runner"]
 
+UPDATE_CONTACTS = "handoff_update_contacts"
+
 _RETRYABLE_CODES = frozenset({"REQUEST_LIMIT_EXCEEDED", "UNABLE_TO_LOCK_ROW", "SERVER_UNAVAILABLE"})
 """Per-record failures that may pass on a later attempt; any other code is final."""
 
@@ -32,29 +34,24 @@ def _describe_failures(results: Sequence[WriteResult]) -> tuple[str, bool]:
 def contact_update_runner(hub: Callable[[], Hub | None]) -> JobRunner:
     """Run a `writeback.update_contact` job: the CRM connector updates the Contacts (Q11).
 
-    `hub()` gives the worker's connectors. The connector must have an
-    `update_contacts(contacts, idempotency_key)` method (Salesforce has). A
-    refused contact fails the job for good (a validation rule will refuse it
-    again) except for the codes a retry may get past.
+    `hub()` gives the worker's connectors; the job's connector must implement
+    `handoff_update_contacts` (Salesforce does). A refused contact fails the
+    job for good (a validation rule will refuse it again) except for the codes
+    a retry may get past.
     """
 
     async def run(job: ClaimedJob) -> dict[str, Any] | None:
         name = job.connector or ""
         connectors = hub()
-        connector = connectors.connectors.get(name) if connectors is not None else None
-        if connector is None:
+        if connectors is None or name not in connectors.connectors:
             raise JobFailedError(f"job {job.id}: connector '{name}' is not enabled", permanent=True)
-        update = getattr(connector, "update_contacts", None)
-        if update is None:
+        if name not in connectors.implementing(UPDATE_CONTACTS):
             raise JobFailedError(
-                f"job {job.id}: connector '{name}' cannot update contacts "
-                "(it has no update_contacts method)",
+                f"job {job.id}: connector '{name}' cannot update contacts ({UPDATE_CONTACTS})",
                 permanent=True,
             )
         contacts = [Contact.model_validate(c) for c in job.payload.get("contacts", [])]
-        results: list[WriteResult] = await update(
-            contacts=contacts, idempotency_key=job.idempotency_key
-        )
+        results = await connectors.update_contacts(name, contacts, job.idempotency_key)
         failed = [r for r in results if not r.ok]
         if failed:
             message, retryable = _describe_failures(failed)

@@ -21,7 +21,9 @@ from handoff.chat.identify import IdentifyVisitors
 from handoff.chat.playbooks import load_playbook
 from handoff.chat.routing.availability import set_rep_status
 from handoff.chat.routing.handler import RoutingHandler
-from handoff.hub import HookOutcome
+from handoff.config import HubConfig
+from handoff.hub import HookOutcome, Hub
+from handoff.plugins import Discovery
 from handoff.runtime import CompositeHandler, Worker
 from handoff.server import create_app
 from handoff.store import Decision, Job, JobState, Store
@@ -32,18 +34,18 @@ TUESDAY = datetime(2026, 1, 6, 15, 0, tzinfo=UTC)  # 10:00 in New York
 GITLAB = load_playbook("gitlab")
 
 
-class SlowEnricherHub:
+class SlowEnricherHub(Hub):
     """6sense answers for the visitor's IP only once released; Salesforce matches Northwind."""
 
     def __init__(self, clock: FakeClock) -> None:
-        self.clock = clock
+        super().__init__(HubConfig(), discovery=Discovery(), clock=clock)
         self.released = asyncio.Event()
         self.asked = asyncio.Event()
 
     def implementing(self, hook: str) -> list[str]:
         return ["salesforce"] if hook == "handoff_match_account" else []
 
-    async def call_all(self, hook: str, **kwargs: Any) -> list[HookOutcome]:
+    async def call_all(self, hook: str, **kwargs: Any) -> list[HookOutcome[Any]]:
         if hook != "handoff_enrich_visitor" or not kwargs["visitor"].ip:
             return []
         self.asked.set()
@@ -53,7 +55,7 @@ class SlowEnricherHub:
         )
         return [HookOutcome(connector="6sense", value=found)]
 
-    async def call(self, hook: str, connector: str, **kwargs: Any) -> Any:
+    async def call(self, connector: str, hook: str, **kwargs: Any) -> Any:
         assert hook == "handoff_match_account"
         return Account(
             name="Northwind Traders",
@@ -113,10 +115,7 @@ async def test_q1_q3_a_chat_is_routed_only_after_the_visitors_page_view_is_ident
             },
         )
     assert (viewed.status_code, asked.status_code) == (202, 202)
-    workers = [
-        Worker(store, hub=hub, clock=clock, events=handler)  # type: ignore[arg-type]
-        for _ in range(2)
-    ]
+    workers = [Worker(store, hub=hub, clock=clock, events=handler) for _ in range(2)]
     running = [asyncio.create_task(worker.run()) for worker in workers]
     await hub.asked.wait()  # one worker holds the page view, its enrichment hanging
     polls = len(clock.sleeps)

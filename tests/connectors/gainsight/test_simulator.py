@@ -22,7 +22,11 @@ async def test_p5_survey_responses_become_events_with_the_crm_account(simulated)
     sim = await simulated(GainsightConnector, config=LOOKBACK)
     result = await sim.connector.handoff_poll_events(None)
     assert sorted(e.payload["response_id"] for e in result.events) == answered()
-    pat = next(e for e in result.events if e.payload["respondent_email"] == "pat.lee@adventure-works.example")
+    pat = next(
+        e
+        for e in result.events
+        if e.payload["respondent_email"] == "pat.lee@adventure-works.example"
+    )
     adventure = COMPANY.customer("adventure-works")
     assert pat.type == "gainsight.survey.csat"
     assert pat.payload["crm_account_id"] == adventure.salesforce_id

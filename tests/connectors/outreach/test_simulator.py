@@ -22,7 +22,11 @@ async def test_q3a_login_then_sequence_state_with_the_rep_running_it(simulated) 
     first_refresh = sim.secrets.values["refresh_token"]
     state = await sim.connector.handoff_sequence_state(ANA.email.upper())
     assert state is not None
-    assert (state.state, state.active, state.sequence_name) == ("active", True, "Customer expansion")
+    assert (state.state, state.active, state.sequence_name) == (
+        "active",
+        True,
+        "Customer expansion",
+    )
     assert (state.owner_email, state.owner_id) == (TAYLOR.email, str(TAYLOR.outreach_id))
     assert [s.endpoint for s in sim.simulator.log] == ["token", "prospects", "sequence_states"]
     rotated = sim.secrets.values["refresh_token"]
@@ -84,7 +88,9 @@ async def test_a_token_without_the_sequence_scope_is_a_clear_403(simulated, fake
     assert "check the scopes" in info.value.message
 
 
-async def test_a_spent_budget_reported_in_headers_pauses_before_a_429(simulated, fake_clock) -> None:
+async def test_a_spent_budget_reported_in_headers_pauses_before_a_429(
+    simulated, fake_clock
+) -> None:
     """X-RateLimit-Remaining 0 with a near reset: the connector waits instead of being refused."""
     simulator = OutreachSimulator(
         clock=fake_clock, limits=Limits(windows=(RateWindow(2, 30.0, name="hour"),))

@@ -42,7 +42,11 @@ async def test_z6_ping_resolves_the_rep_by_email_and_posts_to_the_channel(simula
 
 @pytest.mark.parametrize(
     ("channel", "code"),
-    [("#nowhere", "channel_not_found"), ("#general", "not_in_channel"), ("#old-wins", "is_archived")],
+    [
+        ("#nowhere", "channel_not_found"),
+        ("#general", "not_in_channel"),
+        ("#old-wins", "is_archived"),
+    ],
 )
 async def test_a_refused_post_is_slacks_error_inside_http_200(simulated, channel, code) -> None:
     """P5: Slack says no inside HTTP 200; the connector fails with its word and does not retry."""
@@ -83,7 +87,9 @@ async def test_a_revoked_token_is_an_auth_error(simulated) -> None:
 
 async def test_posting_faster_than_a_channel_allows_is_a_429_waited_out(simulated) -> None:
     """About one message a second per channel: the sixth in a burst waits Slack's Retry-After."""
-    sim = await simulated(SlackConnector, config={"rate_limit": {"requests": 100, "per_seconds": 1}})
+    sim = await simulated(
+        SlackConnector, config={"rate_limit": {"requests": 100, "per_seconds": 1}}
+    )
     for n in range(6):
         await sim.connector.handoff_send_notification(note(), f"{KEY}-{n}")
     throttled = sim.simulator.throttled()
@@ -128,4 +134,8 @@ async def test_json_without_a_charset_gets_slacks_warning(fake_clock) -> None:
     assert body["ok"] is True
     assert body["response_metadata"] == {"warnings": ["missing_charset"]}
     assert answer.headers["content-type"] == "application/json; charset=utf-8"
-    assert (bad.status_code, bad.json()["ok"], bad.json()["error"]) == (200, False, "invalid_arguments")
+    assert (bad.status_code, bad.json()["ok"], bad.json()["error"]) == (
+        200,
+        False,
+        "invalid_arguments",
+    )

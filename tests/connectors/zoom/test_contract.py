@@ -37,7 +37,6 @@ class TestZoomContract(ConnectorContract):
         )
 
 
-
 class TestZoomSimulatorContract(ConnectorContract):
     """Q12: the same contract over a real socket against ZoomSimulator (the synthetic company).
 

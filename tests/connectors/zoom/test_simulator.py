@@ -69,12 +69,16 @@ async def test_an_expired_token_is_fetched_again_once(simulated) -> None:
 async def test_a_rep_without_a_zoom_user_is_zooms_1001(simulated) -> None:
     sim = await simulated(ZoomConnector, config={"rep_emails": {"ghost": "ghost@example.test"}})
     with pytest.raises(ApiError) as info:
-        await sim.connector.handoff_book_meeting(MEETING.model_copy(update={"rep_id": "ghost"}), "k")
+        await sim.connector.handoff_book_meeting(
+            MEETING.model_copy(update={"rep_id": "ghost"}), "k"
+        )
     assert (info.value.status, info.value.code) == (404, "1001")
 
 
 async def test_the_per_second_limit_is_waited_out(simulated, fake_clock) -> None:
-    simulator = ZoomSimulator(clock=fake_clock, limits=Limits(windows=(RateWindow(2, 1.0, name="qps"),)))
+    simulator = ZoomSimulator(
+        clock=fake_clock, limits=Limits(windows=(RateWindow(2, 1.0, name="qps"),))
+    )
     sim = await simulated(
         ZoomConnector,
         simulator=simulator,

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = [
     "Account",
+    "AccountCriterion",
+    "AccountPage",
     "AccountUpdate",
     "BusySlot",
     "Case",
@@ -135,6 +137,20 @@ class Account(Entity):
     )
     owner_id: str | None = Field(default=None, description="CRM user id of the account owner.")
     owner_name: str | None = Field(default=None, description="Name of the account owner.")
+    owner_email: str | None = Field(
+        default=None, description="Email of the account owner (P5 post-churn @mention)."
+    )
+    segment: str | None = Field(
+        default=None, description="Sales segment, e.g. 'SMB' (P1 pool)."
+    )
+    modified_by: str | None = Field(
+        default=None,
+        description="Who last changed the account in the CRM, as the CRM names them (P3: who "
+        "made a manual rank change).",
+    )
+    modified_at: datetime | None = Field(
+        default=None, description="When the account was last changed in the CRM."
+    )
     bdr_assigned_id: str | None = Field(
         default=None, description="CRM user id of the account's 'BDR Assigned' (Q3b, Q3c)."
     )
@@ -146,6 +162,41 @@ class Account(Entity):
     tier: str | None = Field(default=None, description="Pooled rank, e.g. 'Tier 1' (P2, P3).")
     fields: dict[str, Any] = Field(
         default_factory=dict, description="Other CRM fields, by their API name."
+    )
+
+
+class AccountCriterion(BaseModel):
+    """One condition of an account query: field, operator, value (P1 pool, P3 re-rank).
+
+    Every criterion of a query must hold. A text value compares the way the
+    system compares text (Salesforce: without regard to case).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    field: str = Field(
+        description="A canonical Account attribute ('id', 'owner_id', 'segment', 'carr', "
+        "'total_funding', 'lam_dev_count', 'industry', 'tier', ...) or 'fields.<API name>'."
+    )
+    op: Literal["eq", "ne", "lt", "le", "gt", "ge", "in"] = Field(
+        description="eq, ne, lt (<), le (<=), gt (>), ge (>=), or in (one of a list)."
+    )
+    value: str | int | float | bool | list[str] | None = Field(
+        description="What the field is compared with; a list for 'in'; null only with eq/ne."
+    )
+
+
+class AccountPage(BaseModel):
+    """One page of an account query, and where the next page starts (P1, P3)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    accounts: list[Account] = Field(default_factory=list, description="The accounts, in order.")
+    cursor: str | None = Field(
+        default=None, description="Opaque position of the next page; None on the last page."
+    )
+    total: int | None = Field(
+        default=None, description="How many accounts the query matches in all, if known."
     )
 
 

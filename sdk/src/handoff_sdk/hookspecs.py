@@ -20,6 +20,8 @@ import pluggy
 
 from .entities import (
     Account,
+    AccountCriterion,
+    AccountPage,
     AccountUpdate,
     BusySlot,
     Case,
@@ -102,6 +104,24 @@ async def handoff_update_accounts(
 
 
 @hookspec
+async def handoff_list_accounts(
+    where: Sequence[AccountCriterion], cursor: str | None
+) -> AccountPage:
+    """List accounts meeting every criterion, a page at a time (P1 pool, P3 re-rank).
+
+    `cursor` None asks for the first page; then pass the cursor of the page
+    before (with the same `where`) until a page comes back without one.
+    """
+    raise NotImplementedError
+
+
+@hookspec
+async def handoff_find_user(email: str) -> Rep | None:
+    """Find the CRM user with this email, e.g. the Pooled Sales User (P1, P4); None if none."""
+    raise NotImplementedError
+
+
+@hookspec
 async def handoff_create_case(case: Case, idempotency_key: str) -> WriteResult:
     """P4-P6: open a case."""
     raise NotImplementedError
@@ -158,6 +178,8 @@ CAPABILITY_HOOKS: tuple[str, ...] = (
     "handoff_upsert_leads",
     "handoff_update_contacts",
     "handoff_update_accounts",
+    "handoff_list_accounts",
+    "handoff_find_user",
     "handoff_create_case",
     "handoff_list_programs",
     "handoff_sequence_state",

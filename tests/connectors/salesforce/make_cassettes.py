@@ -21,6 +21,7 @@ from urllib.parse import urlencode
 import httpx
 from handoff_salesforce import SalesforceConfig
 from handoff_salesforce.mapping import (
+    account_field_name,
     account_query_fields,
     case_to_record,
     contact_update_to_record,
@@ -28,9 +29,12 @@ from handoff_salesforce.mapping import (
     update_to_record,
 )
 from handoff_salesforce.soql import (
+    account_list_query,
     account_match_query,
+    condition,
     contact_by_email_query,
     lead_by_email_query,
+    user_by_email_query,
 )
 from sf_cases import (
     BAD_EMAIL,
@@ -41,7 +45,10 @@ from sf_cases import (
     DELETED_ACCOUNTS,
     DEMO_CONFIG,
     DUPLICATE_EMAIL,
+    LIST_WHERE,
     MISSING_LAST_NAME,
+    POOL_OWNER,
+    POOL_OWNER_EMAIL,
     SMALL_LEADS,
     SMALL_UPDATES,
     WRITEBACK_CONTACT,
@@ -301,6 +308,46 @@ def match_account_paged(org: Org) -> list[dict[str, Any]]:
         org.query(statement, first, total=4, next_path=more),
         org.query_more(more, second, total=4),
     ]
+
+
+def listed_account(org: Org, n: int, name: str) -> dict[str, Any]:
+    """An account-listing row: the match row plus the owner's email and who last changed it."""
+    row = account_row(org, n, name, f"https://{name.lower().replace(' ', '')}.example",
+                      owner=(77, "Pooled Sales User"), account_type="Customer")  # fmt: skip
+    row["Owner"]["Email"] = POOL_OWNER_EMAIL
+    editor = sfid("005", 21)
+    row["LastModifiedBy"] = {"attributes": attributes("User", editor), "Name": "Riley Rep"}
+    row["LastModifiedDate"] = "2026-01-02T09:30:00.000+0000"
+    return row
+
+
+def list_accounts(org: Org) -> list[dict[str, Any]]:
+    """The pooled owner's customers: two pages, linked by nextRecordsUrl (P1, P3)."""
+    cfg = org.config
+    conditions = [
+        condition(account_field_name(c.field, cfg.account_fields), c.op, c.value)
+        for c in LIST_WHERE
+    ]
+    statement = account_list_query(conditions, org.account_fields())
+    more = f"{DATA}/query/{sfid('01g', 9)}-2"
+    first = [listed_account(org, 300 + i, f"Pooled Customer {i}") for i in range(2)]
+    second = [listed_account(org, 302, "Pooled Customer 2")]
+    return [
+        org.token(),
+        org.query(statement, first, total=3, next_path=more),
+        org.query_more(more, second, total=3),
+    ]
+
+
+def find_user(org: Org) -> list[dict[str, Any]]:
+    """The Pooled Sales User found by its email (P1, P4)."""
+    user = {
+        "attributes": attributes("User", POOL_OWNER),
+        "Id": POOL_OWNER,
+        "Name": "Pooled Sales User",
+        "Email": POOL_OWNER_EMAIL,
+    }
+    return [org.token(), org.query(user_by_email_query(POOL_OWNER_EMAIL), [user])]
 
 
 def contact_row(n: int, email: str, first: str, last: str, account: int) -> dict[str, Any]:
@@ -645,6 +692,8 @@ def main() -> None:
         ("writeback_contact", writeback_contact),
         ("writeback_lead", writeback_lead),
         ("create_case", create_case),
+        ("list_accounts", list_accounts),
+        ("find_user", find_user),
     ]:
         write(name, build(Org(CONFIG)))
     write("demo", demo(Org(DEMO_CONFIG, usage=4200)))

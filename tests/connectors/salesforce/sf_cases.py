@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from handoff_sdk.entities import AccountUpdate, Case, Contact, Lead
+from handoff_sdk.entities import AccountCriterion, AccountUpdate, Case, Contact, Lead
 
 CONFIG: dict[str, Any] = {
     "auth": "refresh_token",
@@ -160,3 +160,15 @@ WRITEBACK_LEAD = Lead(
     },
 )
 """What tests/chat/writeback's end-to-end run writes for Jamie Ortiz, a new Lead (Q11)."""
+
+POOL_OWNER = sfid("005", 77)
+"""The Pooled Sales User of the account-listing cassettes (P1)."""
+
+POOL_OWNER_EMAIL = "pooled.sales@example.test"
+"""Its email, as find_user looks it up (P1, P4)."""
+
+LIST_WHERE = [
+    AccountCriterion(field="owner_id", op="eq", value=POOL_OWNER),
+    AccountCriterion(field="account_type", op="in", value=["Customer"]),
+]
+"""List-accounts case: the pooled owner's customers (standard fields only)."""

@@ -8,6 +8,8 @@ from sf_cases import (
     CASE,
     CONFIG,
     CONTACT_UPDATES,
+    LIST_WHERE,
+    POOL_OWNER_EMAIL,
     SECRETS,
     SMALL_LEADS,
     SMALL_UPDATES,
@@ -49,6 +51,10 @@ class TestSalesforceContract(ConnectorContract):
         ContractCase(
             "handoff_create_case", {"case": CASE, "idempotency_key": "case-91c2"}, "create_case"
         ),
+        ContractCase(
+            "handoff_list_accounts", {"where": LIST_WHERE, "cursor": None}, "list_accounts"
+        ),
+        ContractCase("handoff_find_user", {"email": POOL_OWNER_EMAIL}, "find_user"),
     )
     batch_cases = (
         ContractCase(

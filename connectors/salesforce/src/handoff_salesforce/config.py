@@ -99,6 +99,7 @@ class AccountFields(BaseModel):
     carr: str | None = Field(default=None, description="Customer ARR in USD (P1, P2).")
     total_funding: str | None = Field(default=None, description="Total funding in USD (P2).")
     lam_dev_count: str | None = Field(default=None, description="LAM developer count (P2).")
+    segment: str | None = Field(default=None, description="Sales segment, e.g. 'SMB' (P1).")
     domain: str | None = Field(
         default=None,
         description="Optional field holding the bare domain (e.g. a formula or indexed text "
@@ -165,6 +166,13 @@ class SalesforceConfig(ConnectorConfig):
     )
     lead_score_field: str | None = Field(
         default=None, description="Lead field that receives Lead.score (D4), if any."
+    )
+    query_batch_size: int | None = Field(
+        default=None,
+        ge=200,
+        le=2000,
+        description="Records per page of account listings (Sforce-Query-Options batchSize, "
+        "200-2000); unset: Salesforce's default (2,000).",
     )
     case_trigger_field: str | None = Field(
         default=None,

@@ -27,6 +27,7 @@ import httpx
 
 from handoff_sdk import (
     ApiError,
+    ConfigError,
     Connector,
     JwtBearer,
     OAuth2RefreshToken,
@@ -44,10 +45,13 @@ from handoff_sdk import (
 )
 from handoff_sdk.entities import (
     Account,
+    AccountCriterion,
+    AccountPage,
     AccountUpdate,
     Case,
     Contact,
     Lead,
+    Rep,
     WriteError,
     WriteResult,
 )
@@ -202,6 +206,26 @@ class SalesforceConnector(Connector[SalesforceConfig]):
             )
         return f"{self.config.instance_url}{path}"
 
+    async def query_page(self, statement: str | None, cursor: str | None) -> dict[str, Any]:
+        """One page of a SOQL query: the first (`statement`) or the one at `cursor`.
+
+        The cursor is the `nextRecordsUrl` of the page before, a path on the
+        instance (anything else is refused, so a cursor cannot send the token
+        to another host).
+        """
+        if cursor is not None:
+            url = self._absolute(cursor)
+        else:
+            url = str(httpx.URL(f"{self.config.data_url}/query", params={"q": statement or ""}))
+        size = self.config.query_batch_size
+        headers = {"Sforce-Query-Options": f"batchSize={size}"} if size else None
+        page = await self.request_json("GET", url, headers=headers)
+        if not isinstance(page, dict):
+            raise ApiError(self.name, 200, None, "query answer is not a JSON object")
+        if not page.get("done", True) and not page.get("nextRecordsUrl"):
+            raise PaginationError(self.name, "query is not done but has no nextRecordsUrl")
+        return page
+
     async def query(self, statement: str) -> list[dict[str, Any]]:
         """Every record of a SOQL query, following nextRecordsUrl until `done`."""
         first = str(httpx.URL(f"{self.config.data_url}/query", params={"q": statement}))
@@ -226,6 +250,54 @@ class SalesforceConnector(Connector[SalesforceConfig]):
         return records
 
     # -- capabilities -----------------------------------------------------------
+
+    @hookimpl
+    async def handoff_list_accounts(
+        self, where: Sequence[AccountCriterion], cursor: str | None
+    ) -> AccountPage:
+        """P1, P3: one page of the accounts meeting every criterion, in Id order.
+
+        The first page is a SOQL query built from `where` (canonical attributes
+        mapped through account_fields); the next ones follow nextRecordsUrl,
+        which is the cursor. A criterion on a field the org has not configured
+        is a ConfigError naming the setting.
+        """
+        cfg = self.config
+        statement: str | None = None
+        if cursor is None:
+            try:
+                conditions = [
+                    soql.condition(
+                        mapping.account_field_name(c.field, cfg.account_fields), c.op, c.value
+                    )
+                    for c in where
+                ]
+            except ValueError as exc:
+                raise ConfigError(self.name, "account_fields", str(exc)) from None
+            fields = mapping.account_query_fields(cfg.account_fields, cfg.account_extra_fields)
+            statement = soql.account_list_query(conditions, fields)
+        page = await self.query_page(statement, cursor)
+        accounts = [
+            mapping.record_to_account(record, cfg.account_fields, cfg.account_extra_fields)
+            for record in page.get("records", [])
+            if isinstance(record, dict)
+        ]
+        following = None if page.get("done", True) else str(page["nextRecordsUrl"])
+        total = page.get("totalSize")
+        return AccountPage(
+            accounts=accounts,
+            cursor=following,
+            total=total if isinstance(total, int) else None,
+        )
+
+    @hookimpl
+    async def handoff_find_user(self, email: str) -> Rep | None:
+        """P1, P4: the active User with this email (e.g. the Pooled Sales User), or None."""
+        email = email.strip()
+        if "@" not in email:
+            return None
+        users = await self.query(soql.user_by_email_query(email))
+        return mapping.record_to_user(users[0]) if users else None
 
     def _match_domains(self, email_domain: str | None, website: str | None) -> list[str]:
         free = set(self.config.free_mail_domains)

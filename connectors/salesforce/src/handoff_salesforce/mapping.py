@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 from handoff_sdk.entities import (
@@ -17,6 +18,7 @@ from handoff_sdk.entities import (
     Case,
     Contact,
     Lead,
+    Rep,
     WriteError,
     WriteResult,
 )
@@ -24,7 +26,9 @@ from handoff_sdk.entities import (
 from .config import AccountFields
 
 __all__ = [
+    "ACCOUNT_ATTRIBUTES",
     "SYSTEM",
+    "account_field_name",
     "account_query_fields",
     "case_to_record",
     "collection_results",
@@ -32,10 +36,12 @@ __all__ = [
     "errors_from_body",
     "lead_to_record",
     "normalise_domain",
+    "parse_datetime",
     "parse_limit_info",
     "record_to_account",
     "record_to_contact",
     "record_to_lead",
+    "record_to_user",
     "update_to_record",
 ]
 
@@ -110,6 +116,7 @@ def account_query_fields(fields: AccountFields, extra: Iterable[str] = ()) -> li
         fields.carr,
         fields.total_funding,
         fields.lam_dev_count,
+        fields.segment,
         fields.domain,
     ]
     return [f for f in [*mapped, *extra] if f]
@@ -135,12 +142,84 @@ def record_to_account(
         status=_text(record, fields.status),
         owner_id=_text(record, "OwnerId"),
         owner_name=_path(record, "Owner.Name"),
+        owner_email=_path(record, "Owner.Email"),
+        segment=_text(record, fields.segment),
+        modified_by=_path(record, "LastModifiedBy.Name"),
+        modified_at=parse_datetime(record.get("LastModifiedDate")),
         bdr_assigned_id=_text(record, fields.bdr_assigned),
         carr=_number(record, fields.carr),
         total_funding=_number(record, fields.total_funding),
         lam_dev_count=_integer(record, fields.lam_dev_count),
         tier=_text(record, fields.tier),
         fields={name: _path(record, name) for name in extra},
+    )
+
+
+def parse_datetime(value: Any) -> datetime | None:
+    """A Salesforce datetime (2026-01-05T09:30:00.000+0000) as an aware datetime, else None."""
+    if not isinstance(value, str) or not value:
+        return None
+    text = value.strip().replace("Z", "+00:00")
+    text = re.sub(r"([+-]\d{2})(\d{2})$", r"\1:\2", text)
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+
+
+ACCOUNT_ATTRIBUTES: dict[str, str] = {
+    "id": "Id",
+    "name": "Name",
+    "industry": "Industry",
+    "employee_count": "NumberOfEmployees",
+    "country": "BillingCountry",
+    "state": "BillingState",
+    "account_type": "Type",
+    "owner_id": "OwnerId",
+    "owner_email": "Owner.Email",
+    "website": "Website",
+}
+"""Canonical Account attributes held in standard fields, by their API names."""
+
+_CONFIGURED = ("bdr_assigned", "status", "sector", "geo", "tier", "carr", "total_funding",
+               "lam_dev_count", "segment", "domain")  # fmt: skip
+
+
+def account_field_name(attribute: str, fields: AccountFields) -> str:
+    """The API name of a canonical Account attribute, or of 'fields.<API name>'.
+
+    Raises ValueError naming the setting when the attribute lives in a custom
+    field the org has not configured (account_fields.<attribute>).
+    """
+    if attribute.startswith("fields."):
+        name = attribute.removeprefix("fields.")
+        if not re.match(r"^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_]*)*$", name):
+            raise ValueError(f"{attribute!r} is not a field API name")
+        return name
+    if attribute in ACCOUNT_ATTRIBUTES:
+        return ACCOUNT_ATTRIBUTES[attribute]
+    if attribute == "bdr_assigned_id":
+        attribute = "bdr_assigned"
+    if attribute in _CONFIGURED:
+        configured = getattr(fields, attribute)
+        if not configured:
+            raise ValueError(
+                f"the account attribute '{attribute}' needs account_fields.{attribute} "
+                "(the org's field API name) in [connectors.salesforce]"
+            )
+        return str(configured)
+    raise ValueError(f"no Salesforce field for the account attribute '{attribute}'")
+
+
+def record_to_user(record: Mapping[str, Any]) -> Rep:
+    """A User query row as a Rep whose ids hold the Salesforce user id."""
+    user_id = str(record["Id"])
+    return Rep(
+        id=user_id,
+        ids={SYSTEM: user_id},
+        name=str(record.get("Name") or ""),
+        email=_text(record, "Email"),
     )
 
 

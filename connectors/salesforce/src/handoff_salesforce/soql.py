@@ -12,15 +12,19 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 __all__ = [
+    "ACCOUNT_LIST_FIELDS",
     "ACCOUNT_STANDARD_FIELDS",
     "CONTACT_FIELDS",
     "LEAD_FIELDS",
+    "account_list_query",
     "account_match_query",
+    "condition",
     "contact_by_email_query",
     "escape",
     "lead_by_email_query",
     "like_pattern",
     "quote",
+    "user_by_email_query",
 ]
 
 # SOQL's escape sequences (Quoted String Escape Sequences in the SOQL reference).
@@ -48,6 +52,14 @@ ACCOUNT_STANDARD_FIELDS: tuple[str, ...] = (
     "Owner.Name",
 )
 """Account fields every org has; the custom ones come from config."""
+
+ACCOUNT_LIST_FIELDS: tuple[str, ...] = (
+    *ACCOUNT_STANDARD_FIELDS,
+    "Owner.Email",
+    "LastModifiedBy.Name",
+    "LastModifiedDate",
+)
+"""Account fields an account listing reads: the standard ones, the owner's email, who changed it."""
 
 CONTACT_FIELDS: tuple[str, ...] = (
     "Id",
@@ -144,4 +156,55 @@ def lead_by_email_query(
     return (
         f"SELECT {', '.join(fields)} FROM Lead WHERE Email = {quote(email)} "  # noqa: S608
         "AND IsConverted = false ORDER BY LastModifiedDate DESC LIMIT 1"
+    )
+
+
+_OPERATORS = {"eq": "=", "ne": "!=", "lt": "<", "le": "<=", "gt": ">", "ge": ">="}
+
+
+def literal(value: object) -> str:
+    """A SOQL literal: strings quoted and escaped, numbers as numbers, true/false, null."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    return quote(str(value))
+
+
+def condition(field: str, op: str, value: object) -> str:
+    """One WHERE condition on a validated field name: `Carr__c < 1000`, `Segment__c IN ('SMB')`.
+
+    Raises ValueError for an operator SOQL has no form of, or a value that
+    does not fit it (IN takes a list; null only with = and !=).
+    """
+    if op == "in":
+        if not isinstance(value, list | tuple) or not value:
+            raise ValueError(f"'in' on {field} needs a non-empty list")
+        return f"{field} IN ({', '.join(literal(v) for v in value)})"
+    if op not in _OPERATORS:
+        raise ValueError(f"unknown operator {op!r}")
+    if isinstance(value, list | tuple):
+        raise ValueError(f"'{op}' on {field} takes one value, not a list")
+    if value is None and op not in ("eq", "ne"):
+        raise ValueError(f"'{op}' on {field} cannot compare with null")
+    return f"{field} {_OPERATORS[op]} {literal(value)}"
+
+
+def account_list_query(conditions: Sequence[str], fields: Iterable[str]) -> str:
+    """Accounts meeting every condition, in Id order (stable across the pages of one listing)."""
+    select = ", ".join(_unique([*ACCOUNT_LIST_FIELDS, *fields]))
+    where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
+    # Values go through literal()/quote(); field names are validated config.
+    return f"SELECT {select} FROM Account{where} ORDER BY Id ASC"  # noqa: S608
+
+
+def user_by_email_query(email: str) -> str:
+    """The active User with this email (SOQL compares it without regard to case)."""
+    return (
+        f"SELECT Id, Name, Email FROM User WHERE Email = {quote(email)} "  # noqa: S608
+        "AND IsActive = true ORDER BY CreatedDate ASC LIMIT 1"
     )

@@ -30,7 +30,8 @@ async def test_list_accounts_pages_through_next_records_url(connector_harness: F
     first = await connector.handoff_list_accounts(where=LIST_WHERE, cursor=None)  # type: ignore[attr-defined]
     assert [a.name for a in first.accounts] == ["Pooled Customer 0", "Pooled Customer 1"]
     assert first.total == 3
-    assert first.cursor is not None and first.cursor.startswith("/services/data/v61.0/query/")
+    assert first.cursor is not None
+    assert first.cursor.startswith("/services/data/v61.0/query/")
     second = await connector.handoff_list_accounts(where=LIST_WHERE, cursor=first.cursor)  # type: ignore[attr-defined]
     assert [a.name for a in second.accounts] == ["Pooled Customer 2"]
     assert second.cursor is None

@@ -140,9 +140,7 @@ class Account(Entity):
     owner_email: str | None = Field(
         default=None, description="Email of the account owner (P5 post-churn @mention)."
     )
-    segment: str | None = Field(
-        default=None, description="Sales segment, e.g. 'SMB' (P1 pool)."
-    )
+    segment: str | None = Field(default=None, description="Sales segment, e.g. 'SMB' (P1 pool).")
     modified_by: str | None = Field(
         default=None,
         description="Who last changed the account in the CRM, as the CRM names them (P3: who "

@@ -308,9 +308,7 @@ class OutreachSimulator(Simulator):
         base = self.url or f"https://{call.headers.get('host', 'api.outreach.io')}"
         links: dict[str, str] = {"self": f"{base}{path}"}
         if len(ordered) > size:
-            query = {
-                k: v for k, v in call.query.items() if k != "page[after]" and v is not None
-            }
+            query = {k: v for k, v in call.query.items() if k != "page[after]" and v is not None}
             query["page[after]"] = page[-1]["id"]
             links["next"] = f"{base}{path}?{urlencode(query)}"
         return {"data": page, "links": links, "meta": {"count": len(records)}}

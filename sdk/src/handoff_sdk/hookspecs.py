@@ -105,12 +105,13 @@ async def handoff_update_accounts(
 
 @hookspec
 async def handoff_list_accounts(
-    where: Sequence[AccountCriterion], cursor: str | None
+    where: Sequence[AccountCriterion], fields: Sequence[str], cursor: str | None
 ) -> AccountPage:
     """List accounts meeting every criterion, a page at a time (P1 pool, P3 re-rank).
 
+    `fields` names more CRM fields (API names) to read into `Account.fields`.
     `cursor` None asks for the first page; then pass the cursor of the page
-    before (with the same `where`) until a page comes back without one.
+    before (with the same `where` and `fields`) until a page comes back without one.
     """
     raise NotImplementedError
 

@@ -45,6 +45,7 @@ from sf_cases import (
     DELETED_ACCOUNTS,
     DEMO_CONFIG,
     DUPLICATE_EMAIL,
+    LIST_FIELDS,
     LIST_WHERE,
     MISSING_LAST_NAME,
     POOL_OWNER,
@@ -318,6 +319,7 @@ def listed_account(org: Org, n: int, name: str) -> dict[str, Any]:
     editor = sfid("005", 21)
     row["LastModifiedBy"] = {"attributes": attributes("User", editor), "Name": "Riley Rep"}
     row["LastModifiedDate"] = "2026-01-02T09:30:00.000+0000"
+    row["Rank_Notes_History__c"] = f"2025-12-01 none -> Tier 2 (auto) #{n}"
     return row
 
 
@@ -328,7 +330,7 @@ def list_accounts(org: Org) -> list[dict[str, Any]]:
         condition(account_field_name(c.field, cfg.account_fields), c.op, c.value)
         for c in LIST_WHERE
     ]
-    statement = account_list_query(conditions, org.account_fields())
+    statement = account_list_query(conditions, [*org.account_fields(), *LIST_FIELDS])
     more = f"{DATA}/query/{sfid('01g', 9)}-2"
     first = [listed_account(org, 300 + i, f"Pooled Customer {i}") for i in range(2)]
     second = [listed_account(org, 302, "Pooled Customer 2")]

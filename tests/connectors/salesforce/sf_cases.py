@@ -172,3 +172,6 @@ LIST_WHERE = [
     AccountCriterion(field="account_type", op="in", value=["Customer"]),
 ]
 """List-accounts case: the pooled owner's customers (standard fields only)."""
+
+LIST_FIELDS = ["Rank_Notes_History__c"]
+"""List-accounts case: one more field read into Account.fields."""

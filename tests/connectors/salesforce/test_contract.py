@@ -8,6 +8,7 @@ from sf_cases import (
     CASE,
     CONFIG,
     CONTACT_UPDATES,
+    LIST_FIELDS,
     LIST_WHERE,
     POOL_OWNER_EMAIL,
     SECRETS,
@@ -52,7 +53,9 @@ class TestSalesforceContract(ConnectorContract):
             "handoff_create_case", {"case": CASE, "idempotency_key": "case-91c2"}, "create_case"
         ),
         ContractCase(
-            "handoff_list_accounts", {"where": LIST_WHERE, "cursor": None}, "list_accounts"
+            "handoff_list_accounts",
+            {"where": LIST_WHERE, "fields": LIST_FIELDS, "cursor": None},
+            "list_accounts",
         ),
         ContractCase("handoff_find_user", {"email": POOL_OWNER_EMAIL}, "find_user"),
     )

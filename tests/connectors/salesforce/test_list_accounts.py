@@ -10,7 +10,7 @@ from handoff_salesforce import SalesforceConnector
 from handoff_salesforce.config import AccountFields
 from handoff_salesforce.mapping import account_field_name
 from handoff_salesforce.soql import account_list_query, condition, literal
-from sf_cases import CONFIG, LIST_WHERE, POOL_OWNER, POOL_OWNER_EMAIL, SECRETS, sfid
+from sf_cases import CONFIG, LIST_FIELDS, LIST_WHERE, POOL_OWNER, POOL_OWNER_EMAIL, SECRETS, sfid
 
 from handoff_sdk import ConfigError
 from handoff_sdk.entities import AccountCriterion
@@ -27,12 +27,14 @@ async def test_list_accounts_pages_through_next_records_url(connector_harness: F
     """P1, P3: the first page comes from the SOQL, the next from its cursor, in Id order."""
     harness = _replay(connector_harness, "list_accounts")
     connector = harness.connector
-    first = await connector.handoff_list_accounts(where=LIST_WHERE, cursor=None)  # type: ignore[attr-defined]
+    first = await connector.handoff_list_accounts(where=LIST_WHERE, fields=LIST_FIELDS, cursor=None)  # type: ignore[attr-defined]
     assert [a.name for a in first.accounts] == ["Pooled Customer 0", "Pooled Customer 1"]
     assert first.total == 3
     assert first.cursor is not None
     assert first.cursor.startswith("/services/data/v61.0/query/")
-    second = await connector.handoff_list_accounts(where=LIST_WHERE, cursor=first.cursor)  # type: ignore[attr-defined]
+    second = await connector.handoff_list_accounts(
+        where=LIST_WHERE, fields=LIST_FIELDS, cursor=first.cursor
+    )  # type: ignore[attr-defined]
     assert [a.name for a in second.accounts] == ["Pooled Customer 2"]
     assert second.cursor is None
     account = second.accounts[0]
@@ -40,6 +42,7 @@ async def test_list_accounts_pages_through_next_records_url(connector_harness: F
     assert account.owner_email == POOL_OWNER_EMAIL
     assert account.modified_by == "Riley Rep"
     assert account.modified_at == datetime(2026, 1, 2, 9, 30, tzinfo=UTC)
+    assert account.fields == {"Rank_Notes_History__c": "2025-12-01 none -> Tier 2 (auto) #302"}
     assert harness.api_calls == 2
     soql = harness.sent()[1].url.params["q"]
     assert f"WHERE OwnerId = '{POOL_OWNER}' AND Type IN ('Customer') ORDER BY Id ASC" in soql
@@ -50,7 +53,7 @@ async def test_a_cursor_on_another_host_is_refused(connector_harness: Factory) -
     harness = _replay(connector_harness, "list_accounts")
     with pytest.raises(Exception, match="not a path on the instance"):
         await harness.connector.handoff_list_accounts(  # type: ignore[attr-defined]
-            where=LIST_WHERE, cursor="https://evil.example/services/data/v61.0/query/x"
+            where=LIST_WHERE, fields=[], cursor="https://evil.example/services/data/v61.0/query/x"
         )
     assert harness.api_calls == 0
 
@@ -62,7 +65,19 @@ async def test_a_criterion_on_an_unconfigured_field_names_the_setting(
     harness = _replay(connector_harness, "list_accounts")
     with pytest.raises(ConfigError, match=r"account_fields\.carr"):
         await harness.connector.handoff_list_accounts(  # type: ignore[attr-defined]
-            where=[AccountCriterion(field="carr", op="lt", value=1000)], cursor=None
+            where=[AccountCriterion(field="carr", op="lt", value=1000)], fields=[], cursor=None
+        )
+    assert harness.api_calls == 0
+
+
+async def test_a_field_that_is_not_an_api_name_is_refused_before_any_call(
+    connector_harness: Factory,
+) -> None:
+    """`fields` goes into the SOQL, so only API names pass (no injection through config)."""
+    harness = _replay(connector_harness, "list_accounts")
+    with pytest.raises(ConfigError, match="not a field API name"):
+        await harness.connector.handoff_list_accounts(  # type: ignore[attr-defined]
+            where=LIST_WHERE, fields=["Name FROM User --"], cursor=None
         )
     assert harness.api_calls == 0
 

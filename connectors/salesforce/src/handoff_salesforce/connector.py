@@ -253,17 +253,25 @@ class SalesforceConnector(Connector[SalesforceConfig]):
 
     @hookimpl
     async def handoff_list_accounts(
-        self, where: Sequence[AccountCriterion], cursor: str | None
+        self, where: Sequence[AccountCriterion], fields: Sequence[str], cursor: str | None
     ) -> AccountPage:
         """P1, P3: one page of the accounts meeting every criterion, in Id order.
 
         The first page is a SOQL query built from `where` (canonical attributes
         mapped through account_fields); the next ones follow nextRecordsUrl,
-        which is the cursor. A criterion on a field the org has not configured
-        is a ConfigError naming the setting.
+        which is the cursor. `fields` (API names) are read into Account.fields,
+        as account_extra_fields are. A criterion on a field the org has not
+        configured is a ConfigError naming the setting.
         """
         cfg = self.config
         statement: str | None = None
+        try:
+            asked = [
+                mapping.account_field_name(f"fields.{name}", cfg.account_fields) for name in fields
+            ]
+        except ValueError as exc:
+            raise ConfigError(self.name, "fields", str(exc)) from None
+        extra = list(dict.fromkeys([*cfg.account_extra_fields, *asked]))
         if cursor is None:
             try:
                 conditions = [
@@ -274,11 +282,11 @@ class SalesforceConnector(Connector[SalesforceConfig]):
                 ]
             except ValueError as exc:
                 raise ConfigError(self.name, "account_fields", str(exc)) from None
-            fields = mapping.account_query_fields(cfg.account_fields, cfg.account_extra_fields)
-            statement = soql.account_list_query(conditions, fields)
+            selected = mapping.account_query_fields(cfg.account_fields, extra)
+            statement = soql.account_list_query(conditions, selected)
         page = await self.query_page(statement, cursor)
         accounts = [
-            mapping.record_to_account(record, cfg.account_fields, cfg.account_extra_fields)
+            mapping.record_to_account(record, cfg.account_fields, extra)
             for record in page.get("records", [])
             if isinstance(record, dict)
         ]

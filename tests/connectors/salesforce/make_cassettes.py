@@ -319,7 +319,7 @@ def listed_account(org: Org, n: int, name: str) -> dict[str, Any]:
     editor = sfid("005", 21)
     row["LastModifiedBy"] = {"attributes": attributes("User", editor), "Name": "Riley Rep"}
     row["LastModifiedDate"] = "2026-01-02T09:30:00.000+0000"
-    row["Rank_Notes_History__c"] = f"2025-12-01 none -> Tier 2 (auto) #{n}"
+    row["Account_Rank_Notes_History__c"] = f"2025-12-01 none -> Tier 2 (auto) #{n}"
     return row
 
 

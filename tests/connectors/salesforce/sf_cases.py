@@ -173,5 +173,5 @@ LIST_WHERE = [
 ]
 """List-accounts case: the pooled owner's customers (standard fields only)."""
 
-LIST_FIELDS = ["Rank_Notes_History__c"]
+LIST_FIELDS = ["Account_Rank_Notes_History__c"]
 """List-accounts case: one more field read into Account.fields."""

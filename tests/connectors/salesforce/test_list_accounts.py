@@ -42,7 +42,9 @@ async def test_list_accounts_pages_through_next_records_url(connector_harness: F
     assert account.owner_email == POOL_OWNER_EMAIL
     assert account.modified_by == "Riley Rep"
     assert account.modified_at == datetime(2026, 1, 2, 9, 30, tzinfo=UTC)
-    assert account.fields == {"Rank_Notes_History__c": "2025-12-01 none -> Tier 2 (auto) #302"}
+    assert account.fields == {
+        "Account_Rank_Notes_History__c": "2025-12-01 none -> Tier 2 (auto) #302"
+    }
     assert harness.api_calls == 2
     soql = harness.sent()[1].url.params["q"]
     assert f"WHERE OwnerId = '{POOL_OWNER}' AND Type IN ('Customer') ORDER BY Id ASC" in soql

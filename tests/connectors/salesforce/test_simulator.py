@@ -17,7 +17,7 @@ from handoff_salesforce.simulator import SalesforceSimulator, sfid
 from sf_cases import make_leads
 
 from handoff_sdk import ApiError, FakeClock
-from handoff_sdk.entities import AccountUpdate, Lead
+from handoff_sdk.entities import AccountCriterion, AccountUpdate, Lead
 from handoff_sdk.testing import Harness, Limits, RateWindow, SimulatorServer, build_harness
 
 
@@ -153,3 +153,80 @@ async def test_a_field_the_org_lacks_is_invalid_field_naming_the_config(org: Org
     await harness.aclose()
     assert info.value.code == "INVALID_FIELD"
     assert "connectors.salesforce.account_fields" in info.value.message
+
+
+POOLED_FIELDS = {
+    "tier": "Pooled_Rank__c",
+    "carr": "CARR__c",
+    "total_funding": "Total_Funding__c",
+    "lam_dev_count": "LAM_Dev_Count__c",
+    "segment": "Sales_Segment__c",
+}
+
+
+async def test_the_pool_is_listed_a_page_at_a_time_over_a_real_socket(org: Org) -> None:
+    """P1, P3: owner, segment and CARR in the SOQL; pages follow nextRecordsUrl; fields read."""
+    for n in range(450):  # more pooled customers than one 200-record page holds
+        org.simulator.account.data["Account"].append(
+            {
+                "Id": sfid("001", 700_000 + n),
+                "Name": f"Pooled {n}",
+                "Type": "Customer",
+                "OwnerId": sfid("005", 77),
+                "Sales_Segment__c": "smb",
+                "CARR__c": 100 + n,
+                "Account_Rank_Notes_History__c": f"note {n}",
+            }
+        )
+    harness = org.connector(account_fields=POOLED_FIELDS, query_batch_size=200)
+    where = [
+        AccountCriterion(field="owner_id", op="eq", value=sfid("005", 77)),
+        AccountCriterion(field="segment", op="in", value=["SMB"]),
+        AccountCriterion(field="carr", op="lt", value=1000),
+    ]
+    fields = ["Account_Rank_Notes_History__c"]
+    pages = []
+    cursor = None
+    while True:
+        page = await harness.connector.handoff_list_accounts(  # type: ignore[attr-defined]
+            where=where, fields=fields, cursor=cursor
+        )
+        pages.append(page)
+        if page.cursor is None:
+            break
+        cursor = page.cursor
+    accounts = [a for p in pages for a in p.accounts]
+    assert [len(p.accounts) for p in pages] == [200, 200, 53]  # 450 + the 3 seeded
+    assert pages[0].total == 453
+    assert all(a.owner_email == "pooled.sales@example.test" for a in accounts)
+    assert accounts[-1].fields["Account_Rank_Notes_History__c"] == "note 449"
+    ids = [a.ids["salesforce"] for a in accounts]
+    assert ids == sorted(ids)
+    assert len(org.simulator.calls("query")) + len(org.simulator.calls("query_more")) == 3
+
+
+async def test_find_user_skips_inactive_users(org: Org) -> None:
+    """P1, P4: the Pooled Sales User by email; an inactive user is nobody."""
+    harness = org.connector()
+    user = await harness.connector.handoff_find_user(email="Pooled.Sales@example.test")  # type: ignore[attr-defined]
+    assert user is not None
+    assert user.id_in("salesforce") == sfid("005", 77)
+    gone = await harness.connector.handoff_find_user(email="former.pooled@example.test")  # type: ignore[attr-defined]
+    assert gone is None
+
+
+async def test_an_api_write_stamps_who_and_when(org: Org) -> None:
+    """P3: what the hub writes is LastModifiedBy the integration user, as Salesforce stamps it."""
+    harness = org.connector(account_fields=POOLED_FIELDS)
+    account_id = sfid("001", 301)
+    [result] = await harness.connector.handoff_update_accounts(  # type: ignore[attr-defined]
+        updates=[AccountUpdate(account_id=account_id, tier="Tier 2")], idempotency_key="k1"
+    )
+    assert result.ok
+    page = await harness.connector.handoff_list_accounts(  # type: ignore[attr-defined]
+        where=[AccountCriterion(field="id", op="eq", value=account_id)], fields=[], cursor=None
+    )
+    [account] = page.accounts
+    assert account.tier == "Tier 2"
+    assert account.modified_by == "Avery Owner"
+    assert account.modified_at is not None

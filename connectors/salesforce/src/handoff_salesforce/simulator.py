@@ -53,6 +53,8 @@ __all__ = ["SalesforceSimulator", "sfid"]
 API = "/services/data/{version}"
 COLLECTION_MAX = 200
 DAILY_REQUESTS = 15_000
+INTEGRATION_USER = "005Hd0000000010AAA"
+"""The user the connected app acts as: LastModifiedById of everything the API writes."""
 PAGE_SIZE = 2_000
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _REQUIRED = {"Lead": ("LastName", "Company"), "Contact": ("LastName",), "Account": ("Name",)}
@@ -88,8 +90,10 @@ class SalesforceSimulator(Simulator):
     def seed(self) -> None:
         """One org: accounts, their contacts, some leads, users; ids in Salesforce's form."""
         users = [
-            {"Id": sfid("005", 10), "Name": "Avery Owner"},
-            {"Id": sfid("005", 21), "Name": "Riley Rep"},
+            _user(10, "Avery Owner", "avery.owner@acme.example"),
+            _user(21, "Riley Rep", "riley.rep@acme.example"),
+            _user(77, "Pooled Sales User", "pooled.sales@example.test"),
+            _user(78, "Former Pooled User", "former.pooled@example.test", active=False),
         ]
         accounts = [
             _account(1, "Acme Corporation", "https://www.acme.example", status="Actively Working"),
@@ -102,6 +106,12 @@ class SalesforceSimulator(Simulator):
             _account(5000 + i, f"Bulk Account {i}", f"https://bulk{i}.example")
             for i in range(401)
             if i not in (5, 399)
+        ]
+        # Pooled SMB customers (P1): owned by the Pooled Sales User, CARR under $1k.
+        accounts += [
+            _pooled(300, "Pooled Customer 0", carr=900, funding=150_000_000, lam=12),
+            _pooled(301, "Pooled Customer 1", carr=450, funding=None, lam=8, tier="Tier 3"),
+            _pooled(302, "Pooled Customer 2", carr=990, funding=30_000_000, lam=60, tier="Tier 2"),
         ]
         contacts = [
             _contact(30, "pat.lee@acme.example", "Pat", "Lee", 1),
@@ -488,11 +498,18 @@ class SalesforceSimulator(Simulator):
         for (existing, values), result in zip(staged, results, strict=True):
             if not result["success"]:
                 continue
+            stamp = self._modified()
             if existing is not None:
                 existing.update(values)
+                existing.update(stamp)
             elif records is not None:
-                records.append({"CreatedDate": self.clock.now().isoformat(), **values})
+                records.append({"CreatedDate": self.clock.now().isoformat(), **stamp, **values})
         return results
+
+    def _modified(self) -> dict[str, str]:
+        """What Salesforce stamps on every write: when, and by whom (the integration user)."""
+        moment = self.clock.now().strftime("%Y-%m-%dT%H:%M:%S.000+0000")
+        return {"LastModifiedDate": moment, "LastModifiedById": INTEGRATION_USER}
 
     @endpoint("POST", API + "/sobjects/Case", body={"Subject?": str})
     async def create_case(self, call: Call) -> Any:
@@ -527,7 +544,14 @@ def _attributes(kind: str, record_id: str) -> dict[str, str]:
 
 
 def _fields_of(kind: str, records: list[dict[str, Any]]) -> set[str]:
-    standard = {"id", "createddate", "lastmodifieddate", "ownerid", "isconverted"}
+    standard = {
+        "id",
+        "createddate",
+        "lastmodifieddate",
+        "lastmodifiedbyid",
+        "ownerid",
+        "isconverted",
+    }
     return standard | {k.lower() for r in records for k in r}
 
 
@@ -555,7 +579,46 @@ def _account(
         "Sector__c": sector,
         "Sales_Geo__c": geo,
         "Rating": None,
+        "CARR__c": None,
+        "Total_Funding__c": None,
+        "LAM_Dev_Count__c": None,
+        "Sales_Segment__c": None,
+        "Pooled_Rank__c": None,
+        "Account_Rank_Notes_History__c": None,
         "CreatedDate": f"2024-01-{1 + n % 28:02d}T00:00:00.000+0000",
+        "LastModifiedDate": f"2025-01-{1 + n % 28:02d}T00:00:00.000+0000",
+        "LastModifiedById": INTEGRATION_USER,
+    }
+
+
+def _pooled(
+    n: int, name: str, *, carr: float, funding: float | None, lam: int, tier: str | None = None
+) -> dict[str, Any]:
+    """A pooled SMB customer (P1): the Pooled Sales User's, with the figures P2 ranks on."""
+    record = _account(n, name, f"https://pooled{n}.example")
+    record.update(
+        {
+            "Type": "Customer",
+            "OwnerId": sfid("005", 77),
+            "Industry": "SaaS" if n % 2 else "Retail",
+            "CARR__c": carr,
+            "Total_Funding__c": funding,
+            "LAM_Dev_Count__c": lam,
+            "Sales_Segment__c": "SMB",
+            "Pooled_Rank__c": tier,
+            "Account_Rank_Notes_History__c": f"2025-12-01 none -> {tier} (auto)" if tier else None,
+        }
+    )
+    return record
+
+
+def _user(n: int, name: str, email: str, *, active: bool = True) -> dict[str, Any]:
+    return {
+        "Id": sfid("005", n),
+        "Name": name,
+        "Email": email,
+        "IsActive": active,
+        "CreatedDate": f"2023-06-{1 + n % 28:02d}T00:00:00.000+0000",
     }
 
 

@@ -42,6 +42,8 @@ from handoff_sdk import (
 )
 from handoff_sdk.entities import (
     Account,
+    AccountCriterion,
+    AccountPage,
     AccountUpdate,
     BusySlot,
     Case,
@@ -244,6 +246,24 @@ class Hub:
             connector, "handoff_update_accounts", updates=updates, idempotency_key=idempotency_key
         )
         return results
+
+    async def list_accounts(
+        self,
+        connector: str,
+        where: Sequence[AccountCriterion],
+        fields: Sequence[str],
+        cursor: str | None,
+    ) -> AccountPage:
+        """One page of the accounts meeting every criterion, with `fields` (P1, P3)."""
+        page: AccountPage = await self.call(
+            connector, "handoff_list_accounts", where=where, fields=fields, cursor=cursor
+        )
+        return page
+
+    async def find_user(self, connector: str, email: str) -> Rep | None:
+        """The CRM user with this email, e.g. the Pooled Sales User (P1, P4)."""
+        user: Rep | None = await self.call(connector, "handoff_find_user", email=email)
+        return user
 
     async def create_case(self, connector: str, case: Case, idempotency_key: str) -> WriteResult:
         """Open a support case (P4-P6)."""

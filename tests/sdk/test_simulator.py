@@ -486,3 +486,28 @@ async def test_a_simulator_may_read_credentials_from_the_path(fake_clock: FakeCl
     assert (faulted.status_code, faulted.text) == (429, "post_hook:rate_limited"), (
         "an injected fault is rendered knowing its endpoint"
     )
+
+
+async def test_a_connectors_ca_file_is_trusted_besides_the_systems(
+    fake_clock: FakeClock, tmp_path: Any
+) -> None:
+    """`ca_file` in a connector's table: the hub's client trusts that CA (the sandbox's)."""
+    from handoff_sdk import ConfigError, ConnectorConfig, connector_http_client
+
+    class Plain(Connector):
+        name = "plain"
+
+    simulator = Shop(clock=fake_clock)
+    async with SimulatorServer(simulator, tls=True, cert_dir=tmp_path) as server:
+        assert server.certificate is not None
+        trusting = ConnectorConfig(ca_file=str(server.certificate.cert_file))
+        async with connector_http_client(Plain, trusting) as client:
+            answer = await client.get(
+                f"{server.url}/items", headers={"Authorization": f"Bearer {KEY}"}
+            )
+        assert answer.status_code == 200
+        async with connector_http_client(Plain, ConnectorConfig()) as client:
+            with pytest.raises(httpx.ConnectError):
+                await client.get(f"{server.url}/items")
+    with pytest.raises(ConfigError, match="ca_file"):
+        connector_http_client(Plain, ConnectorConfig(ca_file=str(tmp_path / "missing.pem")))

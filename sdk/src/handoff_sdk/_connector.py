@@ -58,6 +58,11 @@ class ConnectorConfig(BaseModel):
     rate_limit: RateLimit | None = Field(
         default=None, description="Override the connector's default rate budget."
     )
+    ca_file: str | None = Field(
+        default=None,
+        description="PEM file of CA certificates to trust for this connector's TLS connections, "
+        "besides the system's: a TLS-inspecting proxy's CA, or the one `handoff sandbox` writes.",
+    )
 
     def effective_rate_limit(self, default: RateLimit) -> RateLimit:
         """The budget in force; a connector whose config has its own budget keys overrides this."""

@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
-from handoff_sdk import Connector, FakeClock
+from handoff_sdk import ConfigError, Connector, ConnectorConfig, FakeClock, connector_http_client
 from handoff_sdk.testing.simulator import (
     AnyOf,
     ApiKey,
@@ -492,8 +492,6 @@ async def test_a_connectors_ca_file_is_trusted_besides_the_systems(
     fake_clock: FakeClock, tmp_path: Any
 ) -> None:
     """`ca_file` in a connector's table: the hub's client trusts that CA (the sandbox's)."""
-    from handoff_sdk import ConfigError, ConnectorConfig, connector_http_client
-
     class Plain(Connector):
         name = "plain"
 

@@ -20,6 +20,7 @@ from handoff.errors import HandoffError, UnknownConnectorError
 from handoff.flows import built_in_flows, flow_commands
 from handoff.hub import Hub
 from handoff.plugins import Discovery, PluginWarning, discover
+from handoff.sandbox.cli import sandbox
 from handoff.secret_store import SecretStore
 from handoff_sdk import ConnectorError, TokenAuth
 from handoff_sdk.hookspecs import implemented_capabilities
@@ -286,6 +287,7 @@ def demo(cassettes: Path) -> None:
 
 for _command in [
     *RUNTIME_COMMANDS,
+    sandbox,
     *(c.load() for c in flow_commands(built_in_flows()).values()),
 ]:
     cli.add_command(_command)

@@ -20,7 +20,10 @@ those values. From it the frameworks take:
 - `commands`: its CLI commands, imported only when run;
 - `demo`: its part of `handoff demo`;
 - `models`: the module declaring its own tables (on `handoff.store.Base`),
-  imported before migrations run and before the schema is compared.
+  imported before migrations run and before the schema is compared;
+- `sandbox_tables`, `sandbox_traffic`: its part of `handoff sandbox` (the
+  tables that turn it on against the simulated vendors) and of `handoff
+  sandbox traffic` (the sample traffic it is sent).
 
 `decide` must depend only on the event, the context `enrich` returned, the
 settings, `now` and what the transaction reads: that is what lets the same
@@ -198,6 +201,18 @@ class Flow(Generic[S]):
     """'package.module:function' of its part of `handoff demo` (see handoff.demo)."""
     models: str | None = None
     """'package.module' declaring its tables on handoff.store's `Base`; its migration makes them."""
+    sandbox_tables: str | None = None
+    """'package.module:function' giving its handoff.toml tables for `handoff sandbox`.
+
+    Called with the names of the connectors the sandbox serves; returns the
+    tables (TOML-ready data) that turn the flow on against their simulators.
+    """
+    sandbox_traffic: str | None = None
+    """'package.module:function' of its part of `handoff sandbox traffic`.
+
+    An async function taking a `handoff.sandbox.traffic.TrafficContext`: it sends
+    what the outside world would send the flow, through the hub's API.
+    """
 
     def tables(self) -> tuple[str, ...]:
         """The handoff.toml tables it owns: the fields of its settings model."""

@@ -27,8 +27,10 @@ def _no_http(request: httpx.Request) -> httpx.Response:
 
 @pytest.fixture
 def relay(tmp_path: Path) -> Iterator[EmailSimulator]:
-    with EmailSimulator(cert_dir=tmp_path / "tls", mail_dir=tmp_path / "mail") as simulator:
-        yield simulator
+    simulator = EmailSimulator()
+    simulator.start(tmp_path)
+    yield simulator
+    simulator.stop()
 
 
 def connector(relay: EmailSimulator, secrets: dict[str, str] | None = None) -> Any:

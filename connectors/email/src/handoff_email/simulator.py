@@ -9,11 +9,12 @@ credentials, and any 4xx or 5xx reply a test scripts with `refuse(stage,
 reply)` at MAIL, RCPT or DATA (a full mailbox, an unknown recipient, a
 greylisting relay).
 
-It keeps the shape `handoff sandbox` serves every simulator by: `start()`
-gives its address (`smtp://127.0.0.1:PORT`), `connector_config(url)` and
-`connector_secrets()` point the connector at it, `ca_file` is the
-certificate to trust, `stop()` ends it. Messages it accepted are in
-`messages`, and with `mail_dir` also written there as `.eml` files.
+It has the shape `handoff sandbox` serves a non-HTTP simulator by:
+`start(folder, port)` gives its address (`smtp://127.0.0.1:PORT`),
+`connector_config(url)` and `connector_secrets()` point the connector at it,
+`ca_file` is the certificate to trust, `stop()` ends it. Messages it accepted
+are in `messages`, and with a folder also written to `folder/mail/` as
+`.eml` files.
 """
 
 from __future__ import annotations
@@ -37,27 +38,17 @@ class EmailSimulator:
 
     name = "email"
 
-    def __init__(
-        self,
-        *,
-        clock: Any = None,
-        latency: float = 0.0,
-        cert_dir: Path | None = None,
-        mail_dir: Path | None = None,
-        port: int = 0,
-    ) -> None:
-        self._tmp: tempfile.TemporaryDirectory[str] | None = None
-        if cert_dir is None:
-            self._tmp = tempfile.TemporaryDirectory(prefix="handoff-smtp-tls-")
-            cert_dir = Path(self._tmp.name)
+    def __init__(self, *, clock: Any = None, latency: float = 0.0) -> None:
         self.password = f"sim-smtp-{secrets.token_hex(12)}"
-        self.server = SmtpTestServer(
-            tls="starttls",
-            credentials=(USERNAME, self.password),
-            cert_dir=cert_dir,
-            mail_dir=mail_dir,
-            port=port,
-        )
+        self._server: SmtpTestServer | None = None
+        self._tmp: tempfile.TemporaryDirectory[str] | None = None
+
+    @property
+    def server(self) -> SmtpTestServer:
+        """The SMTP server (once started)."""
+        if self._server is None:
+            raise RuntimeError("the email simulator is not started")
+        return self._server
 
     @property
     def url(self) -> str:
@@ -78,14 +69,31 @@ class EmailSimulator:
         """Answer the next MAIL, RCPT or DATA with `reply`, e.g. "451 4.3.0 Try later"."""
         self.server.refuse(stage, reply, times=times)
 
-    def start(self) -> str:
-        """Listen on 127.0.0.1 and return the address."""
-        self.server.start()
+    def start(self, folder: Path | None = None, port: int = 0) -> str:
+        """Listen on 127.0.0.1 (`port`, or a free one) and return the address.
+
+        The certificate goes to `folder/tls`, and each accepted message to
+        `folder/mail/NNNN.eml`; without a folder, a temporary one holds the
+        certificate and messages are only kept in memory.
+        """
+        mail_dir = None if folder is None else folder / "mail"
+        if folder is None:
+            self._tmp = tempfile.TemporaryDirectory(prefix="handoff-smtp-")
+            folder = Path(self._tmp.name)
+        self._server = SmtpTestServer(
+            tls="starttls",
+            credentials=(USERNAME, self.password),
+            cert_dir=folder / "tls",
+            mail_dir=mail_dir,
+            port=port,
+        )
+        self._server.start()
         return self.url
 
     def stop(self) -> None:
         """Stop listening."""
-        self.server.stop()
+        if self._server is not None:
+            self._server.stop()
         if self._tmp is not None:
             self._tmp.cleanup()
             self._tmp = None

@@ -107,5 +107,7 @@ CHAT: Flow[ChatSettings] = Flow(
         ),
     ),
     demo="handoff.chat.demo:chat_demo",
+    sandbox_tables="handoff.chat.sandbox:sandbox_tables",
+    sandbox_traffic="handoff.chat.sandbox:chat_traffic",
 )
 """The website chat flow (Q1-Q4, Q8-Q12, Q15, Q19)."""

@@ -10,18 +10,18 @@ from handoff.errors import HandoffError
 
 __all__ = ["sandbox"]
 
-_DIR_HELP = "The sandbox's folder: its handoff.toml, secrets file, database and state."
-
-
-@click.group("sandbox", invoke_without_command=True)
-@click.option(
+_dir_option = click.option(
     "--dir",
     "folder",
     type=click.Path(path_type=Path, file_okay=False),
     default=Path("sandbox"),
     show_default=True,
-    help=_DIR_HELP,
+    help="The sandbox's folder: its handoff.toml, secrets file, database and state.",
 )
+
+
+@click.group("sandbox", invoke_without_command=True)
+@_dir_option
 @click.option(
     "--port",
     type=click.IntRange(0, 65000),
@@ -59,14 +59,7 @@ def sandbox(ctx: click.Context, folder: Path, port: int, latency: float) -> None
 
 
 @sandbox.command("traffic")
-@click.option(
-    "--dir",
-    "folder",
-    type=click.Path(path_type=Path, file_okay=False),
-    default=Path("sandbox"),
-    show_default=True,
-    help=_DIR_HELP,
-)
+@_dir_option
 @click.option(
     "--hub",
     "hub_url",

@@ -224,6 +224,39 @@ def test_q1_q3_the_hub_enriches_from_the_6sense_simulator_and_routes(sandbox: Ru
     assert routed.outcome.get("rep"), "the chat was given to a rep (or the AI rep)"
 
 
+def test_q11_an_ended_chat_is_written_back_to_the_salesforce_simulator(sandbox: Running) -> None:
+    """Q11: a new person's ended chat becomes a Lead upsert the Salesforce simulator answers."""
+    before = len(sandbox.simulator_log("salesforce"))
+    with httpx.Client(base_url=sandbox.hub, timeout=30) as hub:
+        for body in (
+            {"id": "chat-e2e-2", "conversation_id": "c-e2e-2", "visitor_id": "v-e2e-2",
+             "page_url": "https://about.example.test/pricing/", "human_requested": True,
+             "email": "robin.quinn@newco.example"},
+            {"id": "end-e2e-2", "conversation_id": "c-e2e-2", "kind": "ended",
+             "visitor": {"email": "robin.quinn@newco.example", "first_name": "Robin",
+                         "last_name": "Quinn", "company": "Newco"},
+             "summary": "Wants pricing for 40 seats."},
+        ):  # fmt: skip
+            path = "/v1/chat-requests" if "human_requested" in body else "/v1/conversation-events"
+            answer = hub.post(path, json=body)
+            assert answer.status_code == 202, answer.text
+    written = _decision(sandbox.folder, "writeback", "c-e2e-2")
+    assert written.outcome["action"] == "upsert_lead"
+    deadline = time.monotonic() + 60
+    while True:
+        upserts = [
+            row
+            for row in sandbox.simulator_log("salesforce")[before:]
+            if row["endpoint"] == "upsert_collection"
+        ]
+        if upserts or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    assert [row["status"] for row in upserts] == [200]
+    assert upserts[0]["method"] == "PATCH"
+    assert upserts[0]["path"].endswith("/composite/sobjects/Lead/Email")
+
+
 def test_traffic_goes_through_the_hub_to_every_vendor(sandbox: Running) -> None:
     """`handoff sandbox traffic`: identified, routed, a booking on Zoom and the calendar."""
     sent = subprocess.run(
@@ -238,6 +271,8 @@ def test_traffic_goes_through_the_hub_to_every_vendor(sandbox: Running) -> None:
     assert "What the hub decided" in report
     visitors = len(COMPANY.visitors)
     assert f"company_details 200 x{visitors}" in report
+    salesforce = [row["endpoint"] for row in sandbox.simulator_log("salesforce")]
+    assert "update_collection" in salesforce, "the known Contact's new title was written back"
     zoom = sandbox.simulator_log("zoom")
     assert [row["status"] for row in zoom if row["endpoint"] == "create_meeting"] == [201]
     calendar = sandbox.simulator_log("google-calendar")

@@ -26,6 +26,7 @@ from typing import Any
 from starlette.requests import Request
 
 from handoff_sdk.testing import (
+    COMPANY,
     Batch,
     BearerToken,
     Call,
@@ -81,6 +82,15 @@ class MarketoSimulator(Simulator):
             "grace@example.test": {"id": 50102, "email": "grace@example.test"},
             "dup@example.test": [{"id": 50110}, {"id": 50111}],
         }
+        for person in COMPANY.people:  # the synthetic company every simulator shares
+            leads[person.email] = {
+                "id": person.marketo_id,
+                "email": person.email,
+                "firstName": person.first_name,
+                "lastName": person.last_name,
+                "company": COMPANY.customer(person.customer).name,
+                "title": person.title,
+            }
         programs = [_program(2000 + n, qualified=n % 3 != 2) for n in range(30)]
         activities = [
             _activity(700001 + n, 50101 + n % 3, f"2026-01-05T09:{n:02d}:00Z", n) for n in range(12)

@@ -34,6 +34,7 @@ from typing import Any
 import jwt
 
 from handoff_sdk.testing import (
+    COMPANY,
     Batch,
     BearerToken,
     Call,
@@ -88,7 +89,11 @@ class SalesforceSimulator(Simulator):
     # -- the org -------------------------------------------------------------------
 
     def seed(self) -> None:
-        """One org: accounts, their contacts, some leads, users; ids in Salesforce's form."""
+        """One org: accounts, their contacts, some leads, users; ids in Salesforce's form.
+
+        The synthetic company (`_company_records`) is there too, beside the
+        records the connector's own tests rely on.
+        """
         users = [
             _user(10, "Avery Owner", "avery.owner@acme.example"),
             _user(21, "Riley Rep", "riley.rep@acme.example"),
@@ -125,6 +130,11 @@ class SalesforceSimulator(Simulator):
             _lead(90002, "lead0512@company32.example", "Dup", "Two", "Company 32"),
             _lead(70, "jamie.ortiz@wayne.example", "Jamie", "Ortiz", "Wayne", converted=True),
         ]
+        company = _company_records()
+        users += company["User"]
+        accounts += company["Account"]
+        contacts += company["Contact"]
+        leads += company["Lead"]
         self.add_account(
             SimAccount(
                 "00DHd0000000001AAA",
@@ -620,6 +630,63 @@ def _user(n: int, name: str, email: str, *, active: bool = True) -> dict[str, An
         "IsActive": active,
         "CreatedDate": f"2023-06-{1 + n % 28:02d}T00:00:00.000+0000",
     }
+
+
+def _company_records() -> dict[str, list[dict[str, Any]]]:
+    """The synthetic company every simulator shares (handoff_sdk.testing.COMPANY), as records.
+
+    Its reps are users, its customers accounts (with the domains 6sense
+    answers for their IPs), its people contacts or leads, so the sandbox's
+    vendors agree with each other.
+    """
+    users = [{"Id": r.salesforce_id, "Name": r.name, "Email": r.email} for r in COMPANY.reps]
+    accounts = [
+        {
+            "Id": c.salesforce_id,
+            "Name": c.name,
+            "Website": c.website,
+            "Industry": c.industry,
+            "NumberOfEmployees": c.employees,
+            "BillingCountry": c.country_code,
+            "BillingState": c.state,
+            "Type": c.account_type,
+            "OwnerId": COMPANY.rep(c.owner).salesforce_id,
+            "BDR_Assigned__c": COMPANY.rep(c.bdr).salesforce_id if c.bdr else None,
+            "Account_Status__c": c.status,
+            "Sector__c": c.sector,
+            "Sales_Geo__c": c.geo,
+            "Rating": None,
+            "CreatedDate": "2024-02-01T00:00:00.000+0000",
+        }
+        for c in COMPANY.customers
+    ]
+    contacts, leads = [], []
+    for person in COMPANY.people:
+        customer = COMPANY.customer(person.customer)
+        common = {
+            "Id": person.salesforce_id,
+            "Email": person.email,
+            "FirstName": person.first_name,
+            "LastName": person.last_name,
+            "Title": person.title,
+            "Phone": person.phone,
+            "OwnerId": COMPANY.rep(customer.owner).salesforce_id,
+            "LastModifiedDate": "2025-11-01T00:00:00.000+0000",
+        }
+        if person.kind == "contact":
+            contacts.append({**common, "AccountId": customer.salesforce_id, "Description": None})
+        else:
+            leads.append(
+                {
+                    **common,
+                    "Company": customer.name,
+                    "Country": customer.country_code,
+                    "Status": person.lead_status or "Open",
+                    "LeadSource": person.lead_source or "Web",
+                    "IsConverted": False,
+                }
+            )
+    return {"User": users, "Account": accounts, "Contact": contacts, "Lead": leads}
 
 
 def _contact(n: int, email: str, first: str, last: str, account: int) -> dict[str, Any]:

@@ -88,6 +88,9 @@ def _ended(visitor: VisitorSample, stamp: str, rep_id: str | None) -> dict[str, 
         },
         "summary": f"Asked about pricing on {visitor.page_url}; wants a demo next week.",
     }
+    person = COMPANY.person_by_email(visitor.email or "")
+    if person is not None:  # a Contact's new title is what the CRM is told (Q11)
+        body["visitor"]["title"] = f"Senior {person.title}"
     if rep_id:
         body["rep_id"] = rep_id
     return body

@@ -639,7 +639,16 @@ def _company_records() -> dict[str, list[dict[str, Any]]]:
     answers for their IPs), its people contacts or leads, so the sandbox's
     vendors agree with each other.
     """
-    users = [{"Id": r.salesforce_id, "Name": r.name, "Email": r.email} for r in COMPANY.reps]
+    users = [
+        {
+            "Id": r.salesforce_id,
+            "Name": r.name,
+            "Email": r.email,
+            "IsActive": True,
+            "CreatedDate": "2023-06-01T00:00:00.000+0000",
+        }
+        for r in COMPANY.reps
+    ]
     accounts = [
         {
             "Id": c.salesforce_id,

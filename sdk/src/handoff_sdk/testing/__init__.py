@@ -13,6 +13,7 @@ from .cassettes import (
     CassetteMiss,
     CassetteTransport,
     FaultTransport,
+    RedirectTransport,
     cassette_interaction,
     write_cassette,
 )
@@ -106,6 +107,7 @@ __all__ = [
     "Person",
     "RateWindow",
     "ReceivedMessage",
+    "RedirectTransport",
     "Refusal",
     "RefusalKind",
     "Reply",

@@ -34,6 +34,7 @@ __all__ = [
     "CassetteMiss",
     "CassetteTransport",
     "FaultTransport",
+    "RedirectTransport",
     "cassette_interaction",
     "write_cassette",
 ]
@@ -187,6 +188,46 @@ class CassetteTransport(httpx.AsyncBaseTransport):
         self.save(keep=keep)
         if self._inner is not None:
             await self._inner.aclose()
+
+
+class RedirectTransport(httpx.AsyncBaseTransport):
+    """Send every request to another origin, path and query kept: recording from a stand-in.
+
+    `RedirectTransport("https://127.0.0.1:41234")` under a recording
+    `CassetteTransport` sends `GET https://epsilon.6sense.com/v3/company/details?ip=...`
+    to `https://127.0.0.1:41234/v3/company/details?ip=...` (a vendor simulator,
+    which serves the token and API paths on one host), while the cassette
+    keeps the URL the connector asked for, so it replays in the connector's
+    own tests. The stand-in's certificate is trusted as any other: the system
+    bundle, or `SSL_CERT_FILE`.
+    """
+
+    def __init__(self, origin: str, inner: httpx.AsyncBaseTransport | None = None) -> None:
+        target = httpx.URL(origin)
+        if (
+            target.scheme not in ("http", "https")
+            or not target.host
+            or target.path not in ("", "/")
+        ):
+            raise ValueError(
+                f"expected an origin such as https://127.0.0.1:41234 (scheme, host, port), "
+                f"got {origin!r}"
+            )
+        self.origin = target
+        self._inner = inner or httpx.AsyncHTTPTransport()
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        """Send `request` to the origin instead of its own host."""
+        url = request.url.copy_with(
+            scheme=self.origin.scheme, host=self.origin.host, port=self.origin.port
+        )
+        headers = [(k, v) for k, v in request.headers.multi_items() if k.lower() != "host"]
+        sent = httpx.Request(request.method, url, headers=headers, content=await request.aread())
+        return await self._inner.handle_async_request(sent)
+
+    async def aclose(self) -> None:
+        """Close the transport that really sends."""
+        await self._inner.aclose()
 
 
 class FaultTransport(httpx.AsyncBaseTransport):

@@ -1,9 +1,11 @@
 """The handoff pytest plugin, loaded through the `pytest11` entry point.
 
 Fixtures: `fake_clock`, `cassette_dir`, `connector_harness` (replays a cassette),
-`respx_harness` (a connector in front of a respx router, for error paths). Option:
-`--record-cassettes` (replay-only without it). After recording, the saved
-cassette is checked and the test fails if anything secret-looking is left.
+`respx_harness` (a connector in front of a respx router, for error paths). Options:
+`--record-cassettes` (replay-only without it), and `--record-from ORIGIN` to
+record from a stand-in (a vendor simulator) instead of the live API. After
+recording, the saved cassette is checked and the test fails if anything
+secret-looking is left.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import respx
 from handoff_sdk._clock import FakeClock, RealSleepClock
 from handoff_sdk._connector import Connector
 
-from .cassettes import CassetteTransport
+from .cassettes import CassetteTransport, RedirectTransport
 from .contract import ConnectorContract, contract_modes
 from .harness import Harness, build_harness, cassette_path
 from .scrub import find_secrets_in_file
@@ -37,6 +39,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=False,
         help="handoff: call the live APIs for requests a cassette lacks, and record them "
         "(scrubbed). Secrets come from HANDOFF_<CONNECTOR>_<SECRET> environment variables.",
+    )
+    group.addoption(
+        "--record-from",
+        metavar="ORIGIN",
+        default=None,
+        help="handoff: with --record-cassettes, send what a cassette lacks to ORIGIN (e.g. "
+        "https://127.0.0.1:41234, a vendor simulator) instead of the host the connector asked "
+        "for; the cassette keeps the URL asked for. Trust ORIGIN's certificate with "
+        "SSL_CERT_FILE.",
     )
     parser.addini(
         "handoff_cassette_dir",
@@ -85,11 +96,27 @@ def record_cassettes(request: pytest.FixtureRequest) -> bool:
     return bool(request.config.getoption("--record-cassettes"))
 
 
+@pytest.fixture
+def record_from(request: pytest.FixtureRequest, record_cassettes: bool) -> str | None:
+    """The origin recordings are made from instead of the live API (`--record-from`), if any."""
+    origin: str | None = request.config.getoption("--record-from")
+    if origin is None:
+        return None
+    if not record_cassettes:
+        raise pytest.UsageError("--record-from needs --record-cassettes")
+    try:
+        RedirectTransport(origin)
+    except ValueError as exc:
+        raise pytest.UsageError(f"--record-from: {exc}") from None
+    return origin
+
+
 @pytest_asyncio.fixture
 async def connector_harness(
     request: pytest.FixtureRequest,
     cassette_dir: Path,
     record_cassettes: bool,
+    record_from: str | None,
     fake_clock: FakeClock,
 ) -> AsyncIterator[HarnessFactory]:
     """Factory: `connector_harness(ConnectorClass, config=..., secrets=..., cassette=NAME)`.
@@ -112,6 +139,7 @@ async def connector_harness(
         transport = CassetteTransport(
             cassette_path(cassette_dir, connector_class.name, name),
             record=record_cassettes,
+            inner=RedirectTransport(record_from) if record_from else None,
             match_body=match_body,
             allow_repeats=allow_repeats,
         )

@@ -52,6 +52,19 @@ async def test_q1_the_call_is_a_get_by_ip_with_a_token_header(
     assert "X-6s-CustomID" not in sent.headers
 
 
+async def test_q1_litware_by_its_office_ip(connector_harness: MakeHarness) -> None:
+    """Q1 on a cassette recorded from the 6sense simulator (docs/testing.md shows how)."""
+    harness = connector_harness(SixsenseConnector, secrets=SECRETS, cassette="enrich_litware")
+    firm = await enrich(harness, visitor("203.0.113.10"))
+    assert firm is not None
+    assert (firm.company_name, firm.domain, firm.country_code) == (
+        "Litware Inc",
+        "litware.example",
+        "US",
+    )
+    assert firm.buying_stage == "Decision"
+
+
 async def test_q1_optional_6sense_headers_are_sent_when_configured(
     connector_harness: MakeHarness,
 ) -> None:

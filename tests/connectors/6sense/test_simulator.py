@@ -111,3 +111,11 @@ async def test_a_value_that_is_not_an_ip_is_a_400(fake_clock) -> None:
         {"status": "error", "message": "Invalid IP address."},
     )
     assert missing.status_code == 400
+
+
+async def test_the_contracts_visitor_is_litware_in_both_modes(simulated) -> None:
+    """The contract's IP (203.0.113.77) is Litware's on the cassette and in the simulator alike."""
+    sim = await simulated(SixsenseConnector)
+    found = await sim.connector.handoff_enrich_visitor(visitor("203.0.113.77"))
+    assert found is not None
+    assert found.company_name == "Litware Inc"

@@ -141,6 +141,39 @@ async def test_a_weekly_timer_fires_every_monday_and_skips_missed_weeks(
         ("0 9 * * *", "America/New_York", "2026-01-05T00:00:00+00:00", "2026-01-05T14:00:00+00:00"),
         ("0 9 * * *", "America/New_York", "2026-03-08T12:00:00+00:00", "2026-03-08T13:00:00+00:00"),
         ("0 0 13 * fri", "UTC", "2026-01-05T00:00:00+00:00", "2026-01-09T00:00:00+00:00"),
+        ("0 6 * * 7", "UTC", "2026-01-05T00:00:00+00:00", "2026-01-11T06:00:00+00:00"),
+        ("0 6 1 jan,jul *", "UTC", "2026-01-05T00:00:00+00:00", "2026-07-01T06:00:00+00:00"),
+        ("0 6 * * *", "Europe/Paris", "2026-01-05T05:00:00+00:00", "2026-01-06T05:00:00+00:00"),
+        # New York springs forward on 2026-03-08 (02:00 -> 03:00): 02:30 does not exist that
+        # day, so the daily 02:30 fires at the change, 03:00 EDT (07:00 UTC), then 02:30 EDT.
+        (
+            "30 2 * * *",
+            "America/New_York",
+            "2026-03-07T12:00:00+00:00",
+            "2026-03-08T07:00:00+00:00",
+        ),
+        (
+            "30 2 * * *",
+            "America/New_York",
+            "2026-03-08T07:00:00+00:00",
+            "2026-03-09T06:30:00+00:00",
+        ),
+        # It falls back on 2026-11-01 (01:00-02:00 twice): the daily 01:30 fires once, the first
+        # time round (EDT, 05:30 UTC); the next is 01:30 EST on the 2nd.
+        (
+            "30 1 * * *",
+            "America/New_York",
+            "2026-10-31T12:00:00+00:00",
+            "2026-11-01T05:30:00+00:00",
+        ),
+        (
+            "30 1 * * *",
+            "America/New_York",
+            "2026-11-01T05:30:00+00:00",
+            "2026-11-02T06:30:00+00:00",
+        ),
+        # An hourly schedule follows real time: the repeated hour gets its own tick.
+        ("0 * * * *", "America/New_York", "2026-11-01T05:00:00+00:00", "2026-11-01T06:00:00+00:00"),
     ],
 )
 def test_cron_next_tick(expression: str, timezone: str, after: str, expected: str) -> None:
@@ -152,10 +185,12 @@ def test_cron_next_tick(expression: str, timezone: str, after: str, expected: st
     ("expression", "message"),
     [
         ("0 6 * *", "expected 5 fields"),
-        ("61 * * * *", "minute '61' is outside 0-59"),
-        ("0 6 * * funday", "day-of-week 'funday' is not a number or name"),
-        ("*/0 * * * *", "step must be at least 1"),
-        ("0 0 31 2 *", "never fires"),
+        ("61 * * * *", r"minute '61' is not valid \(expected 0-59\)"),
+        ("0 6 * * funday", r"day-of-week 'funday' is not valid \(expected 0-7 or sun-sat\)"),
+        ("*/0 * * * *", "minute '\\*/0' is not valid"),
+        ("0 0 31 2 *", "day-of-month '31' is not valid .*a day some allowed month has"),
+        ("0 25 * * *", "hour '25' is not valid"),
+        ("0 6 * 13 *", "month '13' is not valid"),
     ],
 )
 def test_bad_schedules_name_the_field(expression: str, message: str) -> None:

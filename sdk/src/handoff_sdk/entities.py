@@ -9,7 +9,7 @@ keeps it in step.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, Literal
 
@@ -32,12 +32,17 @@ __all__ = [
     "Lead",
     "Meeting",
     "Notification",
+    "Opportunity",
     "PollResult",
     "Program",
     "Rep",
     "RepStatus",
     "SequenceState",
     "Team",
+    "Ticket",
+    "TicketComment",
+    "TicketUpdate",
+    "User",
     "Visitor",
     "WebhookRequest",
     "WriteError",
@@ -297,6 +302,96 @@ class Case(Entity):
     fields: dict[str, Any] = Field(
         default_factory=dict, description="Other fields, by the system's API name."
     )
+
+
+class Ticket(Entity):
+    """A help-desk ticket, e.g. a Zendesk request for a quote (Z2-Z6)."""
+
+    subject: str = Field(default="", description="The ticket's subject line.")
+    status: str | None = Field(
+        default=None, description="new, open, pending, hold, solved or closed."
+    )
+    priority: str | None = Field(default=None, description="low, normal, high or urgent.")
+    requester_email: str | None = Field(default=None, description="Email of who asked, lower case.")
+    requester_name: str | None = Field(default=None, description="Name of who asked.")
+    assignee_id: str | None = Field(
+        default=None, description="The help desk's id of the agent it is assigned to."
+    )
+    assignee_email: str | None = Field(
+        default=None, description="Email of the agent it is assigned to, lower case."
+    )
+    group_id: str | None = Field(default=None, description="The help desk's id of its group.")
+    form_id: str | None = Field(default=None, description="The id of the form it was filed with.")
+    tags: list[str] = Field(default_factory=list, description="Its tags.")
+    fields: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Custom field values by the help desk's field id ('360000000042': true).",
+    )
+    escalated_to_sales: bool | None = Field(
+        default=None, description="The 'Escalated to Sales' checkbox, where one is configured (Z6)."
+    )
+    created_at: datetime | None = Field(default=None, description="When it was opened.")
+    updated_at: datetime | None = Field(default=None, description="When it last changed.")
+    url: str | None = Field(default=None, description="Where an agent opens it.")
+
+
+class TicketComment(BaseModel):
+    """One comment on a ticket: a public reply or an internal note (Z6)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(description="The help desk's id of the comment.")
+    author_id: str | None = Field(default=None, description="The help desk's id of its author.")
+    author_email: str | None = Field(default=None, description="Its author's email, lower case.")
+    public: bool = Field(default=True, description="False for an internal note.")
+    body: str = Field(default="", description="Its text.")
+    created_at: datetime | None = Field(default=None, description="When it was written.")
+
+
+class TicketUpdate(BaseModel):
+    """Changes to one ticket: who works it, the sales flag, an internal note (Z2, Z4)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    ticket_id: str = Field(description="The help desk's id of the ticket.")
+    assignee_email: str | None = Field(
+        default=None, description="Assign it to the agent with this email; None: keep."
+    )
+    escalated_to_sales: bool | None = Field(
+        default=None, description="Tick (True) or untick the 'Escalated to Sales' box; None: keep."
+    )
+    note: str | None = Field(
+        default=None, description="An internal note (never shown to the requester); None: none."
+    )
+    tags: list[str] = Field(default_factory=list, description="Tags to add (others are kept).")
+
+
+class Opportunity(Entity):
+    """A deal in the CRM: here, the upcoming renewal whose owner takes a renewal ticket (Z4)."""
+
+    name: str = Field(description="Opportunity name.")
+    account_id: str | None = Field(default=None, description="CRM id of its account.")
+    type: str | None = Field(default=None, description="Its type, e.g. 'Renewal'.")
+    stage: str | None = Field(default=None, description="Its stage, e.g. 'Negotiating'.")
+    close_date: date | None = Field(default=None, description="Expected close date.")
+    amount: float | None = Field(default=None, description="Amount in the org's currency.")
+    is_closed: bool = Field(default=False, description="True once won or lost.")
+    owner_id: str | None = Field(default=None, description="CRM user id of its owner.")
+    owner_name: str | None = Field(default=None, description="Name of its owner.")
+
+
+class User(Entity):
+    """A person who logs in to a system (a CRM user who owns records), with their manager (Z6)."""
+
+    name: str = Field(description="Full name, e.g. 'Ana Lima' or 'SFDC Admin'.")
+    email: str | None = Field(default=None, description="Work email, lower case.")
+    active: bool = Field(default=True, description="False for a deactivated user.")
+    title: str | None = Field(default=None, description="Job title.")
+    role: str | None = Field(default=None, description="Role, e.g. 'AE - EMEA SMB'.")
+    profile: str | None = Field(default=None, description="Profile, e.g. 'Sales User'.")
+    manager_id: str | None = Field(default=None, description="The system's id of their manager.")
+    manager_name: str | None = Field(default=None, description="Their manager's name.")
+    manager_email: str | None = Field(default=None, description="Their manager's email.")
 
 
 class ExperienceMode(StrEnum):

@@ -31,10 +31,15 @@ from .entities import (
     Lead,
     Meeting,
     Notification,
+    Opportunity,
     PollResult,
     Program,
     Rep,
     SequenceState,
+    Ticket,
+    TicketComment,
+    TicketUpdate,
+    User,
     Visitor,
     WebhookRequest,
     WriteResult,
@@ -172,6 +177,51 @@ async def handoff_send_notification(
     raise NotImplementedError
 
 
+# -- support tickets passed to sales (Z2-Z6) ------------------------------------------
+
+
+@hookspec
+async def handoff_get_ticket(ticket_id: str) -> Ticket | None:
+    """Z2-Z6: one help-desk ticket with its requester's email and custom fields; None if gone."""
+    raise NotImplementedError
+
+
+@hookspec
+async def handoff_ticket_comments(ticket_id: str) -> list[TicketComment]:
+    """Z6: a ticket's comments, oldest first, public replies and internal notes alike."""
+    raise NotImplementedError
+
+
+@hookspec
+async def handoff_escalated_tickets() -> list[Ticket]:
+    """Z6: the unsolved tickets whose 'Escalated to Sales' box is ticked."""
+    raise NotImplementedError
+
+
+@hookspec
+async def handoff_update_ticket(update: TicketUpdate, idempotency_key: str) -> WriteResult:
+    """Z2, Z4: assign a ticket, tick 'Escalated to Sales', add an internal note; once per key."""
+    raise NotImplementedError
+
+
+@hookspec
+async def handoff_apply_macro(ticket_id: str, macro: str, idempotency_key: str) -> WriteResult:
+    """Z2, Z4: apply a macro by its title ('Pass to Sales', 'New Sales Quote'); once per key."""
+    raise NotImplementedError
+
+
+@hookspec
+async def handoff_renewal_opportunity(account_id: str) -> Opportunity | None:
+    """Z4: the account's upcoming renewal (the open one closing first), or None."""
+    raise NotImplementedError
+
+
+@hookspec
+async def handoff_find_users(user_ids: Sequence[str], emails: Sequence[str]) -> list[User]:
+    """Z2, Z4, Z6: the CRM users with these ids or emails, each with their manager."""
+    raise NotImplementedError
+
+
 CAPABILITY_HOOKS: tuple[str, ...] = (
     "handoff_enrich_visitor",
     "handoff_match_account",
@@ -189,6 +239,13 @@ CAPABILITY_HOOKS: tuple[str, ...] = (
     "handoff_parse_webhook",
     "handoff_poll_events",
     "handoff_send_notification",
+    "handoff_get_ticket",
+    "handoff_ticket_comments",
+    "handoff_escalated_tickets",
+    "handoff_update_ticket",
+    "handoff_apply_macro",
+    "handoff_renewal_opportunity",
+    "handoff_find_users",
 )
 """Every capability hook, in documentation order."""
 

@@ -34,7 +34,9 @@ from handoff_salesforce.soql import (
     condition,
     contact_by_email_query,
     lead_by_email_query,
+    renewal_opportunity_query,
     user_by_email_query,
+    users_query,
 )
 from sf_cases import (
     BAD_EMAIL,
@@ -672,6 +674,59 @@ def _demo_adventure_works(org: Org) -> dict[str, Any]:
     )
 
 
+def renewal_opportunity(org: Org) -> list[dict[str, Any]]:
+    """The open renewal closing first (Z4): ordered by the query, one row back."""
+    account = sfid("001", 2)
+    opp_id, owner_id = sfid("006", 40), sfid("005", 12)
+    row = {
+        "attributes": attributes("Opportunity", opp_id),
+        "Id": opp_id,
+        "Name": "Acme renewal FY27",
+        "AccountId": account,
+        "Type": "Renewal",
+        "StageName": "Negotiating",
+        "CloseDate": "2026-02-28",
+        "Amount": 24000.0,
+        "IsClosed": False,
+        "OwnerId": owner_id,
+        "Owner": {"attributes": attributes("User", owner_id), "Name": "Rene Renewals"},
+    }
+    statement = renewal_opportunity_query(account, org.config.renewal_opportunity_type)
+    return [org.token(), org.query(statement, [row])]
+
+
+def user_row(n: int, name: str, email: str, *, manager: int | None = None) -> dict[str, Any]:
+    """A User query row with its role, profile and manager (nulls where there is none)."""
+    user_id = sfid("005", n)
+    manager_id = sfid("005", manager) if manager is not None else None
+    return {
+        "attributes": attributes("User", user_id),
+        "Id": user_id,
+        "Name": name,
+        "Email": email,
+        "IsActive": True,
+        "Title": "Account Executive" if manager is not None else "Sales Manager",
+        "UserRole": {"attributes": attributes("UserRole", sfid("00E", n)), "Name": "AE EMEA"},
+        "Profile": {"attributes": attributes("Profile", sfid("00e", n)), "Name": "Sales User"},
+        "ManagerId": manager_id,
+        "Manager": (
+            {
+                "attributes": attributes("User", manager_id),
+                "Name": "Mara Manager",
+                "Email": "mara.manager@example.com",
+            }
+            if manager_id
+            else None
+        ),
+    }
+
+
+def find_users(org: Org) -> list[dict[str, Any]]:
+    """One query by id: the rep and their manager's name and email (Z6's second ping)."""
+    rows = [user_row(12, "Rene Renewals", "rene.renewals@example.com", manager=13)]
+    return [org.token(), org.query(users_query([sfid("005", 12)], []), rows)]
+
+
 def write(name: str, interactions: list[dict[str, Any]]) -> None:
     """Save one cassette and say so."""
     write_cassette(OUT / f"{name}.yaml", interactions)
@@ -696,6 +751,8 @@ def main() -> None:
         ("create_case", create_case),
         ("list_accounts", list_accounts),
         ("find_user", find_user),
+        ("renewal_opportunity", renewal_opportunity),
+        ("find_users", find_users),
     ]:
         write(name, build(Org(CONFIG)))
     write("demo", demo(Org(DEMO_CONFIG, usage=4200)))

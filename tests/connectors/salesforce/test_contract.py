@@ -16,6 +16,7 @@ from sf_cases import (
     SMALL_UPDATES,
     make_leads,
     make_updates,
+    sfid,
 )
 
 from handoff_sdk.testing import ConnectorContract, ContractCase
@@ -58,6 +59,12 @@ class TestSalesforceContract(ConnectorContract):
             "list_accounts",
         ),
         ContractCase("handoff_find_user", {"email": POOL_OWNER_EMAIL}, "find_user"),
+        ContractCase(
+            "handoff_renewal_opportunity", {"account_id": sfid("001", 2)}, "renewal_opportunity"
+        ),
+        ContractCase(
+            "handoff_find_users", {"user_ids": [sfid("005", 12)], "emails": []}, "find_users"
+        ),
     )
     batch_cases = (
         ContractCase(

@@ -492,6 +492,152 @@ def main() -> None:
         ],
     )
 
+    tickets_to_sales()
+
+
+PASS_TAG = "handoff_" + "0" * 16  # any tag of the idempotency shape; not the key's own
+
+
+def tickets_to_sales() -> None:
+    """The Z2-Z6 reads and writes: a ticket, its comments, the escalated queue, updates."""
+    assigned = ticket(5001, "Quote for 40 seats", escalated=True, tags=["quote", "sales_request"])
+    assigned["assignee_id"] = AGENT["id"]
+    assigned["priority"] = "urgent"
+    write_cassette(
+        OUT / "get_ticket.yaml",
+        [
+            interaction(
+                "GET",
+                uri("/api/v2/tickets/5001.json", {"include": "users"}),
+                200,
+                {"ticket": assigned, "users": [ANA, AGENT]},
+            ),
+        ],
+    )
+    comment = {
+        "id": 7700001,
+        "type": "Comment",
+        "body": "Hello, we need a quote for 40 seats and pay by purchase order.",
+        "plain_body": "Hello, we need a quote for 40 seats and pay by purchase order.",
+        "public": True,
+        "author_id": ANA["id"],
+        "audit_id": 7710001,
+        "created_at": "2026-01-05T08:40:00Z",
+        "attachments": [],
+        "via": {"channel": "email", "source": {"from": {}, "to": {}, "rel": None}},
+    }
+    note = comment | {
+        "id": 7700002,
+        "body": "On it: quote sent by email.",
+        "plain_body": "On it: quote sent by email.",
+        "public": False,
+        "author_id": AGENT["id"],
+        "audit_id": 7710002,
+        "created_at": "2026-01-05T10:15:00Z",
+        "via": {"channel": "web", "source": {"from": {}, "to": {}, "rel": None}},
+    }
+    comments = "/api/v2/tickets/5001/comments.json"
+    write_cassette(
+        OUT / "ticket_comments.yaml",
+        [
+            interaction(
+                "GET",
+                uri(comments, {"include": "users", "page[size]": 100}),
+                200,
+                {
+                    "comments": [comment, note],
+                    "users": [ANA, AGENT],
+                    "meta": {"has_more": False, "after_cursor": None, "before_cursor": None},
+                    "links": {"next": f"{BASE}{comments}?page%5Bafter%5D=x", "prev": None},
+                },
+            ),
+        ],
+    )
+    query = f"type:ticket status<solved custom_field_{ESCALATED_FIELD}:true"
+    write_cassette(
+        OUT / "escalated_tickets.yaml",
+        [
+            interaction(
+                "GET",
+                uri("/api/v2/search.json", {"query": query}),
+                200,
+                {
+                    "results": [assigned | {"result_type": "ticket"}],
+                    "facets": None,
+                    "next_page": None,
+                    "previous_page": None,
+                    "count": 1,
+                },
+            ),
+            interaction(
+                "GET",
+                uri("/api/v2/users/show_many.json", {"ids": f"{ANA['id']},{AGENT['id']}"}),
+                200,
+                {"users": [ANA, AGENT], "next_page": None, "previous_page": None, "count": 2},
+            ),
+        ],
+    )
+    unassigned = ticket(5001, "Quote for 40 seats", escalated=False, tags=["quote", PASS_TAG])
+    write_cassette(
+        OUT / "update_ticket.yaml",
+        [
+            interaction("GET", uri("/api/v2/tickets/5001.json"), 200, {"ticket": unassigned}),
+            interaction(
+                "GET",
+                uri("/api/v2/users/search.json", {"query": "email:sam.agent@example.com"}),
+                200,
+                {"users": [AGENT], "next_page": None, "previous_page": None, "count": 1},
+            ),
+            interaction(
+                "PUT",
+                uri("/api/v2/tickets/5001.json"),
+                200,
+                {"ticket": assigned | {"updated_at": "2026-01-05T09:00:01Z"}},
+                request_body={"ticket": {"assignee_id": AGENT["id"]}},
+            ),
+        ],
+    )
+    macro = {
+        "id": 81001,
+        "url": f"{BASE}/api/v2/macros/81001.json",
+        "title": "Pass to Sales",
+        "raw_title": "Pass to Sales",
+        "active": True,
+        "description": "Hands the request to the sales rep and tells the requester.",
+        "actions": [{"field": "comment_value", "value": "A sales rep will contact you."}],
+        "position": 4,
+        "created_at": "2025-09-01T10:00:00Z",
+        "updated_at": "2025-11-12T14:20:00Z",
+    }
+    preview = {
+        "result": {
+            "ticket": unassigned | {"group_id": 80002},
+            "comment": {
+                "body": "A sales rep will contact you.",
+                "html_body": "<p>A sales rep will contact you.</p>",
+                "public": True,
+            },
+        }
+    }
+    write_cassette(
+        OUT / "apply_macro_by_title.yaml",
+        [
+            interaction(
+                "GET",
+                uri("/api/v2/macros/search.json", {"query": "Pass to Sales", "active": "true"}),
+                200,
+                {"macros": [macro], "next_page": None, "previous_page": None, "count": 1},
+            ),
+            interaction("GET", uri("/api/v2/tickets/5001/macros/81001/apply.json"), 200, preview),
+            interaction(
+                "PUT",
+                uri("/api/v2/tickets/5001.json"),
+                200,
+                {"ticket": unassigned | {"group_id": 80002, "updated_at": "2026-01-05T09:00:02Z"}},
+            ),
+        ],
+    )
+
 
 if __name__ == "__main__":
     main()

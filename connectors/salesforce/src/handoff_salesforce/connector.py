@@ -51,7 +51,9 @@ from handoff_sdk.entities import (
     Case,
     Contact,
     Lead,
+    Opportunity,
     Rep,
+    User,
     WriteError,
     WriteResult,
 )
@@ -65,6 +67,9 @@ log = logging.getLogger(__name__)
 
 COLLECTION_LIMIT = 200
 """sObject Collections take at most 200 records per call."""
+
+USERS_PER_QUERY = 200
+"""Ids or emails per find_users query: keeps the SOQL text well under its length limit."""
 
 _CONCURRENCY_HINTS = ("concurrent",)
 
@@ -340,6 +345,31 @@ class SalesforceConnector(Connector[SalesforceConfig]):
                 if account.domain == domain:
                     return account
         return None
+
+    @hookimpl
+    async def handoff_renewal_opportunity(self, account_id: str) -> Opportunity | None:
+        """Z4: the account's open renewal (Type = renewal_opportunity_type) that closes first."""
+        records = await self.query(
+            soql.renewal_opportunity_query(account_id, self.config.renewal_opportunity_type)
+        )
+        return mapping.record_to_opportunity(records[0]) if records else None
+
+    @hookimpl
+    async def handoff_find_users(
+        self, user_ids: Sequence[str], emails: Sequence[str]
+    ) -> list[User]:
+        """Z2, Z4, Z6: users by id or email, with their managers; unknown ones are left out."""
+        ids = sorted({i.strip() for i in user_ids if i.strip()})
+        addresses = sorted({e.strip().lower() for e in emails if "@" in e})
+        found: dict[str, User] = {}
+        for values, by_id in ((ids, True), (addresses, False)):
+            for start in range(0, len(values), USERS_PER_QUERY):
+                chunk = values[start : start + USERS_PER_QUERY]
+                statement = soql.users_query(chunk if by_id else [], [] if by_id else chunk)
+                for record in await self.query(statement):
+                    user = mapping.record_to_user(record)
+                    found[user.ids[mapping.SYSTEM]] = user
+        return [found[key] for key in sorted(found)]
 
     @hookimpl
     async def handoff_find_person(self, email: str) -> Lead | Contact | None:

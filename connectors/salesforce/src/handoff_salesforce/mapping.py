@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from handoff_sdk.entities import (
@@ -18,7 +18,9 @@ from handoff_sdk.entities import (
     Case,
     Contact,
     Lead,
+    Opportunity,
     Rep,
+    User,
     WriteError,
     WriteResult,
 )
@@ -41,6 +43,7 @@ __all__ = [
     "record_to_account",
     "record_to_contact",
     "record_to_lead",
+    "record_to_opportunity",
     "record_to_user",
     "update_to_record",
 ]
@@ -256,6 +259,47 @@ def record_to_lead(
         source=_text(record, "LeadSource"),
         owner_id=_text(record, "OwnerId"),
         fields={name: _path(record, name) for name in extra},
+    )
+
+
+def record_to_opportunity(record: Mapping[str, Any]) -> Opportunity:
+    """An Opportunity query row as the canonical Opportunity (Z4)."""
+    close = _text(record, "CloseDate")
+    try:
+        close_date = date.fromisoformat(close) if close else None
+    except ValueError:
+        close_date = None
+    return Opportunity(
+        ids={SYSTEM: str(record["Id"])},
+        name=str(record.get("Name") or ""),
+        account_id=_text(record, "AccountId"),
+        type=_text(record, "Type"),
+        stage=_text(record, "StageName"),
+        close_date=close_date,
+        amount=_number(record, "Amount"),
+        is_closed=record.get("IsClosed") is True,
+        owner_id=_text(record, "OwnerId"),
+        owner_name=_path(record, "Owner.Name"),
+    )
+
+
+def _lower(value: Any) -> str | None:
+    return str(value).lower() if value else None
+
+
+def record_to_user(record: Mapping[str, Any]) -> User:
+    """A User query row as the canonical User, with the manager read through ManagerId."""
+    return User(
+        ids={SYSTEM: str(record["Id"])},
+        name=str(record.get("Name") or ""),
+        email=_lower(record.get("Email")),
+        active=record.get("IsActive") is not False,
+        title=_text(record, "Title"),
+        role=_path(record, "UserRole.Name"),
+        profile=_path(record, "Profile.Name"),
+        manager_id=_text(record, "ManagerId"),
+        manager_name=_path(record, "Manager.Name"),
+        manager_email=_lower(_path(record, "Manager.Email")),
     )
 
 

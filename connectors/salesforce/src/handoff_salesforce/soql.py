@@ -17,6 +17,8 @@ __all__ = [
     "CONTACT_FIELDS",
     "LEAD_FIELDS",
     "account_list_query",
+    "OPPORTUNITY_FIELDS",
+    "USER_FIELDS",
     "account_match_query",
     "condition",
     "contact_by_email_query",
@@ -25,6 +27,8 @@ __all__ = [
     "like_pattern",
     "quote",
     "user_by_email_query",
+    "renewal_opportunity_query",
+    "users_query",
 ]
 
 # SOQL's escape sequences (Quoted String Escape Sequences in the SOQL reference).
@@ -87,6 +91,34 @@ LEAD_FIELDS: tuple[str, ...] = (
     "OwnerId",
 )
 """Lead fields read by find_person (the score field is added when configured)."""
+
+OPPORTUNITY_FIELDS: tuple[str, ...] = (
+    "Id",
+    "Name",
+    "AccountId",
+    "Type",
+    "StageName",
+    "CloseDate",
+    "Amount",
+    "IsClosed",
+    "OwnerId",
+    "Owner.Name",
+)
+"""Opportunity fields read for the upcoming renewal (Z4)."""
+
+USER_FIELDS: tuple[str, ...] = (
+    "Id",
+    "Name",
+    "Email",
+    "IsActive",
+    "Title",
+    "UserRole.Name",
+    "Profile.Name",
+    "ManagerId",
+    "Manager.Name",
+    "Manager.Email",
+)
+"""User fields read by find_users: who a user is and who manages them (Z2, Z4, Z6)."""
 
 
 def escape(value: str) -> str:
@@ -207,4 +239,25 @@ def user_by_email_query(email: str) -> str:
     return (
         f"SELECT Id, Name, Email FROM User WHERE Email = {quote(email)} "  # noqa: S608
         "AND IsActive = true ORDER BY CreatedDate ASC LIMIT 1"
+def renewal_opportunity_query(account_id: str, renewal_type: str) -> str:
+    """The account's open opportunity of the renewal type that closes first (Z4)."""
+    return (
+        f"SELECT {', '.join(OPPORTUNITY_FIELDS)} FROM Opportunity "  # noqa: S608
+        f"WHERE AccountId = {quote(account_id)} AND IsClosed = false "
+        f"AND Type = {quote(renewal_type)} ORDER BY CloseDate ASC, Id ASC LIMIT 1"
+    )
+
+
+def users_query(user_ids: Sequence[str], emails: Sequence[str]) -> str:
+    """Users with any of these ids or emails (SOQL compares emails case-insensitively)."""
+    where = [
+        f"{field} IN ({', '.join(quote(v) for v in values)})"
+        for field, values in (("Id", user_ids), ("Email", emails))
+        if values
+    ]
+    if not where:
+        raise ValueError("users_query needs at least one id or email")
+    return (
+        f"SELECT {', '.join(USER_FIELDS)} FROM User WHERE {' OR '.join(where)} "  # noqa: S608
+        "ORDER BY Id ASC"
     )

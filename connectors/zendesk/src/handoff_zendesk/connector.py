@@ -12,6 +12,11 @@ or an OAuth access token as a bearer. What this connector does with it:
   (base64 HMAC-SHA256 of timestamp + body) and turned into events;
 - `handoff_poll_events`: tickets changed since the last poll, through the
   cursor-based incremental export (Z6 reads "Escalated to Sales" there);
+- tickets passed to sales (Z2-Z6): `handoff_get_ticket` (the ticket with its
+  requester and assignee sideloaded), `handoff_ticket_comments`,
+  `handoff_escalated_tickets` (a search on the "Escalated to Sales" box),
+  `handoff_update_ticket` (assignee by email, the box, an internal note) and
+  `handoff_apply_macro` (by title);
 - methods for the rest of the Z rules: comment, tags, assignee, custom fields
   and the "Escalated to Sales" flag, macros ("Pass to Sales", "New Sales
   Quote"), and `create_many_tickets`, which writes 100 tickets per call and
@@ -21,7 +26,9 @@ Traps handled here: list endpoints keep `links.next` on the last page, so
 cursor pagination stops on `meta.has_more`; a 429 may come with a plain-text
 body (Retry-After is what counts); errors come as `{"error": "RecordInvalid",
 "details": ...}` or `{"error": {"title", "message"}}`; bulk writes answer with
-a job to poll, not with the records.
+a job to poll, not with the records; Idempotency-Key is honoured on ticket
+creation only, so keyed updates carry a tag derived from the key
+(`mapping.idempotency_tag`) and a retry that finds it writes nothing.
 """
 
 from __future__ import annotations
@@ -61,6 +68,9 @@ from handoff_sdk.entities import (
     Event,
     Lead,
     PollResult,
+    Ticket,
+    TicketComment,
+    TicketUpdate,
     WebhookRequest,
     WriteError,
     WriteResult,
@@ -69,6 +79,20 @@ from handoff_sdk.entities import (
 from . import mapping
 
 __all__ = ["ZendeskConfig", "ZendeskConnector"]
+
+
+def _ticket_number(ticket_id: str | int) -> int:
+    """A ticket id as Zendesk's number; anything else is a ValueError naming it."""
+    text = str(ticket_id).strip()
+    if not text.isdigit():
+        raise ValueError(f"zendesk: ticket id {ticket_id!r} is not a number")
+    return int(text)
+
+
+def _failed(code: str | None, message: str, field: str | None = None) -> WriteResult:
+    error = WriteError(code=code, message=f"zendesk: {message}", fields=[field] if field else [])
+    return WriteResult(index=0, ok=False, errors=[error])
+
 
 _JOB_RUNNING = frozenset({"queued", "working"})
 _START_TIME_CURSOR = "start_time:"
@@ -326,12 +350,200 @@ class ZendeskConnector(Connector[ZendeskConfig]):
                 break
         return PollResult(events=events, cursor=position)
 
+    # -- tickets passed to sales (Z2-Z6) ------------------------------------------------
+
+    def _agent_url(self) -> str:
+        return self.config.base_url or f"https://{self.config.subdomain}.zendesk.com"
+
+    @hookimpl
+    async def handoff_get_ticket(self, ticket_id: str) -> Ticket | None:
+        """Z2-Z6: the ticket with its requester and assignee (sideloaded); None when gone."""
+        try:
+            body = self._object(
+                await self.request_json(
+                    "GET",
+                    self.url(f"/api/v2/tickets/{_ticket_number(ticket_id)}.json"),
+                    params={"include": "users"},
+                ),
+                "ticket",
+            )
+        except ApiError as exc:
+            if exc.status == 404:
+                return None
+            raise
+        return mapping.ticket_to_entity(
+            self._object(body.get("ticket"), "ticket"),
+            body.get("users"),
+            self.config.escalated_to_sales_field_id,
+            self._agent_url(),
+        )
+
+    @hookimpl
+    async def handoff_ticket_comments(self, ticket_id: str) -> list[TicketComment]:
+        """Z6: every comment of the ticket, oldest first, with each author's email."""
+        path = f"/api/v2/tickets/{_ticket_number(ticket_id)}/comments.json"
+        comments: list[TicketComment] = []
+        async for page in self._pages(path, "comments", params={"include": "users"}):
+            emails = mapping.user_emails(page.get("users"))
+            comments += [
+                mapping.comment_to_entity(c, emails)
+                for c in page.get("comments") or []
+                if isinstance(c, dict)
+            ]
+        return comments
+
+    @hookimpl
+    async def handoff_escalated_tickets(self) -> list[Ticket]:
+        """Z6: unsolved tickets with "Escalated to Sales" ticked, through the search API.
+
+        The search answers tickets without their people, so the requesters'
+        and assignees' emails are read with users/show_many, 100 ids a call.
+        """
+        field_id = self._escalated_field()
+        found = await self.search(
+            f"type:ticket status<solved custom_field_{field_id}:true", limit=1000
+        )
+        tickets = [t for t in found if t.get("result_type", "ticket") == "ticket"]
+        wanted = sorted(
+            {
+                str(t[key])
+                for t in tickets
+                for key in ("requester_id", "assignee_id")
+                if t.get(key) is not None
+            }
+        )
+        users: list[dict[str, Any]] = []
+        for _offset, chunk in chunked(wanted, 100):
+            body = self._object(
+                await self.request_json(
+                    "GET",
+                    self.url("/api/v2/users/show_many.json"),
+                    params={"ids": ",".join(chunk)},
+                ),
+                "users",
+            )
+            users += [u for u in body.get("users") or [] if isinstance(u, dict)]
+        return [mapping.ticket_to_entity(t, users, field_id, self._agent_url()) for t in tickets]
+
+    def _escalated_field(self) -> int:
+        field_id = self.config.escalated_to_sales_field_id
+        if field_id is None:
+            raise ConfigError(
+                self.name,
+                "escalated_to_sales_field_id",
+                "set it to the id of the 'Escalated to Sales' ticket field",
+            )
+        return field_id
+
+    async def agent_id(self, email: str, *, idempotency_key: str | None = None) -> int | None:
+        """The id of the agent (or admin) with this email, None when there is none.
+
+        `idempotency_key`: the write this read is part of, sent along for tracing.
+        """
+        wanted = email.strip().lower()
+        body = self._object(
+            await self.request_json(
+                "GET",
+                self.url("/api/v2/users/search.json"),
+                params={"query": f"email:{wanted}"},
+                idempotency_key=idempotency_key,
+            ),
+            "users/search",
+        )
+        for user in body.get("users") or []:
+            if (
+                isinstance(user, dict)
+                and str(user.get("email") or "").lower() == wanted
+                and user.get("role") in ("agent", "admin")
+            ):
+                return int(user["id"])
+        return None
+
+    @hookimpl
+    async def handoff_update_ticket(
+        self, update: TicketUpdate, idempotency_key: str
+    ) -> WriteResult:
+        """Z2, Z4: assign by email, tick the box, add an internal note, once per key.
+
+        The ticket is read first: one that carries the key's tag had this
+        update already, and is not written again. An assignee email that is no
+        agent, or a ticket Zendesk refuses (422), is a failed WriteResult.
+        """
+        number = _ticket_number(update.ticket_id)
+        mark = mapping.idempotency_tag(idempotency_key)
+        current = await self.get_ticket(number, idempotency_key=idempotency_key)
+        if mark in (current.get("tags") or []):
+            return WriteResult(index=0, ok=True, id=str(number), created=False)
+        assignee: int | None = None
+        if update.assignee_email:
+            assignee = await self.agent_id(update.assignee_email, idempotency_key=idempotency_key)
+            if assignee is None:
+                return _failed(
+                    "AssigneeNotFound",
+                    f"no Zendesk agent has the email {update.assignee_email!r}",
+                    "assignee_email",
+                )
+        escalated = self._escalated_field() if update.escalated_to_sales is not None else None
+        changes = mapping.update_changes(
+            update, assignee_id=assignee, escalated_field_id=escalated, mark=mark
+        )
+        try:
+            await self.update_ticket(number, changes, idempotency_key=idempotency_key)
+        except ApiError as exc:
+            if exc.status in (400, 422):
+                return _failed(exc.code, exc.message)
+            raise
+        return WriteResult(index=0, ok=True, id=str(number), created=False)
+
+    async def macro_id(self, title: str, *, idempotency_key: str | None = None) -> int | None:
+        """The id of the active macro with this title (case and spaces aside), or None."""
+        wanted = " ".join(title.split()).lower()
+        body = self._object(
+            await self.request_json(
+                "GET",
+                self.url("/api/v2/macros/search.json"),
+                params={"query": title, "active": "true"},
+                idempotency_key=idempotency_key,
+            ),
+            "macros/search",
+        )
+        for macro in body.get("macros") or []:
+            if not isinstance(macro, dict) or macro.get("active") is False:
+                continue
+            if " ".join(str(macro.get("title") or "").split()).lower() == wanted:
+                return int(macro["id"])
+        return None
+
+    @hookimpl
+    async def handoff_apply_macro(
+        self, ticket_id: str, macro: str, idempotency_key: str
+    ) -> WriteResult:
+        """Z2, Z4: apply the macro titled `macro` once per key; an unknown title fails the write."""
+        number = _ticket_number(ticket_id)
+        found = await self.macro_id(macro, idempotency_key=idempotency_key)
+        if found is None:
+            return _failed("MacroNotFound", f"no active macro is titled {macro!r}", "macro")
+        try:
+            await self.apply_macro(number, found, idempotency_key=idempotency_key)
+        except ApiError as exc:
+            if exc.status in (400, 422):
+                return _failed(exc.code, exc.message)
+            raise
+        return WriteResult(index=0, ok=True, id=str(number), created=False)
+
     # -- reading tickets, users, organizations ------------------------------------------
 
     async def iter_pages(
         self, path: str, key: str, *, page_size: int = 100, params: Mapping[str, Any] | None = None
     ) -> AsyncIterator[list[dict[str, Any]]]:
-        """The records of a cursor-paginated list endpoint, page by page.
+        """The records of a cursor-paginated list endpoint, page by page."""
+        async for page in self._pages(path, key, page_size=page_size, params=params):
+            yield [item for item in page.get(key) or [] if isinstance(item, dict)]
+
+    async def _pages(
+        self, path: str, key: str, *, page_size: int = 100, params: Mapping[str, Any] | None = None
+    ) -> AsyncIterator[dict[str, Any]]:
+        """Each whole page of a cursor-paginated list endpoint (records and sideloads).
 
         Zendesk sets `links.next` even on the last page; `meta.has_more` is
         what says there is more, so that is what ends the loop.
@@ -349,7 +561,7 @@ class ZendeskConnector(Connector[ZendeskConfig]):
             has_more=lambda p: bool((p.get("meta") or {}).get("has_more")),
             connector=self.name,
         ):
-            yield [item for item in page.get(key) or [] if isinstance(item, dict)]
+            yield page
 
     async def list_tickets(self, *, page_size: int = 100) -> list[dict[str, Any]]:
         """Every ticket, through cursor pagination (for small accounts and tests)."""
@@ -361,9 +573,15 @@ class ZendeskConnector(Connector[ZendeskConfig]):
             for t in page
         ]
 
-    async def get_ticket(self, ticket_id: int) -> dict[str, Any]:
-        """One ticket as Zendesk returns it."""
-        body = await self.request_json("GET", self.url(f"/api/v2/tickets/{int(ticket_id)}.json"))
+    async def get_ticket(
+        self, ticket_id: int, *, idempotency_key: str | None = None
+    ) -> dict[str, Any]:
+        """One ticket as Zendesk returns it (`idempotency_key`: the write it is read for)."""
+        body = await self.request_json(
+            "GET",
+            self.url(f"/api/v2/tickets/{int(ticket_id)}.json"),
+            idempotency_key=idempotency_key,
+        )
         return dict(self._object(body, "ticket").get("ticket") or {})
 
     async def get_user(self, user_id: int) -> dict[str, Any]:
@@ -460,31 +678,42 @@ class ZendeskConnector(Connector[ZendeskConfig]):
         self, ticket_id: int, escalated: bool = True
     ) -> dict[str, Any]:
         """Tick (or untick) "Escalated to Sales", the checkbox Z6's daily review reads."""
-        field_id = self.config.escalated_to_sales_field_id
-        if field_id is None:
-            raise ConfigError(
-                self.name,
-                "escalated_to_sales_field_id",
-                "set it to the id of the 'Escalated to Sales' ticket field",
-            )
-        return await self.set_custom_fields(ticket_id, {field_id: escalated})
+        return await self.set_custom_fields(ticket_id, {self._escalated_field(): escalated})
 
-    async def apply_macro(self, ticket_id: int, macro_id: int) -> dict[str, Any]:
+    async def apply_macro(
+        self, ticket_id: int, macro_id: int, *, idempotency_key: str | None = None
+    ) -> dict[str, Any]:
         """Apply a macro ("Pass to Sales", "New Sales Quote"), as an agent would.
 
         Zendesk's API only previews a macro (its comment rendered for this
         ticket); the previewed changes are then written with a safe update, so
         a ticket changed in between is not overwritten: on Zendesk's
-        UpdateConflict the macro is previewed and written once more.
+        UpdateConflict the macro is previewed and written once more. With an
+        `idempotency_key` the update adds the key's tag, and a ticket that has
+        it already (the macro was applied under that key) is returned unchanged.
         """
+        mark = mapping.idempotency_tag(idempotency_key) if idempotency_key else None
         preview_url = self.url(
             f"/api/v2/tickets/{int(ticket_id)}/macros/{int(macro_id)}/apply.json"
         )
         for attempt in (1, 2):
-            preview = self._object(await self.request_json("GET", preview_url), "macro preview")
-            changes = mapping.macro_changes(preview.get("result") or {})
+            preview = self._object(
+                await self.request_json("GET", preview_url, idempotency_key=idempotency_key),
+                "macro preview",
+            )
+            result = preview.get("result") or {}
+            previewed = result.get("ticket") if isinstance(result, dict) else None
+            tags = list((previewed or {}).get("tags") or []) if isinstance(previewed, dict) else []
+            if mark is not None and mark in tags:
+                return dict(previewed or {})
+            changes = mapping.macro_changes(result)
+            if mark is not None:
+                if "tags" in changes:
+                    changes["tags"] = [*changes["tags"], mark]
+                else:
+                    changes["additional_tags"] = [mark]
             try:
-                return await self.update_ticket(ticket_id, changes)
+                return await self.update_ticket(ticket_id, changes, idempotency_key=idempotency_key)
             except ApiError as exc:
                 if exc.status == 409 and attempt == 1:
                     continue

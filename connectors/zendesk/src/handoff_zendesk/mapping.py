@@ -25,7 +25,16 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from handoff_sdk.entities import Case, Contact, Event, WriteError, WriteResult
+from handoff_sdk.entities import (
+    Case,
+    Contact,
+    Event,
+    Ticket,
+    TicketComment,
+    TicketUpdate,
+    WriteError,
+    WriteResult,
+)
 
 __all__ = [
     "SOURCE",
@@ -33,13 +42,18 @@ __all__ = [
     "TICKET_STATUSES",
     "case_to_ticket",
     "chunk_payloads",
+    "comment_to_entity",
     "custom_field_value",
     "error_summary",
+    "idempotency_tag",
     "job_write_results",
     "macro_changes",
     "parse_time",
     "split_name",
+    "ticket_to_entity",
     "ticket_to_event",
+    "update_changes",
+    "user_emails",
     "user_to_contact",
     "webhook_events",
 ]
@@ -358,3 +372,118 @@ def macro_changes(result: Mapping[str, Any]) -> dict[str, Any]:
 def chunk_payloads(items: Sequence[Case | Mapping[str, Any]]) -> list[dict[str, Any]]:
     """Ticket objects for create_many: a Case is mapped, a mapping is sent as given."""
     return [case_to_ticket(item) if isinstance(item, Case) else dict(item) for item in items]
+
+
+IDEMPOTENCY_TAG_PREFIX = "handoff_"
+"""Tags a keyed update leaves on the ticket: Zendesk honours Idempotency-Key on creates only."""
+
+
+def idempotency_tag(key: str) -> str:
+    """The tag that marks a ticket as changed under `key` ('handoff_' + 16 hex digits).
+
+    Zendesk keeps an Idempotency-Key for ticket creation only; an update sent
+    again (a retried job) would apply a macro's reply twice. The tag travels
+    with the update, so a second attempt finds it and writes nothing.
+    """
+    return IDEMPOTENCY_TAG_PREFIX + hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
+
+
+def user_emails(users: Any) -> dict[str, str]:
+    """Sideloaded users (`include=users`) as {user id: lower-case email}."""
+    found: dict[str, str] = {}
+    for user in users if isinstance(users, list) else []:
+        if isinstance(user, Mapping) and user.get("id") is not None and user.get("email"):
+            found[str(user["id"])] = str(user["email"]).lower()
+    return found
+
+
+def _user_names(users: Any) -> dict[str, str]:
+    return {
+        str(u["id"]): str(u["name"])
+        for u in (users if isinstance(users, list) else [])
+        if isinstance(u, Mapping) and u.get("id") is not None and u.get("name")
+    }
+
+
+def ticket_to_entity(
+    ticket: Mapping[str, Any],
+    users: Any = None,
+    escalated_field_id: int | None = None,
+    agent_url: str | None = None,
+) -> Ticket:
+    """A Zendesk ticket (and the users sideloaded with it) as the canonical Ticket (Z2-Z6).
+
+    Custom fields are kept by their id, as text keys; the requester's and
+    assignee's emails come from the sideloaded users; with the id of the
+    "Escalated to Sales" checkbox its value is read out (Z6).
+    """
+    emails = user_emails(users)
+    names = _user_names(users)
+    requester = _id(ticket.get("requester_id"))
+    assignee = _id(ticket.get("assignee_id"))
+    fields = {
+        str(f["id"]): f.get("value")
+        for f in ticket.get("custom_fields") or ()
+        if isinstance(f, Mapping) and f.get("id") is not None
+    }
+    escalated: bool | None = None
+    if escalated_field_id is not None:
+        escalated = fields.get(str(escalated_field_id)) is True
+    ident = ticket.get("id")
+    return Ticket(
+        ids={SOURCE: str(ident)} if ident is not None else {},
+        subject=str(ticket.get("subject") or ""),
+        status=ticket.get("status") or None,
+        priority=ticket.get("priority") or None,
+        requester_email=emails.get(requester or ""),
+        requester_name=names.get(requester or ""),
+        assignee_id=assignee,
+        assignee_email=emails.get(assignee or ""),
+        group_id=_id(ticket.get("group_id")),
+        form_id=_id(ticket.get("ticket_form_id")),
+        tags=[str(t) for t in ticket.get("tags") or []],
+        fields=fields,
+        escalated_to_sales=escalated,
+        created_at=parse_time(ticket.get("created_at")),
+        updated_at=parse_time(ticket.get("updated_at")),
+        url=f"{agent_url}/agent/tickets/{ident}" if agent_url and ident is not None else None,
+    )
+
+
+def comment_to_entity(comment: Mapping[str, Any], emails: Mapping[str, str]) -> TicketComment:
+    """One ticket comment (a public reply, or an internal note when `public` is false)."""
+    author = _id(comment.get("author_id"))
+    return TicketComment(
+        id=str(comment.get("id")),
+        author_id=author,
+        author_email=emails.get(author or ""),
+        public=comment.get("public") is not False,
+        body=str(comment.get("plain_body") or comment.get("body") or ""),
+        created_at=parse_time(comment.get("created_at")),
+    )
+
+
+def update_changes(
+    update: TicketUpdate,
+    *,
+    assignee_id: int | None,
+    escalated_field_id: int | None,
+    mark: str,
+) -> dict[str, Any]:
+    """The `ticket` of a PUT that carries out a TicketUpdate, marked with its idempotency tag.
+
+    `additional_tags` adds tags without touching the others; the note is a
+    private comment (an internal note), so the requester never sees it.
+    """
+    changes: dict[str, Any] = {"additional_tags": [mark, *update.tags]}
+    if assignee_id is not None:
+        changes["assignee_id"] = assignee_id
+    if update.escalated_to_sales is not None:
+        if escalated_field_id is None:
+            raise ValueError(
+                "escalated_to_sales_field_id is not set: the 'Escalated to Sales' field is unknown"
+            )
+        changes["custom_fields"] = [{"id": escalated_field_id, "value": update.escalated_to_sales}]
+    if update.note:
+        changes["comment"] = {"body": update.note, "public": False}
+    return changes

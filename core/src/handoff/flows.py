@@ -40,8 +40,9 @@ def built_in_flows() -> tuple[Flow[Any], ...]:
     """The flows handoff ships, in the order their handlers see each event."""
     from handoff.chat.flow import CHAT  # noqa: PLC0415 - the registry is the one place flows are named
     from handoff.leads.flow import LEADS  # noqa: PLC0415
+    from handoff.tickets.flow import TICKETS  # noqa: PLC0415
 
-    return (CHAT, LEADS)
+    return (CHAT, LEADS, TICKETS)
 
 
 def flow_metadata(flows: Sequence[Flow[Any]] | None = None) -> MetaData:

@@ -70,3 +70,14 @@ def test_every_operator_is_named_in_the_error_for_a_bad_one() -> None:
     with pytest.raises(ValueError, match="unknown operator") as caught:
         parse_condition({"field": "a", "like": 1})
     assert all(op in str(caught.value) for op in OPERATORS)
+
+
+def test_above_is_strictly_more_than_for_amounts_like_over_1000() -> None:
+    """Z3/Z5: "more than $1,000" holds at 1,000.01 and not at 1,000."""
+    condition = parse_condition({"field": "deal.amount", "above": 1000})
+    assert condition.check({"deal": {"amount": 1000}}) == (
+        False,
+        "deal.amount is 1000, not above 1000",
+    )
+    assert condition.check({"deal": {"amount": "1,200"}})[0] is True
+    assert condition.check({"deal": {}})[0] is False

@@ -38,12 +38,12 @@ def test_regions_take_country_names_and_codes_as_iso_codes() -> None:
         ),
         ({"follow_up": {"schedule": "0 99 * * *"}}, "schedule"),
         (
-            {"request_types": [{"kind": "renewal", "when_any": [{"field": "1"}]}]},
-            "give exactly one of in, not_in, above",
+            {"request_types": [{"id": "r", "kind": "renewal", "when": {"field": "fields.1"}}]},
+            "expected 'field' with one of equals/in",
         ),
         (
-            {"request_types": [{"kind": "renewal", "when_any": [{"tag": "a", "form": "2"}]}]},
-            "give exactly one of field, tag, form",
+            {"request_types": [{"id": "r", "kind": "renewal"}]},
+            "request type r: give `when`",
         ),
     ],
 )
@@ -67,11 +67,15 @@ def test_no_table_means_the_flow_is_off(tmp_path: Path) -> None:
     assert TICKETS.settings_of(load_config(path)).tickets is None
 
 
-def test_field_ids_written_as_numbers_are_kept_as_text() -> None:
+def test_conditions_are_the_rules_engines_with_above_for_more_than() -> None:
     config = settings(
-        request_types=[
-            {"kind": "renewal", "when_any": [{"field": 360000000101, "in": ["renewal"]}]}
+        new_business_reasons=[
+            {"id": "big", "label": "over $1,000", "when": {"field": "fields.7", "above": 1000}}
         ]
     )
-    assert config.request_types[0].when_any[0].field == "360000000101"
+    [reason] = config.new_business_reasons
+    condition = reason.condition()
+    assert condition is not None
+    assert condition.check({"fields": {"7": 1000}})[0] is False
+    assert condition.check({"fields": {"7": 1000.01}})[0] is True
     assert TABLE["help_desk"] == "zendesk"

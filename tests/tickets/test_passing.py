@@ -19,8 +19,6 @@ from tickets_helpers import (
     QUOTE_FIRST_FIELD,
     RENEWAL_OWNER,
     REQUEST_FIELD,
-    SEATS_NOW_FIELD,
-    SEATS_WANTED_FIELD,
     SMB_AMER,
     SMB_EMEA,
     USERS,
@@ -110,7 +108,7 @@ def test_request_kind_comes_from_the_configured_field_or_tag() -> None:
     assert request_kind(CONFIG.request_types, ticket(tags=["sales_quote"]))[0] == "new_business"
     kind, why = request_kind(CONFIG.request_types, ticket({REQUEST_FIELD: "how_to"}))
     assert kind is None
-    assert any("not renewal" in line for line in why)
+    assert any(line.startswith("renewal: not: fields.360000000101") for line in why)
 
 
 # -- Z3: escalation reasons of new business ------------------------------------------------
@@ -154,16 +152,16 @@ def test_z3_without_a_reason_new_business_stays_with_support(fields: dict[str, A
 
 def test_z3_900_against_1200_names_the_amount_in_the_explanation() -> None:
     low = plan(new_business(**{PAYMENT_FIELD: "invoice", AMOUNT_FIELD: "900"}), found=account())
-    high = plan(new_business(**{PAYMENT_FIELD: "invoice", AMOUNT_FIELD: "$1,200"}), found=account())
+    high = plan(new_business(**{PAYMENT_FIELD: "invoice", AMOUNT_FIELD: "1,200"}), found=account())
     assert low.action == "not_escalated"
-    assert any("900, not above 1000" in line for line in low.explanation["not_matched"])
+    assert any("'900', not above 1000" in line for line in low.explanation["not_matched"])
     assert high.action == "pass"
-    assert any("1200, above 1000" in line for line in high.explanation["steps"])
+    assert any("'1,200', above 1000" in line for line in high.explanation["steps"])
 
 
 def test_z3_the_amount_is_configuration() -> None:
     table = settings().model_dump(by_alias=True, exclude_none=True)
-    table["new_business_reasons"][0]["when"][1]["above"] = 5000
+    table["new_business_reasons"][0]["when"]["all"][2]["above"] = 5000
     stricter = settings(new_business_reasons=table["new_business_reasons"])
     item = new_business(**{PAYMENT_FIELD: "invoice", AMOUNT_FIELD: 1200})
     result = plan_pass(
@@ -281,7 +279,7 @@ def renew(**fields: Any) -> Ticket:
         ({CHANGE_FIELD: "tier_downgrade"}, "tier_downgrade"),
         ({CHANGE_FIELD: "saas_to_self_managed"}, "saas_self_managed_move"),
         ({CHANGE_FIELD: "self_managed_to_saas"}, "saas_self_managed_move"),
-        ({SEATS_NOW_FIELD: 50, SEATS_WANTED_FIELD: 40}, "fewer_users"),
+        ({CHANGE_FIELD: "fewer_users"}, "fewer_users"),
         ({CHANGE_FIELD: "cancellation"}, "cancellation_or_refund"),
         ({CHANGE_FIELD: "refund"}, "cancellation_or_refund"),
     ],
@@ -300,8 +298,7 @@ def test_z5_each_renewal_reason_escalates(fields: dict[str, Any], reason: str) -
         {PAPER_FIELD: True, AMOUNT_FIELD: 900},
         {PAPER_FIELD: False, AMOUNT_FIELD: 1200},
         {CHANGE_FIELD: "tier_upgrade"},
-        {SEATS_NOW_FIELD: 50, SEATS_WANTED_FIELD: 50},
-        {SEATS_NOW_FIELD: 50, SEATS_WANTED_FIELD: 60},
+        {CHANGE_FIELD: "more_users"},
         {},
     ],
 )
@@ -314,9 +311,7 @@ def test_z5_without_a_reason_the_renewal_stays_with_support(fields: dict[str, An
 def test_z5_smb_cancellations_and_refunds_are_not_escalated(change: str) -> None:
     result = plan(renew(**{CHANGE_FIELD: change}), "renewal", found=SMALL, opportunity=renewal())
     assert result.action == "not_escalated"
-    assert any(
-        "segment is Small, in ['Small']" in line for line in result.explanation["not_matched"]
-    )
+    assert any("not (segment is 'Small')" in line for line in result.explanation["not_matched"])
 
 
 # -- Z4: renewal routing --------------------------------------------------------------------

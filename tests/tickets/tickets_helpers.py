@@ -31,8 +31,6 @@ PO_FIELD = "360000000104"
 QUOTE_FIRST_FIELD = "360000000105"
 CHANGE_FIELD = "360000000106"
 CREDIT_FIELD = "360000000107"
-SEATS_NOW_FIELD = "360000000108"
-SEATS_WANTED_FIELD = "360000000109"
 PAPER_FIELD = "360000000110"
 
 OWNER = "005Hd0000000301AAA"
@@ -50,73 +48,89 @@ TABLE: dict[str, Any] = {
     "admin_users": ["SFDC Admin"],
     "segment_when_unknown": "Small",
     "request_types": [
-        {"kind": "renewal", "when_any": [{"field": REQUEST_FIELD, "in": ["renewal"]}]},
         {
+            "id": "renewal",
+            "kind": "renewal",
+            "when": {"field": f"fields.{REQUEST_FIELD}", "equals": "renewal"},
+        },
+        {
+            "id": "new_business",
             "kind": "new_business",
-            "when_any": [
-                {"field": REQUEST_FIELD, "in": ["new_business"]},
-                {"tag": "sales_quote"},
-            ],
+            "when": {
+                "any": [
+                    {"field": f"fields.{REQUEST_FIELD}", "equals": "new_business"},
+                    {"field": "tags.sales_quote", "exists": True},
+                ]
+            },
         },
     ],
     "new_business_reasons": [
         {
             "id": "non_card_over_1000",
             "label": "pays other than by credit card, deal over $1,000",
-            "when": [
-                {"field": PAYMENT_FIELD, "not_in": ["credit_card"]},
-                {"field": AMOUNT_FIELD, "above": 1000},
-            ],
+            "when": {
+                "all": [
+                    {"field": f"fields.{PAYMENT_FIELD}", "exists": True},
+                    {"not": {"field": f"fields.{PAYMENT_FIELD}", "equals": "credit_card"}},
+                    {"field": f"fields.{AMOUNT_FIELD}", "above": 1000},
+                ]
+            },
         },
         {
             "id": "purchase_order",
             "label": "has a PO",
-            "when": [{"field": PO_FIELD, "checked": True}],
+            "when": {"field": f"fields.{PO_FIELD}", "equals": True},
         },
         {
             "id": "quote_before_purchase",
             "label": "needs a quote before purchase",
-            "when": [{"field": QUOTE_FIRST_FIELD, "checked": True}],
+            "when": {"field": f"fields.{QUOTE_FIRST_FIELD}", "equals": True},
         },
     ],
     "renewal_reasons": [
         {
             "id": "complaint_credit",
             "label": "complaint with a credit request",
-            "when": [{"field": CREDIT_FIELD, "checked": True}],
+            "when": {"field": f"fields.{CREDIT_FIELD}", "equals": True},
         },
         {
             "id": "paper_quote_over_1000",
             "label": "paper quote over $1,000 a year",
-            "when": [
-                {"field": PAPER_FIELD, "checked": True},
-                {"field": AMOUNT_FIELD, "above": 1000},
-            ],
+            "when": {
+                "all": [
+                    {"field": f"fields.{PAPER_FIELD}", "equals": True},
+                    {"field": f"fields.{AMOUNT_FIELD}", "above": 1000},
+                ]
+            },
         },
         {
             "id": "tier_downgrade",
             "label": "downgrades the tier",
-            "when": [{"field": CHANGE_FIELD, "in": ["tier_downgrade"]}],
+            "when": {"field": f"fields.{CHANGE_FIELD}", "equals": "tier_downgrade"},
         },
         {
             "id": "saas_self_managed_move",
             "label": "moves between SaaS and self-managed",
-            "when": [
-                {"field": CHANGE_FIELD, "in": ["saas_to_self_managed", "self_managed_to_saas"]}
-            ],
+            "when": {
+                "field": f"fields.{CHANGE_FIELD}",
+                "in": ["saas_to_self_managed", "self_managed_to_saas"],
+            },
         },
         {
             "id": "fewer_users",
             "label": "fewer users",
-            "when": [{"field": SEATS_WANTED_FIELD, "below_field": SEATS_NOW_FIELD}],
+            "when": {"field": f"fields.{CHANGE_FIELD}", "equals": "fewer_users"},
         },
         {
             "id": "cancellation_or_refund",
             "label": "cancellation or refund (not SMB)",
-            "when": [
-                {"field": CHANGE_FIELD, "in": ["cancellation", "refund"]},
-                {"segment_not_in": ["Small"]},
-            ],
+            "when": {
+                "all": [
+                    {"field": f"fields.{CHANGE_FIELD}", "in": ["cancellation", "refund"]},
+                    {"field": "segment", "exists": True},
+                    {"not": {"field": "segment", "equals": "Small"}},
+                ]
+            },
         },
     ],
     "regions": [

@@ -8,6 +8,7 @@ A condition is a TOML table of one of these shapes:
     { field = "sequence.owner_email", exists = true }
     { field = "account.employees", at_least = 2000 }       # a number >= 2000
     { field = "account.carr", below = 1500 }                # a number < 1500
+    { field = "deal.amount", above = 1000 }                 # a number > 1000 ("more than")
     { field = "lead.title", contains = ["VP", "Director"] } # a substring of the text
     { not = { field = "language", equals = "en" } }
     { all = [ {...}, {...} ] }          # every one matches
@@ -18,8 +19,8 @@ visitor, account, person, sequence, experience; leads: the lead, its account
 and enrichment). Strings compare without regard to case or surrounding
 spaces; other values compare exactly. A missing field equals nothing, is in
 nothing, is no number and contains nothing. `at_least` and `below` compare
-numbers (a numeric string such as "2000" counts; anything else does not
-match). `in_list` names a list the flow's config defines (which companies
+numbers, `above` too, strictly (a numeric string such as "2000" counts;
+anything else does not match). `in_list` names a list the flow's config defines (which companies
 are Fortune 500 is data, not code): `parse_condition(..., lists=...)` is
 given those lists, and a name it does not know is an error at load. Each
 evaluation returns why it came out as it did, for the decision's
@@ -34,7 +35,7 @@ from typing import Any, Protocol
 
 __all__ = ["MISSING", "Condition", "lookup", "parse_condition"]
 
-OPERATORS = ("equals", "in", "in_list", "exists", "at_least", "below", "contains")
+OPERATORS = ("equals", "in", "in_list", "exists", "at_least", "below", "above", "contains")
 """The operators a `field` condition may use (one per condition)."""
 
 
@@ -143,9 +144,15 @@ def _number(value: Any) -> float | None:
     return None
 
 
+def _within(number: float, op: str, bound: float) -> bool:
+    if op == "at_least":
+        return number >= bound
+    return number < bound if op == "below" else number > bound
+
+
 @dataclass(frozen=True)
 class Bound:
-    """field is a number >= bound (`at_least`) or < bound (`below`)."""
+    """field is a number >= bound (`at_least`), < bound (`below`) or > bound (`above`)."""
 
     field: str
     bound: float
@@ -155,8 +162,8 @@ class Bound:
         """Match when the field's value is a number on the right side of `bound`."""
         got = lookup(context, self.field)
         number = None if got is MISSING else _number(got)
-        words = "at least" if self.op == "at_least" else "below"
-        if number is not None and (number >= self.bound) == (self.op == "at_least"):
+        words = self.op.replace("_", " ")
+        if number is not None and _within(number, self.op, self.bound):
             return True, f"{self.field} is {got!r}, {words} {self.bound:g}"
         return False, f"{self.field} is {_show(got)}, not {words} {self.bound:g}"
 
@@ -290,7 +297,7 @@ def _leaf(
         if not isinstance(value, bool):
             raise ValueError(f"{where}.exists: expected true or false")
         return Exists(field, value)
-    if op in ("at_least", "below"):
+    if op in ("at_least", "below", "above"):
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise ValueError(f"{where}.{op}: expected a number")
         return Bound(field, float(value), op)

@@ -7,14 +7,17 @@
     admin_users = ["SFDC Admin"]          # owners that are no sales rep (Z2, Z4)
 
     [[tickets.request_types]]             # new business or renewal, first match wins
+    id = "renewal"
     kind = "renewal"
-    when_any = [{ field = "360000000101", in = ["renewal"] }, { tag = "renewal_quote" }]
+    when = { any = [{ field = "fields.360000000101", equals = "renewal" },
+                    { field = "tags.renewal_quote", exists = true }] }
 
-    [[tickets.new_business_reasons]]      # Z3: escalate when every condition holds
+    [[tickets.new_business_reasons]]      # Z3: escalate when the condition holds
     id = "non_card_over_1000"
     label = "pays other than by credit card, deal over $1,000"
-    when = [{ field = "360000000102", not_in = ["credit_card"] },
-            { field = "360000000103", above = 1000 }]
+    when = { all = [{ field = "fields.360000000102", exists = true },
+                    { not = { field = "fields.360000000102", equals = "credit_card" } },
+                    { field = "fields.360000000103", above = 1000 }] }
 
     [[tickets.segments]]                  # Z1: lowest employee count of each segment
     name = "Large"
@@ -30,22 +33,24 @@
     rep = "005Hd0000000401AAA"
 
 Every field id, amount, tag, macro title and channel is configuration, so a
-help desk laid out differently needs no code. Conditions are explained in
-the decision: which held, which did not, and why.
+help desk laid out differently needs no code. Conditions are the rules
+engine's (`handoff.rules.conditions`), on the ticket as `ticket_context`
+lays it out: `fields.<id>`, `tags.<tag>`, `form_id`, `priority`, and the
+account's `segment` (Z1); each decision says which held, which did not, and why.
 """
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
 import pycountry
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from handoff.rules.ordered import Rule
 from handoff.runtime.cron import CronSchedule, ScheduleError
 from handoff.tickets.kinds import NEW_BUSINESS, RENEWAL
 
 __all__ = [
-    "Condition",
     "EscalationReason",
     "FollowUpConfig",
     "Macros",
@@ -59,7 +64,6 @@ __all__ = [
 ]
 
 RequestKind = Literal["new_business", "renewal"]
-Scalar = str | int | float | bool
 
 
 def country_code(text: str | None) -> str | None:
@@ -76,95 +80,29 @@ def country_code(text: str | None) -> str | None:
         return None
 
 
-def _text_id(value: Any) -> Any:
-    """Help-desk ids are numbers in TOML and text in tickets: keep them as text."""
-    return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+class RequestType(Rule):
+    """Which tickets are sales requests of one kind: when its condition holds (first wins)."""
 
-
-class Condition(BaseModel):
-    """One test on a ticket: a custom field's value, a tag, the form, or the segment.
-
-    Exactly one subject (`field`, `tag`, `form`, `segment_in`, `segment_not_in`); a
-    `field` takes exactly one test (`in`, `not_in`, `above`, `checked`,
-    `present`, `below_field`).
-    """
-
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
-
-    field: str | None = Field(default=None, description="A ticket custom field's id.")
-    tag: str | None = Field(default=None, description="Holds when the ticket has this tag.")
-    form: str | None = Field(default=None, description="Holds when the ticket's form has this id.")
-    segment_in: list[str] | None = Field(
-        default=None, description="Holds when the account's segment (Z1) is one of these."
-    )
-    segment_not_in: list[str] | None = Field(
-        default=None,
-        description="Holds when the segment is known and none of these (e.g. not Small).",
-    )
-    in_: list[Scalar] | None = Field(
-        default=None, alias="in", description="The field's value is one of these (text: any case)."
-    )
-    not_in: list[Scalar] | None = Field(
-        default=None, description="The field has a value, and none of these."
-    )
-    above: float | None = Field(default=None, description="The field is a number above this.")
-    checked: bool | None = Field(default=None, description="The checkbox field is ticked (true).")
-    present: bool | None = Field(default=None, description="The field has a value (true).")
-    below_field: str | None = Field(
-        default=None, description="The field is a number below the number in this other field."
-    )
-
-    @field_validator("field", "form", "below_field", mode="before")
-    @classmethod
-    def _ids(cls, value: Any) -> Any:
-        return _text_id(value)
+    kind: RequestKind = Field(description="new_business (Z2, Z3) or renewal (Z4, Z5).")
 
     @model_validator(mode="after")
-    def _one_subject_one_test(self) -> Condition:
-        subjects = [
-            name
-            for name in ("field", "tag", "form", "segment_in", "segment_not_in")
-            if getattr(self, name) is not None
-        ]
-        if len(subjects) != 1:
-            raise ValueError(
-                "give exactly one of field, tag, form, segment_in, segment_not_in "
-                f"(got {', '.join(subjects) or 'none'})"
-            )
-        tests = [
-            name
-            for name in ("in_", "not_in", "above", "checked", "present", "below_field")
-            if getattr(self, name) is not None
-        ]
-        if self.field is not None and len(tests) != 1:
-            raise ValueError(
-                f"field {self.field}: give exactly one of in, not_in, above, checked, present, "
-                f"below_field (got {', '.join(t.rstrip('_') for t in tests) or 'none'})"
-            )
-        if self.field is None and tests:
-            raise ValueError("in, not_in, above, checked, present and below_field need a field")
+    def _has_condition(self) -> RequestType:
+        if self.when is None:
+            raise ValueError(f"request type {self.id}: give `when`, the condition on the ticket")
         return self
 
 
-class RequestType(BaseModel):
-    """Which tickets are sales requests of one kind: any of the conditions holds."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    kind: RequestKind = Field(description="new_business (Z2, Z3) or renewal (Z4, Z5).")
-    when_any: list[Condition] = Field(
-        min_length=1, description="The ticket is this kind when any of these holds."
-    )
-
-
-class EscalationReason(BaseModel):
-    """A reason to escalate a sales request to sales (Z3, Z5): every condition holds."""
-
-    model_config = ConfigDict(extra="forbid")
+class EscalationReason(Rule):
+    """A reason to escalate a sales request to sales (Z3, Z5): when its condition holds."""
 
     id: str = Field(pattern=r"^[a-z0-9_]+$", description="Short id, e.g. 'purchase_order'.")
     label: str = Field(min_length=1, description="What it means, in the words of the seed.")
-    when: list[Condition] = Field(min_length=1, description="All must hold.")
+
+    @model_validator(mode="after")
+    def _has_condition(self) -> EscalationReason:
+        if self.when is None:
+            raise ValueError(f"reason {self.id}: give `when`, the condition that escalates")
+        return self
 
 
 class Segment(BaseModel):
@@ -381,12 +319,6 @@ class TicketsConfig(BaseModel):
             ids = [r.id for r in reasons]
             if len(set(ids)) != len(ids):
                 raise ValueError("escalation reasons: each id once per kind")
-        for reason in (*self.new_business_reasons, *self.renewal_reasons):
-            for condition in reason.when:
-                for listed in (condition.segment_in or [], condition.segment_not_in or []):
-                    for name in listed:
-                        if name not in names:
-                            raise ValueError(f"reason {reason.id}: {name!r} is no segment")
         return self
 
     def reasons_for(self, kind: str) -> list[EscalationReason]:

@@ -213,12 +213,12 @@ def plan_pass(
     reason_why: dict[str, str] = {}
     for reason in settings.reasons_for(kind):
         result = check_reason(reason, ticket, segment)
-        reason_why[reason.id] = result.why
-        if result.holds:
+        reason_why[reason.id] = f"{reason.label}: {result.why}"
+        if result.matched:
             held.append(reason.id)
-            log.steps.append(f"{z_reasons} reason {reason.id}: {result.why}")
+            log.steps.append(f"{z_reasons} reason {reason.id} ({reason.label}): {result.why}")
         else:
-            log.not_matched.append(f"{z_reasons} {reason.id}: {result.why}")
+            log.not_matched.append(f"{z_reasons} {reason.id} ({reason.label}): {result.why}")
     base: dict[str, Any] = {
         "kind": kind,
         "segment": segment,

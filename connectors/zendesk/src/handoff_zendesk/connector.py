@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Mapping, Sequence
 from datetime import timedelta
 from typing import Any, ClassVar, Literal
 
@@ -87,6 +87,17 @@ def _ticket_number(ticket_id: str | int) -> int:
     if not text.isdigit():
         raise ValueError(f"zendesk: ticket id {ticket_id!r} is not a number")
     return int(text)
+
+
+async def _written(update: Awaitable[Any], number: int) -> WriteResult:
+    """The outcome of a ticket update: refused for its content (400, 422) is a failed result."""
+    try:
+        await update
+    except ApiError as exc:
+        if exc.status in (400, 422):
+            return _failed(exc.code, exc.message)
+        raise
+    return WriteResult(index=0, ok=True, id=str(number), created=False)
 
 
 def _failed(code: str | None, message: str, field: str | None = None) -> WriteResult:
@@ -487,13 +498,9 @@ class ZendeskConnector(Connector[ZendeskConfig]):
         changes = mapping.update_changes(
             update, assignee_id=assignee, escalated_field_id=escalated, mark=mark
         )
-        try:
-            await self.update_ticket(number, changes, idempotency_key=idempotency_key)
-        except ApiError as exc:
-            if exc.status in (400, 422):
-                return _failed(exc.code, exc.message)
-            raise
-        return WriteResult(index=0, ok=True, id=str(number), created=False)
+        return await _written(
+            self.update_ticket(number, changes, idempotency_key=idempotency_key), number
+        )
 
     async def macro_id(self, title: str, *, idempotency_key: str | None = None) -> int | None:
         """The id of the active macro with this title (case and spaces aside), or None."""
@@ -523,13 +530,9 @@ class ZendeskConnector(Connector[ZendeskConfig]):
         found = await self.macro_id(macro, idempotency_key=idempotency_key)
         if found is None:
             return _failed("MacroNotFound", f"no active macro is titled {macro!r}", "macro")
-        try:
-            await self.apply_macro(number, found, idempotency_key=idempotency_key)
-        except ApiError as exc:
-            if exc.status in (400, 422):
-                return _failed(exc.code, exc.message)
-            raise
-        return WriteResult(index=0, ok=True, id=str(number), created=False)
+        return await _written(
+            self.apply_macro(number, found, idempotency_key=idempotency_key), number
+        )
 
     # -- reading tickets, users, organizations ------------------------------------------
 

@@ -498,19 +498,27 @@ def main() -> None:
 PASS_TAG = "handoff_" + "0" * 16  # any tag of the idempotency shape; not the key's own
 
 
+# A rep of the synthetic company (handoff_sdk.testing.company), an agent in the simulator too.
+REP = user(9004, "Taylor Brooks", "taylor.brooks@example.test", role="agent", org=None)
+
+
 def tickets_to_sales() -> None:
-    """The Z2-Z6 reads and writes: a ticket, its comments, the escalated queue, updates."""
-    assigned = ticket(5001, "Quote for 40 seats", escalated=True, tags=["quote", "sales_request"])
-    assigned["assignee_id"] = AGENT["id"]
+    """The Z2-Z6 reads and writes: a ticket, its comments, the escalated queue, updates.
+
+    Ticket 1001 and the rep exist in the Zendesk simulator as well, so the
+    contract's cases run the same in both modes.
+    """
+    assigned = ticket(1001, "Quote for 40 seats", escalated=True, tags=["quote", "sales_request"])
+    assigned["assignee_id"] = REP["id"]
     assigned["priority"] = "urgent"
     write_cassette(
         OUT / "get_ticket.yaml",
         [
             interaction(
                 "GET",
-                uri("/api/v2/tickets/5001.json", {"include": "users"}),
+                uri("/api/v2/tickets/1001.json", {"include": "users"}),
                 200,
-                {"ticket": assigned, "users": [ANA, AGENT]},
+                {"ticket": assigned, "users": [ANA, REP]},
             ),
         ],
     )
@@ -531,12 +539,12 @@ def tickets_to_sales() -> None:
         "body": "On it: quote sent by email.",
         "plain_body": "On it: quote sent by email.",
         "public": False,
-        "author_id": AGENT["id"],
+        "author_id": REP["id"],
         "audit_id": 7710002,
         "created_at": "2026-01-05T10:15:00Z",
         "via": {"channel": "web", "source": {"from": {}, "to": {}, "rel": None}},
     }
-    comments = "/api/v2/tickets/5001/comments.json"
+    comments = "/api/v2/tickets/1001/comments.json"
     write_cassette(
         OUT / "ticket_comments.yaml",
         [
@@ -546,7 +554,7 @@ def tickets_to_sales() -> None:
                 200,
                 {
                     "comments": [comment, note],
-                    "users": [ANA, AGENT],
+                    "users": [ANA, REP],
                     "meta": {"has_more": False, "after_cursor": None, "before_cursor": None},
                     "links": {"next": f"{BASE}{comments}?page%5Bafter%5D=x", "prev": None},
                 },
@@ -571,29 +579,29 @@ def tickets_to_sales() -> None:
             ),
             interaction(
                 "GET",
-                uri("/api/v2/users/show_many.json", {"ids": f"{ANA['id']},{AGENT['id']}"}),
+                uri("/api/v2/users/show_many.json", {"ids": f"{ANA['id']},{REP['id']}"}),
                 200,
-                {"users": [ANA, AGENT], "next_page": None, "previous_page": None, "count": 2},
+                {"users": [ANA, REP], "next_page": None, "previous_page": None, "count": 2},
             ),
         ],
     )
-    unassigned = ticket(5001, "Quote for 40 seats", escalated=False, tags=["quote", PASS_TAG])
+    unassigned = ticket(1001, "Quote for 40 seats", escalated=False, tags=["quote", PASS_TAG])
     write_cassette(
         OUT / "update_ticket.yaml",
         [
-            interaction("GET", uri("/api/v2/tickets/5001.json"), 200, {"ticket": unassigned}),
+            interaction("GET", uri("/api/v2/tickets/1001.json"), 200, {"ticket": unassigned}),
             interaction(
                 "GET",
-                uri("/api/v2/users/search.json", {"query": "email:sam.agent@example.com"}),
+                uri("/api/v2/users/search.json", {"query": "email:taylor.brooks@example.test"}),
                 200,
                 {"users": [AGENT], "next_page": None, "previous_page": None, "count": 1},
             ),
             interaction(
                 "PUT",
-                uri("/api/v2/tickets/5001.json"),
+                uri("/api/v2/tickets/1001.json"),
                 200,
                 {"ticket": assigned | {"updated_at": "2026-01-05T09:00:01Z"}},
-                request_body={"ticket": {"assignee_id": AGENT["id"]}},
+                request_body={"ticket": {"assignee_id": REP["id"]}},
             ),
         ],
     )
@@ -628,10 +636,10 @@ def tickets_to_sales() -> None:
                 200,
                 {"macros": [macro], "next_page": None, "previous_page": None, "count": 1},
             ),
-            interaction("GET", uri("/api/v2/tickets/5001/macros/81001/apply.json"), 200, preview),
+            interaction("GET", uri("/api/v2/tickets/1001/macros/81001/apply.json"), 200, preview),
             interaction(
                 "PUT",
-                uri("/api/v2/tickets/5001.json"),
+                uri("/api/v2/tickets/1001.json"),
                 200,
                 {"ticket": unassigned | {"group_id": 80002, "updated_at": "2026-01-05T09:00:02Z"}},
             ),

@@ -59,25 +59,25 @@ class TestZendeskContract(ConnectorContract):
         ),
         ContractCase("handoff_parse_webhook", {"request": WEBHOOK}, "webhook"),
         ContractCase("handoff_poll_events", {"cursor": None}, "poll_events"),
-        ContractCase("handoff_get_ticket", {"ticket_id": "5001"}, "get_ticket"),
-        ContractCase("handoff_ticket_comments", {"ticket_id": "5001"}, "ticket_comments"),
+        ContractCase("handoff_get_ticket", {"ticket_id": "1001"}, "get_ticket"),
+        ContractCase("handoff_ticket_comments", {"ticket_id": "1001"}, "ticket_comments"),
         ContractCase("handoff_escalated_tickets", {}, "escalated_tickets"),
         ContractCase(
             "handoff_update_ticket",
             {
                 "update": TicketUpdate(
-                    ticket_id="5001",
-                    assignee_email="sam.agent@example.com",
+                    ticket_id="1001",
+                    assignee_email="taylor.brooks@example.test",
                     escalated_to_sales=True,
                     note="Passed to the account owner (Z2).",
                 ),
-                "idempotency_key": "tickets:5001:pass",
+                "idempotency_key": "tickets:1001:pass",
             },
             "update_ticket",
         ),
         ContractCase(
             "handoff_apply_macro",
-            {"ticket_id": "5001", "macro": "Pass to Sales", "idempotency_key": "tickets:5001:m"},
+            {"ticket_id": "1001", "macro": "Pass to Sales", "idempotency_key": "tickets:1001:m"},
             "apply_macro_by_title",
         ),
     )

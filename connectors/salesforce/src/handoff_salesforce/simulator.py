@@ -16,6 +16,10 @@ What it enforces, as Salesforce does:
   `INVALID_CROSS_REFERENCE_KEY`) and `allOrNone` rollback.
 - Cases: POST create, PATCH upsert on an external id field (201 created,
   200 updated).
+- The synthetic company (`handoff_sdk.testing.COMPANY`) besides the
+  contract's records: its customers as Accounts owned by its reps, the reps
+  as Users (email, role, profile, manager), an "SFDC Admin" user, and an
+  open renewal Opportunity for each customer (rules Z2, Z4, Z6).
 - Limits: the org's 24-hour request allocation (403 `REQUEST_LIMIT_EXCEEDED`
   "TotalRequests Limit exceeded.") reported on every answer in
   `Sforce-Limit-Info: api-usage=used/limit`; 25 requests in flight (403
@@ -29,6 +33,7 @@ from __future__ import annotations
 import re
 import secrets
 from collections.abc import Mapping
+from datetime import datetime, timedelta
 from typing import Any
 
 import jwt
@@ -49,7 +54,7 @@ from handoff_sdk.testing import (
 
 from .sim_soql import Query, SoqlError, order_key, parse_query
 
-__all__ = ["SalesforceSimulator", "sfid"]
+__all__ = ["ADMIN_USER", "SalesforceSimulator", "sfid"]
 
 API = "/services/data/{version}"
 COLLECTION_MAX = 200
@@ -60,6 +65,10 @@ PAGE_SIZE = 2_000
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _REQUIRED = {"Lead": ("LastName", "Company"), "Contact": ("LastName",), "Account": ("Name",)}
 _PREFIX = {"Account": "001", "Contact": "003", "Lead": "00Q", "Case": "500", "User": "005"}
+_RELATED = {"UserRole": "UserRole", "Profile": "Profile", "Account": "Account"}
+"""Relationship fields that lead to another object than User (Owner, Manager do)."""
+ADMIN_USER = "005Hd0000000001AAA"
+"""The "SFDC Admin" placeholder user that owns accounts nobody sells to (Z2, Z4)."""
 
 
 def sfid(prefix: str, n: int) -> str:
@@ -99,6 +108,7 @@ class SalesforceSimulator(Simulator):
             _user(21, "Riley Rep", "riley.rep@acme.example"),
             _user(77, "Pooled Sales User", "pooled.sales@example.test"),
             _user(78, "Former Pooled User", "former.pooled@example.test", active=False),
+            *_company_users(),
         ]
         accounts = [
             _account(1, "Acme Corporation", "https://www.acme.example", status="Actively Working"),
@@ -106,6 +116,7 @@ class SalesforceSimulator(Simulator):
             _account(3, "Globex", "https://globex.example", geo="EMEA"),
             _account(4, "Initech", "initech.example", sector="US Public Sector"),
             _account(11, "Umbrella Labs", "https://umbrella.example"),
+            *_company_accounts(),
         ]
         accounts += [
             _account(5000 + i, f"Bulk Account {i}", f"https://bulk{i}.example")
@@ -148,6 +159,15 @@ class SalesforceSimulator(Simulator):
                 },
                 data={
                     "User": users,
+                    "UserRole": [
+                        {"Id": "00EHd0000000001AAA", "Name": "Sales"},
+                        {"Id": "00EHd0000000002AAA", "Name": "Sales Management"},
+                    ],
+                    "Profile": [
+                        {"Id": "00eHd0000000001AAA", "Name": "Sales User"},
+                        {"Id": "00eHd0000000002AAA", "Name": "System Administrator"},
+                    ],
+                    "Opportunity": _company_renewals(self.clock.now()),
                     "Account": accounts,
                     "Contact": contacts,
                     "Lead": leads,
@@ -337,7 +357,8 @@ class SalesforceSimulator(Simulator):
         if not rest:
             return lowered.get(head.lower())
         target = lowered.get(f"{head}Id".lower())
-        related = next((u for u in data.get("User", []) if u["Id"] == target), None)
+        kind = _RELATED.get(head, "User")
+        related = next((u for u in data.get(kind, []) if u["Id"] == target), None)
         return None if related is None else self._resolve(data, related, rest)
 
     def _project(
@@ -350,10 +371,11 @@ class SalesforceSimulator(Simulator):
             if rest:
                 target = self._resolve(data, record, f"{head}Id")
                 value = self._resolve(data, record, name)
+                kind = _RELATED.get(head, "User")
                 row[head] = (
                     None
                     if target is None
-                    else {"attributes": _attributes("User", target), rest: value}
+                    else {"attributes": _attributes(kind, target), rest: value}
                 )
             else:
                 row[name] = self._resolve(data, record, name)
@@ -563,6 +585,90 @@ def _fields_of(kind: str, records: list[dict[str, Any]]) -> set[str]:
         "isconverted",
     }
     return standard | {k.lower() for r in records for k in r}
+
+
+def _crm_user(
+    user_id: str,
+    name: str,
+    email: str,
+    *,
+    title: str = "Account Executive",
+    manager: str | None = None,
+    admin: bool = False,
+) -> dict[str, Any]:
+    return {
+        "Id": user_id,
+        "Name": name,
+        "Email": email,
+        "IsActive": True,
+        "Title": title,
+        "UserRoleId": "00EHd0000000002AAA" if manager is None else "00EHd0000000001AAA",
+        "ProfileId": "00eHd0000000002AAA" if admin else "00eHd0000000001AAA",
+        "ManagerId": manager,
+    }
+
+
+_MANAGERS = {"AMER": "bdr-avery", "EMEA": "bdr-jonas", "APAC": "bdr-jonas"}
+"""Who manages the company's reps, by the zone of their time zone (synthetic)."""
+
+
+def _company_users() -> list[dict[str, Any]]:
+    """The company's reps as CRM users, each managed by the BDR lead of their region."""
+    users = [_crm_user(ADMIN_USER, "SFDC Admin", "sfdc-admin@example.test", title="", admin=True)]
+    for rep in COMPANY.reps:
+        zone = rep.timezone.split("/")[0]
+        region = {"America": "AMER", "Europe": "EMEA"}.get(zone, "APAC")
+        manager = COMPANY.rep(_MANAGERS[region])
+        manager_id = None if manager.id == rep.id else manager.salesforce_id
+        users.append(_crm_user(rep.salesforce_id, rep.name, rep.email, title=rep.title,
+                           manager=manager_id))  # fmt: skip
+    return users
+
+
+def _company_accounts() -> list[dict[str, Any]]:
+    """The company's customers as Accounts, owned by their reps."""
+    return [
+        {
+            "Id": c.salesforce_id,
+            "Name": c.name,
+            "Website": c.website,
+            "Industry": c.industry,
+            "NumberOfEmployees": c.employees,
+            "BillingCountry": c.country,
+            "BillingState": c.state,
+            "Type": c.account_type,
+            "OwnerId": COMPANY.rep(c.owner).salesforce_id,
+            "BDR_Assigned__c": COMPANY.rep(c.bdr).salesforce_id if c.bdr else None,
+            "Account_Status__c": c.status,
+            "Sector__c": c.sector,
+            "Sales_Geo__c": c.geo,
+            "Rating": None,
+            "CreatedDate": "2023-06-01T00:00:00.000+0000",
+        }
+        for c in COMPANY.customers
+    ]
+
+
+def _company_renewals(now: datetime) -> list[dict[str, Any]]:
+    """An open renewal for each customer (and the contract's account 2), closing in 60 days."""
+    close = (now.date() + timedelta(days=60)).isoformat()
+    owners = [(c.salesforce_id, COMPANY.rep(c.owner).salesforce_id, c.name)
+              for c in COMPANY.customers if c.account_type == "Customer"]  # fmt: skip
+    owners.append((sfid("001", 2), sfid("005", 10), "Acme Holdings"))
+    return [
+        {
+            "Id": sfid("006", n + 1),
+            "Name": f"{name} renewal",
+            "AccountId": account,
+            "Type": "Renewal",
+            "StageName": "Negotiating",
+            "CloseDate": close,
+            "Amount": 24_000.0,
+            "IsClosed": False,
+            "OwnerId": owner,
+        }
+        for n, (account, owner, name) in enumerate(owners)
+    ]
 
 
 def _account(

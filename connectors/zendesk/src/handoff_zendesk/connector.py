@@ -54,6 +54,7 @@ from handoff_sdk import (
     SecretSpec,
     Verdict,
     WebhookScheme,
+    chunked,
     default_classify,
     follow_cursor,
     follow_next_url,
@@ -504,12 +505,13 @@ class ZendeskConnector(Connector[ZendeskConfig]):
 
     async def macro_id(self, title: str, *, idempotency_key: str | None = None) -> int | None:
         """The id of the active macro with this title (case and spaces aside), or None."""
-        wanted = " ".join(title.split()).lower()
+        spaced = " ".join(title.split())
+        wanted = spaced.lower()
         body = self._object(
             await self.request_json(
                 "GET",
                 self.url("/api/v2/macros/search.json"),
-                params={"query": title, "active": "true"},
+                params={"query": spaced, "active": "true"},
                 idempotency_key=idempotency_key,
             ),
             "macros/search",

@@ -16,6 +16,14 @@ What it enforces, as Zendesk does:
   (a safe update stamped with an older `updated_stamp` is 409
   `UpdateConflict`), tags, cursor-paginated lists (`meta.has_more`), the
   cursor-based incremental export, macro previews.
+- Working a ticket (rules Z2-Z6): `include=users` sideloads its people; an
+  update merges `custom_fields` by id, adds `additional_tags`, refuses an
+  assignee who is no agent (422), and keeps its `comment` (public, or an
+  internal note) under the API user, or `author_id`; comments are listed by
+  cursor; `search.json` answers `type:ticket`, `status<solved`,
+  `status:<s>`, `custom_field_<id>:<value>`, `tags:<t>` and
+  `requester:<email>`; `users/show_many.json`; macros are found by title
+  (`macros/search.json`).
 - create_many: at most 100 tickets (more: 400 `TooManyValues`), answered
   with a job; at most 30 jobs queued or running per account (more: 429 with
   Retry-After). A job runs for `job_seconds` on the simulator's clock:
@@ -99,6 +107,7 @@ class ZendeskSimulator(Simulator):
             if c.zendesk_org_id is not None
         }
         tickets: dict[int, dict[str, Any]] = {}
+        comments: dict[int, list[dict[str, Any]]] = {}
         for ticket in COMPANY.tickets:
             requester = COMPANY.person(ticket.requester)
             opened = _stamp(now - ticket.age)
@@ -116,6 +125,9 @@ class ZendeskSimulator(Simulator):
                 "created_at": opened,
                 "updated_at": opened,
             }
+            comments[ticket.id] = [
+                _comment(ticket.id * 100, requester.zendesk_id, ticket.description, True, opened)
+            ]
         self.add_account(
             SimAccount(
                 "sim",
@@ -127,7 +139,15 @@ class ZendeskSimulator(Simulator):
                     "tickets": tickets,
                     "macros": {
                         360_001: {"title": "Pass to Sales", "status": "pending", "tags": ["sales"]},
+                        360_002: {
+                            "title": "New Sales Quote",
+                            "status": "pending",
+                            "tags": ["new_sales_quote"],
+                            "public": True,
+                        },
                     },
+                    "comments": comments,
+                    "next_comment": 1,
                     "jobs": {},
                     "idempotency": {},
                     "next_ticket": 20_000,
@@ -242,7 +262,14 @@ class ZendeskSimulator(Simulator):
             "updated_at": now,
         }
         call.data["tickets"][ticket["id"]] = ticket
+        call.data["comments"][ticket["id"]] = [
+            self._comment(call, ticket["requester_id"], str(body), True)
+        ]
         return ticket
+
+    def _comment(self, call: Call, author: Any, body: str, public: bool) -> dict[str, Any]:
+        call.data["next_comment"] += 1
+        return _comment(call.data["next_comment"], author, body, public, _stamp(self.clock.now()))
 
     @endpoint("POST", "/api/v2/tickets.json", body={"ticket": dict[str, Any]})
     async def create_ticket(self, call: Call) -> Any:
@@ -263,10 +290,18 @@ class ZendeskSimulator(Simulator):
             call.data["idempotency"][key] = (digest, answer)
         return Reply(answer, status=201, headers={"x-idempotency-lookup": "miss"})
 
-    @endpoint("GET", "/api/v2/tickets/{ticket_id:int}.json")
+    @endpoint("GET", "/api/v2/tickets/{ticket_id:int}.json", query={"include?": str})
     async def show_ticket(self, call: Call) -> Any:
-        """One ticket."""
-        return {"ticket": self._find(call, "tickets", "ticket_id")}
+        """One ticket; `include=users` adds its requester, submitter and assignee."""
+        ticket = self._find(call, "tickets", "ticket_id")
+        answer: dict[str, Any] = {"ticket": ticket}
+        if "users" in str(call.query.get("include") or ""):
+            answer["users"] = self._people(call, [ticket])
+        return answer
+
+    def _people(self, call: Call, tickets: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        ids = {t.get(k) for t in tickets for k in ("requester_id", "submitter_id", "assignee_id")}
+        return [call.data["users"][i] for i in sorted(x for x in ids if x in call.data["users"])]
 
     @endpoint("PUT", "/api/v2/tickets/{ticket_id:int}.json", body={"ticket": dict[str, Any]})
     async def update_ticket(self, call: Call) -> Any:
@@ -278,10 +313,90 @@ class ZendeskSimulator(Simulator):
         stamp = changes.pop("updated_stamp", None)
         if changes.pop("safe_update", False) and stamp and stamp != ticket["updated_at"]:
             raise Refusal("conflict", "Safe Update prevented the update", code="UpdateConflict")
-        changes.pop("comment", None)
+        comment = changes.pop("comment", None)
+        assignee = changes.get("assignee_id")
+        if assignee is not None and call.data["users"].get(assignee, {}).get("role") not in (
+            "agent",
+            "admin",
+        ):
+            raise Refusal(
+                "bad_request",
+                "Record validation errors",
+                code="RecordInvalid",
+                status=422,
+            )
+        fields = {f["id"]: f for f in ticket.get("custom_fields") or []}
+        for changed in changes.pop("custom_fields", None) or []:
+            fields[changed["id"]] = {"id": changed["id"], "value": changed.get("value")}
+        ticket["custom_fields"] = list(fields.values())
+        added = changes.pop("additional_tags", None) or []
         ticket.update(changes)
+        ticket["tags"] = list(dict.fromkeys([*ticket.get("tags", []), *added]))
+        if isinstance(comment, dict) and (comment.get("body") or comment.get("html_body")):
+            author = comment.get("author_id") or 8_999
+            text = str(comment.get("body") or comment.get("html_body"))
+            note = self._comment(call, author, text, comment.get("public", True) is not False)
+            call.data["comments"].setdefault(ticket["id"], []).append(note)
         self.clock_tick(ticket)
         return {"ticket": ticket}
+
+    @endpoint(
+        "GET",
+        "/api/v2/tickets/{ticket_id:int}/comments.json",
+        query={"include?": str, "page[size]?": int, "page[after]?": str},
+    )
+    async def list_comments(self, call: Call) -> Any:
+        """A ticket's comments, oldest first, by cursor; `include=users` adds their authors."""
+        self._find_live(call)
+        every = call.data["comments"].get(call.path_params["ticket_id"], [])
+        size = min(100, call.query.get("page[size]") or 100)
+        after = int(call.query.get("page[after]") or 0)
+        rest = [c for c in every if c["id"] > after]
+        page = rest[:size]
+        cursor = str(page[-1]["id"]) if page else None
+        answer: dict[str, Any] = {
+            "comments": page,
+            "meta": {"has_more": len(rest) > size, "after_cursor": cursor, "before_cursor": None},
+            "links": {"next": None, "prev": None},
+        }
+        if "users" in str(call.query.get("include") or ""):
+            authors = {c["author_id"] for c in page}
+            answer["users"] = [call.data["users"][a] for a in authors if a in call.data["users"]]
+        return answer
+
+    @endpoint("GET", "/api/v2/search.json", query={"query": str, "page?": int})
+    async def search(self, call: Call) -> Any:
+        """Tickets matching a search: the filters listed in the module's docstring, all of them."""
+        terms = str(call.query["query"]).split()
+        found = [t for t in call.data["tickets"].values() if _matches(call.data, t, terms)]
+        found.sort(key=lambda t: t["id"])
+        return {
+            "results": [{**t, "result_type": "ticket"} for t in found[:100]],
+            "facets": None,
+            "next_page": None,
+            "previous_page": None,
+            "count": len(found),
+        }
+
+    @endpoint("GET", "/api/v2/users/show_many.json", query={"ids": str})
+    async def show_many_users(self, call: Call) -> Any:
+        """Several users at once (comma-separated ids, at most 100)."""
+        ids = [int(i) for i in str(call.query["ids"]).split(",") if i.strip().isdigit()]
+        if len(ids) > 100:
+            raise Refusal("bad_request", "Too many ids: at most 100", code="TooManyValues")
+        users = [call.data["users"][i] for i in ids if i in call.data["users"]]
+        return {"users": users, "next_page": None, "previous_page": None, "count": len(users)}
+
+    @endpoint("GET", "/api/v2/macros/search.json", query={"query": str, "active?": str})
+    async def search_macros(self, call: Call) -> Any:
+        """Macros whose title contains the query (any case)."""
+        wanted = str(call.query["query"]).strip().lower()
+        macros = [
+            {"id": macro_id, "title": m["title"], "active": m.get("active", True)}
+            for macro_id, m in sorted(call.data["macros"].items())
+            if wanted in m["title"].lower()
+        ]
+        return {"macros": macros, "next_page": None, "previous_page": None, "count": len(macros)}
 
     def clock_tick(self, ticket: dict[str, Any]) -> None:
         """A change moves `updated_at` (one second later at least, as stamps are in seconds)."""
@@ -368,7 +483,7 @@ class ZendeskSimulator(Simulator):
         if macro is None:
             raise Refusal("not_found", "Not found")
         after = {**ticket, "status": macro["status"], "tags": [*ticket["tags"], *macro["tags"]]}
-        comment = {"body": f"{macro['title']}: handed over.", "public": False}
+        comment = {"body": f"{macro['title']}: handed over.", "public": macro.get("public", False)}
         return {"result": {"ticket": after, "comment": comment}}
 
     # -- create_many and jobs ------------------------------------------------------------
@@ -455,6 +570,46 @@ class ZendeskSimulator(Simulator):
         if job is None:
             raise Refusal("not_found", "Not found")
         return {"job_status": self._job_status(call, job)}
+
+
+_OPEN = ("new", "open", "pending", "hold")
+
+
+def _matches(data: dict[str, Any], ticket: dict[str, Any], terms: list[str]) -> bool:
+    """Whether a ticket passes every search term the simulator knows (others match nothing)."""
+    fields = {str(f["id"]): f.get("value") for f in ticket.get("custom_fields") or []}
+    for term in terms:
+        if term == "type:ticket":
+            continue
+        if term == "status<solved":
+            ok = ticket["status"] in _OPEN
+        elif term.startswith("status:"):
+            ok = ticket["status"] == term.removeprefix("status:")
+        elif term.startswith("tags:"):
+            ok = term.removeprefix("tags:") in ticket.get("tags", [])
+        elif term.startswith("requester:"):
+            requester = data["users"].get(ticket.get("requester_id"), {})
+            ok = requester.get("email") == term.removeprefix("requester:").lower()
+        elif term.startswith("custom_field_") and ":" in term:
+            field_id, _, value = term.removeprefix("custom_field_").partition(":")
+            ok = str(fields.get(field_id)).lower() == value.lower()
+        else:
+            ok = False
+        if not ok:
+            return False
+    return True
+
+
+def _comment(comment_id: int, author: Any, body: str, public: bool, at: str) -> dict[str, Any]:
+    return {
+        "id": comment_id,
+        "type": "Comment",
+        "author_id": author,
+        "body": body,
+        "plain_body": body,
+        "public": public,
+        "created_at": at,
+    }
 
 
 def _user(user_id: int, name: str, email: str, role: str, org: int | None) -> dict[str, Any]:

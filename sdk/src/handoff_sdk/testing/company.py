@@ -492,6 +492,7 @@ PAGEVIEWS = (
 
 CHANNELS = (
     SlackChannel("C0SIMSALES", "sales"),
+    SlackChannel("C0SIMACCMGT", "account-management"),
     SlackChannel("C0SIMSUPESC", "support-escalations"),
     SlackChannel("C0SIMALERTS", "handoff-alerts"),
     SlackChannel("C0SIMGENERL", "general", member=False),

@@ -294,6 +294,7 @@ class Simulator:
                 self._limit_state.enter(account.id, self.limits, endpoint.name, endpoint.limits)
                 admitted = account.id
             call = await self._call(request, endpoint, params, account)
+            entry.body = call.body
             reply = _as_reply(await endpoint.handler(self, call))
             reply.headers = {**self.answer_headers(account), **reply.headers}
         except Refusal as refusal:

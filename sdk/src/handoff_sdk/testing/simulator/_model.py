@@ -192,7 +192,8 @@ class Served:
     many requests of the same account were being answered when this one
     arrived, itself included. `refusal` is the framework's reason when the
     answer was a refusal (a handler's or a limit's), `fault` the injected
-    fault that answered instead, if any.
+    fault that answered instead, if any. `body` is the request's body as its
+    endpoint read it (JSON decoded, a form as a dict), once it was read.
     """
 
     seq: int
@@ -208,6 +209,7 @@ class Served:
     refusal: RefusalKind | None = None
     fault: str | None = None
     in_flight: int = 0
+    body: Any = None
 
     @property
     def throttled(self) -> bool:

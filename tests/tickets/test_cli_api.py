@@ -13,7 +13,16 @@ from pathlib import Path
 import httpx
 import pytest
 from fastapi import FastAPI
-from tickets_helpers import PO_FIELD, TABLE, FakeHub, deliver, drain, new_business, webhook, worker
+from tickets_helpers import (
+    PO_FIELD,
+    FakeHub,
+    deliver,
+    drain,
+    new_business,
+    webhook,
+    worker,
+    write_config,
+)
 
 from handoff.cli import main
 from handoff.config import load_config
@@ -23,46 +32,6 @@ from handoff.store import Store, upgrade
 from handoff_sdk import FakeClock
 
 Serve = Callable[[FastAPI], AbstractAsyncContextManager[httpx.AsyncClient]]
-
-
-def toml_value(value: object) -> str:
-    return json.dumps(value)
-
-
-def write_config(folder: Path, with_flow: bool = True) -> Path:
-    """A handoff.toml holding the test [tickets] table (written as inline TOML)."""
-    lines = ["[store]", f'url = "sqlite:///{folder / "hub.db"}"']
-    if with_flow:
-        lines.append("[tickets]")
-        lines += [
-            f"{key} = {toml_value(value)}"
-            for key, value in TABLE.items()
-            if not isinstance(value, list | dict)
-        ]
-        for key in (
-            "request_types",
-            "new_business_reasons",
-            "renewal_reasons",
-            "regions",
-            "territories",
-        ):
-            for item in TABLE[key]:
-                lines.append(f"[[tickets.{key}]]")
-                lines += [f"{k} = {inline(v)}" for k, v in item.items()]
-    path = folder / "handoff.toml"
-    path.write_text("\n".join(lines) + "\n")
-    return path
-
-
-def inline(value: object) -> str:
-    """A TOML inline value (JSON's lists and strings are TOML; objects become inline tables)."""
-    if isinstance(value, dict):
-        return "{ " + ", ".join(f"{k} = {inline(v)}" for k, v in value.items()) + " }"
-    if isinstance(value, list):
-        return "[" + ", ".join(inline(v) for v in value) + "]"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return json.dumps(value)
 
 
 @pytest.fixture

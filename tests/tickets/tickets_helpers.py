@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from handoff.config import HubConfig
@@ -308,4 +310,49 @@ def webhook(key: str, ticket_id: str = "5001") -> Event:
         source="zendesk",
         dedupe_key=f"zendesk:invocation:{key}",
         payload={"ticket_id": ticket_id},
+    )
+
+
+def write_config(folder: Path, with_flow: bool = True, **tables: Any) -> Path:
+    """A handoff.toml with the store in `folder`, the test [tickets] table, and `tables`."""
+    chosen: dict[str, Any] = {"store": {"url": f"sqlite:///{folder / 'hub.db'}"}}
+    if with_flow:
+        chosen["tickets"] = TABLE
+    chosen.update(tables)
+    path = folder / "handoff.toml"
+    path.write_text(toml_tables(chosen))
+    return path
+
+
+def inline(value: object) -> str:
+    """A TOML inline value (JSON's lists and strings are TOML; objects become inline tables)."""
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{k} = {inline(v)}" for k, v in value.items()) + " }"
+    if isinstance(value, list):
+        return "[" + ", ".join(inline(v) for v in value) + "]"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return json.dumps(value)
+
+
+def toml_tables(tables: dict[str, Any]) -> str:
+    """handoff.toml text for these tables (scalars first, lists of tables as [[...]])."""
+    lines: list[str] = []
+    for name, table in tables.items():
+        lines.append(f"[{name}]")
+        lines += [f"{k} = {inline(v)}" for k, v in table.items() if not _nested(v)]
+        for key, value in table.items():
+            if isinstance(value, list) and value and isinstance(value[0], dict):
+                for item in value:
+                    lines.append(f"[[{name}.{key}]]")
+                    lines += [f"{k} = {inline(v)}" for k, v in item.items()]
+            elif isinstance(value, dict):
+                lines.append(f"[{name}.{key}]")
+                lines += [f"{k} = {inline(v)}" for k, v in value.items()]
+    return "\n".join(lines) + "\n"
+
+
+def _nested(value: Any) -> bool:
+    return isinstance(value, dict) or (
+        isinstance(value, list) and bool(value) and isinstance(value[0], dict)
     )

@@ -62,7 +62,15 @@ class World:
 
 
 @pytest.fixture
-async def world(tmp_path: Path, clock: FakeClock) -> AsyncIterator[World]:
+def tickets_table() -> dict[str, Any]:
+    """The [tickets] table of the hub under test (a test overrides it with a parameter)."""
+    return TABLE
+
+
+@pytest.fixture
+async def world(
+    tmp_path: Path, clock: FakeClock, tickets_table: dict[str, Any]
+) -> AsyncIterator[World]:
     sims = {
         "zendesk": ZendeskSimulator(clock=clock),
         "salesforce": SalesforceSimulator(clock=clock),
@@ -77,7 +85,7 @@ async def world(tmp_path: Path, clock: FakeClock) -> AsyncIterator[World]:
             name: sim.connector_config(servers[name].url) for name, sim in sims.items()
         }
         connectors["zendesk"]["escalated_to_sales_field_id"] = FIELD
-        path = write_config(tmp_path, connectors=connectors)
+        path = write_config(tmp_path, connectors=connectors, tickets=tickets_table)
         config = load_config(path)
         secrets = {name: sim.connector_secrets() for name, sim in sims.items()}
         secrets["zendesk"]["webhook_signing_secret"] = WEBHOOK_SECRET
@@ -242,3 +250,26 @@ async def test_z6_daily_reviews_ping_sales_then_copy_the_manager_until_the_rep_a
         [row] = queue(session, include_dropped=True)
     assert (row.ticket_id, row.last_action) == (ticket_id, "answered")
     assert TABLE["follow_up"]["unanswered_after_hours"] == 24
+
+
+@pytest.mark.parametrize("tickets_table", [{**TABLE, "poll": "*/5 * * * *"}])
+async def test_z2_without_webhooks_the_poll_finds_the_ticket_and_passes_it(
+    world: World, clock: FakeClock
+) -> None:
+    """The `tickets.poll` periodic job reads Zendesk's incremental export (its cursor kept)."""
+    install_periodic(world.store, world.flows.periodic(), now=clock.now())
+    clock.advance(timedelta(minutes=5).total_seconds())  # 09:05, the first poll: "from now"
+    await drain(world.worker)
+    [first] = world.zendesk.calls("export_tickets")
+    assert first.query.startswith("start_time=")
+    ticket_id = await open_request(world)
+    clock.advance(timedelta(minutes=5).total_seconds())  # 09:10: on from the stored cursor
+    await drain(world.worker)
+    second = world.zendesk.calls("export_tickets")[1]
+    assert second.query.startswith("cursor=")
+    ticket = await world.hub.call("handoff_get_ticket", "zendesk", ticket_id=ticket_id)
+    assert (ticket.assignee_email, ticket.escalated_to_sales) == (TAYLOR.email, True)
+    clock.advance(timedelta(minutes=5).total_seconds())  # the pass changed the ticket again
+    await drain(world.worker)
+    passes = [b for b in bodies(world, "update_ticket") if not b["ticket"].get("safe_update")]
+    assert len(passes) == 1

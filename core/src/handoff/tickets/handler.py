@@ -219,22 +219,18 @@ class TicketsHandler(EventHandler):
             return  # passed (or answered) once: a second delivery changes nothing
         if ticket.escalated_to_sales:
             return  # a person escalated it already
-        users = {
-            u.ids.get(cfg.crm, ""): u for u in (User.model_validate(x) for x in context["users"])
-        }
+        # .get: a context recorded under another configuration may lack the CRM's part.
+        found = [User.model_validate(x) for x in context.get("users") or []]
+        account, opportunity = context.get("account"), context.get("opportunity")
         plan = plan_pass(
             ticket,
             kind,
             settings=cfg,
             domain=context.get("domain"),
             free_mail=bool(context.get("free_mail")),
-            account=Account.model_validate(context["account"]) if context["account"] else None,
-            opportunity=(
-                Opportunity.model_validate(context["opportunity"])
-                if context["opportunity"]
-                else None
-            ),
-            users=users,
+            account=Account.model_validate(account) if account else None,
+            opportunity=Opportunity.model_validate(opportunity) if opportunity else None,
+            users={u.ids.get(cfg.crm, ""): u for u in found},
         )
         outcome = {
             **plan.outcome(),

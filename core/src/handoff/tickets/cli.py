@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from handoff.cli_options import config_option, database_option, open_store_for
+from handoff.cli_options import json_option, open_store_for, store_options
 from handoff.config import load_config
 from handoff.errors import HandoffError
 
@@ -36,10 +36,9 @@ def tickets() -> None:
 
 
 @tickets.command("review")
-@config_option
-@database_option
+@store_options
 @click.option("--all", "include_all", is_flag=True, help="Also tickets that dropped out.")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@json_option
 def review(
     config_path: Path | None, database: str | None, include_all: bool, as_json: bool
 ) -> None:
@@ -73,10 +72,9 @@ def review(
 
 
 @tickets.command("explain")
-@config_option
-@database_option
+@store_options
 @click.argument("ticket_id")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@json_option
 def explain(config_path: Path | None, database: str | None, ticket_id: str, as_json: bool) -> None:
     """Why ticket TICKET_ID was passed (or not) and each follow-up, with their jobs.
 

@@ -133,9 +133,7 @@ async def open_request(world: World) -> str:
             ],
         },
     )
-    created = await world.hub.call(
-        "handoff_create_case", "zendesk", case=case, idempotency_key="e2e-open"
-    )
+    created = await world.hub.create_case("zendesk", case, "e2e-open")
     assert created.ok
     return str(created.id)
 
@@ -201,7 +199,7 @@ async def test_z2_a_signed_webhook_delivered_twice_passes_the_ticket_once(
         decisions = list(session.query(Decision))
     assert [d.outcome["action"] for d in decisions] == ["pass"]
 
-    ticket = await world.hub.call("handoff_get_ticket", "zendesk", ticket_id=ticket_id)
+    ticket = await world.hub.get_ticket("zendesk", ticket_id)
     assert (ticket.assignee_email, ticket.escalated_to_sales, ticket.status) == (
         TAYLOR.email,
         True,
@@ -267,7 +265,7 @@ async def test_z2_without_webhooks_the_poll_finds_the_ticket_and_passes_it(
     await drain(world.worker)
     second = world.zendesk.calls("export_tickets")[1]
     assert second.query.startswith("cursor=")
-    ticket = await world.hub.call("handoff_get_ticket", "zendesk", ticket_id=ticket_id)
+    ticket = await world.hub.get_ticket("zendesk", ticket_id)
     assert (ticket.assignee_email, ticket.escalated_to_sales) == (TAYLOR.email, True)
     clock.advance(timedelta(minutes=5).total_seconds())  # the pass changed the ticket again
     await drain(world.worker)

@@ -250,7 +250,8 @@ class FakeHub:
     def implementing(self, hook: str) -> list[str]:
         return ["zendesk"]
 
-    async def call(self, hook: str, connector: str, **kwargs: Any) -> Any:
+    async def call(self, connector: str, hook: str, **kwargs: Any) -> Any:
+        """The worker's hook jobs: Hub.call(connector, hook, ...)."""
         if hook == "handoff_get_ticket":
             return self.tickets.get(kwargs["ticket_id"])
         if hook == "handoff_match_account":
@@ -278,6 +279,25 @@ class FakeHub:
                 }
             )
         return WriteResult(index=0, ok=True)
+
+    # The typed front door the flow calls (handoff.hub.Hub's methods).
+    async def get_ticket(self, connector: str, ticket_id: str) -> Any:
+        return await self.call(connector, "handoff_get_ticket", ticket_id=ticket_id)
+
+    async def match_account(self, connector: str, **kwargs: Any) -> Any:
+        return await self.call(connector, "handoff_match_account", **kwargs)
+
+    async def renewal_opportunity(self, connector: str, account_id: str) -> Any:
+        return await self.call(connector, "handoff_renewal_opportunity", account_id=account_id)
+
+    async def find_users(self, connector: str, **kwargs: Any) -> Any:
+        return await self.call(connector, "handoff_find_users", **kwargs)
+
+    async def escalated_tickets(self, connector: str) -> Any:
+        return await self.call(connector, "handoff_escalated_tickets")
+
+    async def ticket_comments(self, connector: str, ticket_id: str) -> Any:
+        return await self.call(connector, "handoff_ticket_comments", ticket_id=ticket_id)
 
 
 def worker(store: Store, clock: FakeClock, hub: FakeHub) -> tuple[Worker, FlowSet]:

@@ -53,10 +53,15 @@ from handoff_sdk.entities import (
     Lead,
     Meeting,
     Notification,
+    Opportunity,
     PollResult,
     Program,
     Rep,
     SequenceState,
+    Ticket,
+    TicketComment,
+    TicketUpdate,
+    User,
     Visitor,
     WebhookRequest,
     WriteResult,
@@ -331,6 +336,63 @@ class Hub:
             idempotency_key=idempotency_key,
         )
         return result
+
+    async def get_ticket(self, connector: str, ticket_id: str) -> Ticket | None:
+        """One help-desk ticket with its requester's email and fields; None if gone (Z2-Z6)."""
+        ticket: Ticket | None = await self.call(
+            connector, "handoff_get_ticket", ticket_id=ticket_id
+        )
+        return ticket
+
+    async def ticket_comments(self, connector: str, ticket_id: str) -> list[TicketComment]:
+        """A ticket's comments, oldest first (Z6)."""
+        comments: list[TicketComment] = await self.call(
+            connector, "handoff_ticket_comments", ticket_id=ticket_id
+        )
+        return comments
+
+    async def escalated_tickets(self, connector: str) -> list[Ticket]:
+        """The unsolved tickets with "Escalated to Sales" ticked (Z6)."""
+        tickets: list[Ticket] = await self.call(connector, "handoff_escalated_tickets")
+        return tickets
+
+    async def update_ticket(
+        self, connector: str, update: TicketUpdate, idempotency_key: str
+    ) -> WriteResult:
+        """Assign a ticket, tick "Escalated to Sales", add an internal note; once per key (Z2)."""
+        result: WriteResult = await self.call(
+            connector, "handoff_update_ticket", update=update, idempotency_key=idempotency_key
+        )
+        return result
+
+    async def apply_macro(
+        self, connector: str, ticket_id: str, macro: str, idempotency_key: str
+    ) -> WriteResult:
+        """Apply a macro by its title; once per key (Z2, Z4)."""
+        result: WriteResult = await self.call(
+            connector,
+            "handoff_apply_macro",
+            ticket_id=ticket_id,
+            macro=macro,
+            idempotency_key=idempotency_key,
+        )
+        return result
+
+    async def renewal_opportunity(self, connector: str, account_id: str) -> Opportunity | None:
+        """The account's upcoming renewal, or None (Z4)."""
+        found: Opportunity | None = await self.call(
+            connector, "handoff_renewal_opportunity", account_id=account_id
+        )
+        return found
+
+    async def find_users(
+        self, connector: str, user_ids: Sequence[str], emails: Sequence[str]
+    ) -> list[User]:
+        """The CRM users with these ids or emails, with their managers (Z2, Z4, Z6)."""
+        users: list[User] = await self.call(
+            connector, "handoff_find_users", user_ids=user_ids, emails=emails
+        )
+        return users
 
     async def aclose(self) -> None:
         """Close every HTTP client the hub opened."""

@@ -111,9 +111,7 @@ class TicketsHandler(EventHandler):
 
     async def _enrich_ticket(self, hub: Hub, ticket_id: str) -> dict[str, Any]:
         cfg = self.settings
-        ticket: Ticket | None = await hub.call(
-            "handoff_get_ticket", cfg.help_desk, ticket_id=ticket_id
-        )
+        ticket = await hub.get_ticket(cfg.help_desk, ticket_id)
         context: dict[str, Any] = {"ticket_id": ticket_id, "ticket": _dump(ticket)}
         if ticket is None or (ticket.status or "") in _CLOSED or ticket.escalated_to_sales:
             return context
@@ -125,24 +123,18 @@ class TicketsHandler(EventHandler):
         context.update({"domain": domain, "free_mail": free})
         account: Account | None = None
         if domain and not free:
-            account = await hub.call(
-                "handoff_match_account", cfg.crm, email_domain=domain, website=None
-            )
+            account = await hub.match_account(cfg.crm, email_domain=domain, website=None)
         opportunity: Opportunity | None = None
         account_id = account.id_in(cfg.crm) if account else None
         if account_id and kind == RENEWAL:
-            opportunity = await hub.call(
-                "handoff_renewal_opportunity", cfg.crm, account_id=account_id
-            )
+            opportunity = await hub.renewal_opportunity(cfg.crm, account_id)
         wanted = {t.rep for t in cfg.territories}
         for owner in (account.owner_id if account else None, opportunity and opportunity.owner_id):
             if owner:
                 wanted.add(owner)
         users: list[User] = []
         if wanted:
-            users = await hub.call(
-                "handoff_find_users", cfg.crm, user_ids=sorted(wanted), emails=[]
-            )
+            users = await hub.find_users(cfg.crm, user_ids=sorted(wanted), emails=[])
         context.update(
             {
                 "account": _dump(account),
@@ -154,31 +146,25 @@ class TicketsHandler(EventHandler):
 
     async def _enrich_review(self, hub: Hub) -> dict[str, Any]:
         cfg = self.settings
-        escalated: list[Ticket] = await hub.call("handoff_escalated_tickets", cfg.help_desk)
+        escalated = await hub.escalated_tickets(cfg.help_desk)
         seen = {t.id_in(cfg.help_desk) for t in escalated}
         tracked = await asyncio.to_thread(self._tracked)
         tickets = list(escalated)
         for ticket_id in tracked:
             if ticket_id not in seen:
-                found: Ticket | None = await hub.call(
-                    "handoff_get_ticket", cfg.help_desk, ticket_id=ticket_id
-                )
+                found = await hub.get_ticket(cfg.help_desk, ticket_id)
                 tickets.append(found or Ticket(ids={cfg.help_desk: ticket_id}, status="deleted"))
         items: list[dict[str, Any]] = []
         for ticket in tickets:
             ticket_id = ticket.id_in(cfg.help_desk) or ""
             comments: list[TicketComment] = []
             if (ticket.status or "") not in _CLOSED:
-                comments = await hub.call(
-                    "handoff_ticket_comments", cfg.help_desk, ticket_id=ticket_id
-                )
+                comments = await hub.ticket_comments(cfg.help_desk, ticket_id)
             items.append({"ticket": _dump(ticket), "comments": [_dump(c) for c in comments]})
         emails = sorted({t.assignee_email for t in tickets if t.assignee_email})
         managers: dict[str, str | None] = {}
         if emails:
-            users: list[User] = await hub.call(
-                "handoff_find_users", cfg.crm, user_ids=[], emails=emails
-            )
+            users = await hub.find_users(cfg.crm, user_ids=[], emails=emails)
             managers = {u.email: u.manager_email for u in users if u.email}
         return {"tickets": items, "managers": managers}
 

@@ -91,7 +91,7 @@ def poll_runner(
             )
         name = poll_cursor_name(connector)
         cursor = await asyncio.to_thread(_load_cursor, store, name)
-        result: PollResult = await connectors.call("handoff_poll_events", connector, cursor=cursor)
+        result = await connectors.poll_events(connector, cursor)
         new = await asyncio.to_thread(_save_poll, store, name, result, clock.now())
         return {"events": len(result.events), "new": new, "cursor": result.cursor}
 

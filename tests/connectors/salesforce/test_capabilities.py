@@ -11,7 +11,7 @@ import httpx
 import pytest
 from handoff_salesforce import SalesforceConnector
 from handoff_salesforce.config import DEFAULT_FREE_MAIL_DOMAINS
-from handoff_salesforce.mapping import record_to_user
+from handoff_salesforce.mapping import record_to_crm_user
 from handoff_salesforce.soql import renewal_opportunity_query
 from sf_cases import (
     BAD_EMAIL,
@@ -486,7 +486,7 @@ def test_renewal_opportunity_reads_the_open_renewal_closing_first_z4() -> None:
 
 def test_user_rows_carry_their_manager_z6() -> None:
     """Z6: a user's manager comes from the Manager relationship, emails lower-cased."""
-    user = record_to_user(
+    user = record_to_crm_user(
         {
             "Id": "005A",
             "Name": "Rene Renewals",
@@ -504,7 +504,7 @@ def test_user_rows_carry_their_manager_z6() -> None:
         "Mara Manager",
         "mara@example.com",
     )
-    inactive = record_to_user({"Id": "005C", "Name": "SFDC Admin", "IsActive": False})
+    inactive = record_to_crm_user({"Id": "005C", "Name": "SFDC Admin", "IsActive": False})
     assert inactive.active is False
     assert inactive.manager_email is None
 

@@ -367,7 +367,7 @@ class SalesforceConnector(Connector[SalesforceConfig]):
                 chunk = values[start : start + USERS_PER_QUERY]
                 statement = soql.users_query(chunk if by_id else [], [] if by_id else chunk)
                 for record in await self.query(statement):
-                    user = mapping.record_to_user(record)
+                    user = mapping.record_to_crm_user(record)
                     found[user.ids[mapping.SYSTEM]] = user
         return [found[key] for key in sorted(found)]
 

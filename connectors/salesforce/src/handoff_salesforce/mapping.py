@@ -42,6 +42,7 @@ __all__ = [
     "parse_limit_info",
     "record_to_account",
     "record_to_contact",
+    "record_to_crm_user",
     "record_to_lead",
     "record_to_opportunity",
     "record_to_user",
@@ -287,7 +288,7 @@ def _lower(value: Any) -> str | None:
     return str(value).lower() if value else None
 
 
-def record_to_user(record: Mapping[str, Any]) -> User:
+def record_to_crm_user(record: Mapping[str, Any]) -> User:
     """A User query row as the canonical User, with the manager read through ManagerId."""
     return User(
         ids={SYSTEM: str(record["Id"])},

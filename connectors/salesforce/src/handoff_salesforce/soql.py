@@ -16,9 +16,9 @@ __all__ = [
     "ACCOUNT_STANDARD_FIELDS",
     "CONTACT_FIELDS",
     "LEAD_FIELDS",
-    "account_list_query",
     "OPPORTUNITY_FIELDS",
     "USER_FIELDS",
+    "account_list_query",
     "account_match_query",
     "condition",
     "contact_by_email_query",
@@ -26,8 +26,8 @@ __all__ = [
     "lead_by_email_query",
     "like_pattern",
     "quote",
-    "user_by_email_query",
     "renewal_opportunity_query",
+    "user_by_email_query",
     "users_query",
 ]
 
@@ -239,6 +239,9 @@ def user_by_email_query(email: str) -> str:
     return (
         f"SELECT Id, Name, Email FROM User WHERE Email = {quote(email)} "  # noqa: S608
         "AND IsActive = true ORDER BY CreatedDate ASC LIMIT 1"
+    )
+
+
 def renewal_opportunity_query(account_id: str, renewal_type: str) -> str:
     """The account's open opportunity of the renewal type that closes first (Z4)."""
     return (

@@ -53,7 +53,7 @@ async def test_z2_the_sfdc_admin_placeholder_is_a_user_and_accounts_carry_their_
     assert account is not None
     assert (account.employee_count, account.country, account.owner_id) == (
         NORTHWIND.employees,
-        NORTHWIND.country,
+        NORTHWIND.country_code,
         CAMILLE.salesforce_id,
     )
     assert await sim.connector.handoff_find_users(user_ids=[], emails=[]) == []

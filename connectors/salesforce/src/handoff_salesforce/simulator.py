@@ -16,10 +16,9 @@ What it enforces, as Salesforce does:
   `INVALID_CROSS_REFERENCE_KEY`) and `allOrNone` rollback.
 - Cases: POST create, PATCH upsert on an external id field (201 created,
   200 updated).
-- The synthetic company (`handoff_sdk.testing.COMPANY`) besides the
-  contract's records: its customers as Accounts owned by its reps, the reps
-  as Users (email, role, profile, manager), an "SFDC Admin" user, and an
-  open renewal Opportunity for each customer (rules Z2, Z4, Z6).
+- For tickets to sales (Z2, Z4, Z6): the company's reps as Users with a
+  title, role, profile and manager, an "SFDC Admin" user, and an open
+  renewal Opportunity for each customer.
 - Limits: the org's 24-hour request allocation (403 `REQUEST_LIMIT_EXCEEDED`
   "TotalRequests Limit exceeded.") reported on every answer in
   `Sforce-Limit-Info: api-usage=used/limit`; 25 requests in flight (403
@@ -108,7 +107,7 @@ class SalesforceSimulator(Simulator):
             _user(21, "Riley Rep", "riley.rep@acme.example"),
             _user(77, "Pooled Sales User", "pooled.sales@example.test"),
             _user(78, "Former Pooled User", "former.pooled@example.test", active=False),
-            *_company_users(),
+            _crm_user(ADMIN_USER, "SFDC Admin", "sfdc-admin@example.test", title="", admin=True),
         ]
         accounts = [
             _account(1, "Acme Corporation", "https://www.acme.example", status="Actively Working"),
@@ -116,7 +115,6 @@ class SalesforceSimulator(Simulator):
             _account(3, "Globex", "https://globex.example", geo="EMEA"),
             _account(4, "Initech", "initech.example", sector="US Public Sector"),
             _account(11, "Umbrella Labs", "https://umbrella.example"),
-            *_company_accounts(),
         ]
         accounts += [
             _account(5000 + i, f"Bulk Account {i}", f"https://bulk{i}.example")
@@ -612,41 +610,12 @@ _MANAGERS = {"AMER": "bdr-avery", "EMEA": "bdr-jonas", "APAC": "bdr-jonas"}
 """Who manages the company's reps, by the zone of their time zone (synthetic)."""
 
 
-def _company_users() -> list[dict[str, Any]]:
-    """The company's reps as CRM users, each managed by the BDR lead of their region."""
-    users = [_crm_user(ADMIN_USER, "SFDC Admin", "sfdc-admin@example.test", title="", admin=True)]
-    for rep in COMPANY.reps:
-        zone = rep.timezone.split("/")[0]
-        region = {"America": "AMER", "Europe": "EMEA"}.get(zone, "APAC")
-        manager = COMPANY.rep(_MANAGERS[region])
-        manager_id = None if manager.id == rep.id else manager.salesforce_id
-        users.append(_crm_user(rep.salesforce_id, rep.name, rep.email, title=rep.title,
-                           manager=manager_id))  # fmt: skip
-    return users
-
-
-def _company_accounts() -> list[dict[str, Any]]:
-    """The company's customers as Accounts, owned by their reps."""
-    return [
-        {
-            "Id": c.salesforce_id,
-            "Name": c.name,
-            "Website": c.website,
-            "Industry": c.industry,
-            "NumberOfEmployees": c.employees,
-            "BillingCountry": c.country,
-            "BillingState": c.state,
-            "Type": c.account_type,
-            "OwnerId": COMPANY.rep(c.owner).salesforce_id,
-            "BDR_Assigned__c": COMPANY.rep(c.bdr).salesforce_id if c.bdr else None,
-            "Account_Status__c": c.status,
-            "Sector__c": c.sector,
-            "Sales_Geo__c": c.geo,
-            "Rating": None,
-            "CreatedDate": "2023-06-01T00:00:00.000+0000",
-        }
-        for c in COMPANY.customers
-    ]
+def _manager_of(rep_id: str) -> str | None:
+    """The CRM user id of a rep's manager: the BDR lead of their region (synthetic)."""
+    rep = COMPANY.rep(rep_id)
+    zone = rep.timezone.split("/")[0]
+    manager = COMPANY.rep(_MANAGERS[{"America": "AMER", "Europe": "EMEA"}.get(zone, "APAC")])
+    return None if manager.id == rep.id else manager.salesforce_id
 
 
 def _company_renewals(now: datetime) -> list[dict[str, Any]]:
@@ -747,10 +716,9 @@ def _company_records() -> dict[str, list[dict[str, Any]]]:
     """
     users = [
         {
-            "Id": r.salesforce_id,
-            "Name": r.name,
-            "Email": r.email,
-            "IsActive": True,
+            **_crm_user(
+                r.salesforce_id, r.name, r.email, title=r.title, manager=_manager_of(r.id)
+            ),
             "CreatedDate": "2023-06-01T00:00:00.000+0000",
         }
         for r in COMPANY.reps

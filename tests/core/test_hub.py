@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+from collections.abc import Sequence
 from importlib.metadata import EntryPoint
 
 import httpx
@@ -14,7 +15,7 @@ from handoff.hub import HookAnswerError, Hub
 from handoff.plugins import Discovery, PluginWarning, discover
 from handoff.runtime import JobSpec
 from handoff_sdk import Connector, FakeClock, hookimpl, hookspecs
-from handoff_sdk.entities import Firmographics, Visitor
+from handoff_sdk.entities import Firmographics, User, Visitor
 from handoff_sdk.secrets import DictSecrets
 
 
@@ -127,6 +128,25 @@ class Buggy(Connector):
         raise ValueError("a bug in the connector")
 
 
+class Directory(Connector):
+    """A CRM's users: the Pooled Sales User, and a deactivated user who kept the same email."""
+
+    name = "directory"
+
+    asked: list[tuple[list[str], list[str]]]
+
+    @hookimpl
+    async def handoff_find_users(
+        self, user_ids: Sequence[str], emails: Sequence[str]
+    ) -> list[User]:
+        type(self).asked.append((list(user_ids), list(emails)))
+        users = [
+            User(ids={"directory": "005-old"}, name="Old Pool", email="pool@x.test", active=False),
+            User(ids={"directory": "005-new"}, name="Pooled Sales User", email="pool@x.test"),
+        ]
+        return [u for u in users if u.email in emails or u.ids["directory"] in user_ids]
+
+
 def plain_hub(classes: dict[str, type[Connector]]) -> Hub:
     config = HubConfig(connectors={n: ConnectorSettings() for n in classes})
     return Hub(config, secrets=DictSecrets, discovery=discovery_of(classes), clock=FakeClock())
@@ -145,6 +165,25 @@ async def test_call_all_isolates_outside_failures_but_raises_bugs() -> None:
     async with plain_hub({"buggy": Buggy}) as hub:
         with pytest.raises(ValueError, match="a bug in the connector"):
             await hub.enrich_visitor_all(Visitor(id="v"))
+
+
+async def test_find_user_is_one_question_of_the_one_user_lookup() -> None:
+    """P1, P4: hub.find_user asks handoff_find_users by email and takes the active user."""
+    Directory.asked = []
+    async with plain_hub({"directory": Directory}) as hub:
+        user = await hub.find_user("directory", email=" Pool@X.test ")
+        assert await hub.find_user("directory", email="nobody@x.test") is None
+        assert await hub.find_user("directory", email="not an email") is None
+        both = await hub.find_users("directory", user_ids=["005-old", "005-new"])
+    assert user is not None
+    assert user.id_in("directory") == "005-new"
+    assert Directory.asked == [
+        ([], ["pool@x.test"]),
+        ([], ["nobody@x.test"]),
+        (["005-old", "005-new"], []),
+    ]
+    assert [u.active for u in both] == [False, True]
+    assert "handoff_find_user" not in hookspecs.CAPABILITY_HOOKS
 
 
 def test_every_capability_has_a_typed_method_matching_its_spec() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -290,8 +291,10 @@ class FakeHub:
     async def renewal_opportunity(self, connector: str, account_id: str) -> Any:
         return await self.call(connector, "handoff_renewal_opportunity", account_id=account_id)
 
-    async def find_users(self, connector: str, **kwargs: Any) -> Any:
-        return await self.call(connector, "handoff_find_users", **kwargs)
+    async def find_users(
+        self, connector: str, user_ids: Sequence[str] = (), emails: Sequence[str] = ()
+    ) -> Any:
+        return await self.call(connector, "handoff_find_users", user_ids=user_ids, emails=emails)
 
     async def escalated_tickets(self, connector: str) -> Any:
         return await self.call(connector, "handoff_escalated_tickets")

@@ -265,11 +265,6 @@ class Hub:
         )
         return page
 
-    async def find_user(self, connector: str, email: str) -> Rep | None:
-        """The CRM user with this email, e.g. the Pooled Sales User (P1, P4)."""
-        user: Rep | None = await self.call(connector, "handoff_find_user", email=email)
-        return user
-
     async def create_case(self, connector: str, case: Case, idempotency_key: str) -> WriteResult:
         """Open a support case (P4-P6)."""
         result: WriteResult = await self.call(
@@ -386,13 +381,27 @@ class Hub:
         return found
 
     async def find_users(
-        self, connector: str, user_ids: Sequence[str], emails: Sequence[str]
+        self, connector: str, user_ids: Sequence[str] = (), emails: Sequence[str] = ()
     ) -> list[User]:
-        """The CRM users with these ids or emails, with their managers (Z2, Z4, Z6)."""
+        """The CRM users with these ids or emails, with their managers (P1, P4, Z2, Z4, Z6)."""
         users: list[User] = await self.call(
             connector, "handoff_find_users", user_ids=user_ids, emails=emails
         )
         return users
+
+    async def find_user(self, connector: str, email: str) -> User | None:
+        """The active CRM user with this email, e.g. the Pooled Sales User (P1, P4); None if none.
+
+        One question of `handoff_find_users`, the single user lookup: a CRM may keep
+        a deactivated user with the same email, and that one owns nothing new.
+        """
+        wanted = email.strip().lower()
+        if "@" not in wanted:
+            return None
+        for user in await self.find_users(connector, emails=[wanted]):
+            if user.active and (user.email or "").lower() == wanted:
+                return user
+        return None
 
     async def aclose(self) -> None:
         """Close every HTTP client the hub opened."""

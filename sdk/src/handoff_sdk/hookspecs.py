@@ -122,12 +122,6 @@ async def handoff_list_accounts(
 
 
 @hookspec
-async def handoff_find_user(email: str) -> Rep | None:
-    """Find the CRM user with this email, e.g. the Pooled Sales User (P1, P4); None if none."""
-    raise NotImplementedError
-
-
-@hookspec
 async def handoff_create_case(case: Case, idempotency_key: str) -> WriteResult:
     """P4-P6: open a case."""
     raise NotImplementedError
@@ -218,7 +212,11 @@ async def handoff_renewal_opportunity(account_id: str) -> Opportunity | None:
 
 @hookspec
 async def handoff_find_users(user_ids: Sequence[str], emails: Sequence[str]) -> list[User]:
-    """Z2, Z4, Z6: the CRM users with these ids or emails, each with their manager."""
+    """P1, P4, Z2, Z4, Z6: the CRM users with these ids or emails, each with their manager.
+
+    Inactive users come back too, marked `active=False`; users not found are left out.
+    The one user lookup: the Pooled Sales User by email (P1, P4), a record owner by id (Z2, Z4).
+    """
     raise NotImplementedError
 
 
@@ -230,7 +228,6 @@ CAPABILITY_HOOKS: tuple[str, ...] = (
     "handoff_update_contacts",
     "handoff_update_accounts",
     "handoff_list_accounts",
-    "handoff_find_user",
     "handoff_create_case",
     "handoff_list_programs",
     "handoff_sequence_state",

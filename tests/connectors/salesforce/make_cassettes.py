@@ -35,7 +35,6 @@ from handoff_salesforce.soql import (
     contact_by_email_query,
     lead_by_email_query,
     renewal_opportunity_query,
-    user_by_email_query,
     users_query,
 )
 from sf_cases import (
@@ -50,7 +49,6 @@ from sf_cases import (
     LIST_FIELDS,
     LIST_WHERE,
     MISSING_LAST_NAME,
-    POOL_OWNER,
     POOL_OWNER_EMAIL,
     SMALL_LEADS,
     SMALL_UPDATES,
@@ -341,17 +339,6 @@ def list_accounts(org: Org) -> list[dict[str, Any]]:
         org.query(statement, first, total=3, next_path=more),
         org.query_more(more, second, total=3),
     ]
-
-
-def find_user(org: Org) -> list[dict[str, Any]]:
-    """The Pooled Sales User found by its email (P1, P4)."""
-    user = {
-        "attributes": attributes("User", POOL_OWNER),
-        "Id": POOL_OWNER,
-        "Name": "Pooled Sales User",
-        "Email": POOL_OWNER_EMAIL,
-    }
-    return [org.token(), org.query(user_by_email_query(POOL_OWNER_EMAIL), [user])]
 
 
 def contact_row(n: int, email: str, first: str, last: str, account: int) -> dict[str, Any]:
@@ -727,6 +714,12 @@ def find_users(org: Org) -> list[dict[str, Any]]:
     return [org.token(), org.query(users_query([sfid("005", 12)], []), rows)]
 
 
+def find_user(org: Org) -> list[dict[str, Any]]:
+    """One query by email: the Pooled Sales User, whom the pooled motion names (P1, P4)."""
+    rows = [user_row(77, "Pooled Sales User", POOL_OWNER_EMAIL)]
+    return [org.token(), org.query(users_query([], [POOL_OWNER_EMAIL]), rows)]
+
+
 def write(name: str, interactions: list[dict[str, Any]]) -> None:
     """Save one cassette and say so."""
     write_cassette(OUT / f"{name}.yaml", interactions)
@@ -750,9 +743,9 @@ def main() -> None:
         ("writeback_lead", writeback_lead),
         ("create_case", create_case),
         ("list_accounts", list_accounts),
-        ("find_user", find_user),
         ("renewal_opportunity", renewal_opportunity),
         ("find_users", find_users),
+        ("find_user", find_user),
     ]:
         write(name, build(Org(CONFIG)))
     write("demo", demo(Org(DEMO_CONFIG, usage=4200)))

@@ -58,12 +58,14 @@ class TestSalesforceContract(ConnectorContract):
             {"where": LIST_WHERE, "fields": LIST_FIELDS, "cursor": None},
             "list_accounts",
         ),
-        ContractCase("handoff_find_user", {"email": POOL_OWNER_EMAIL}, "find_user"),
         ContractCase(
             "handoff_renewal_opportunity", {"account_id": sfid("001", 2)}, "renewal_opportunity"
         ),
         ContractCase(
             "handoff_find_users", {"user_ids": [sfid("005", 12)], "emails": []}, "find_users"
+        ),
+        ContractCase(
+            "handoff_find_users", {"user_ids": [], "emails": [POOL_OWNER_EMAIL]}, "find_user"
         ),
     )
     batch_cases = (

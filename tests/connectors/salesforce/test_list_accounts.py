@@ -84,17 +84,16 @@ async def test_a_field_that_is_not_an_api_name_is_refused_before_any_call(
     assert harness.api_calls == 0
 
 
-async def test_find_user_by_email(connector_harness: Factory) -> None:
-    """P1, P4: the Pooled Sales User's id, found by its email."""
+async def test_find_users_by_email_finds_the_pool_user(connector_harness: Factory) -> None:
+    """P1, P4: the Pooled Sales User's id, found by its email through the one user lookup."""
     harness = _replay(connector_harness, "find_user")
-    user = await harness.connector.handoff_find_user(email=POOL_OWNER_EMAIL)  # type: ignore[attr-defined]
-    assert user is not None
+    [user] = await harness.connector.handoff_find_users(  # type: ignore[attr-defined]
+        user_ids=[], emails=[POOL_OWNER_EMAIL.upper()]
+    )
     assert user.id_in("salesforce") == POOL_OWNER
     assert user.name == "Pooled Sales User"
-    assert (
-        "Email = 'pooled.sales@example.test' AND IsActive = true"
-        in (harness.sent()[1].url.params["q"])
-    )
+    assert user.active
+    assert "Email IN ('pooled.sales@example.test')" in harness.sent()[1].url.params["q"]
 
 
 def test_pool_criteria_become_soql_on_the_configured_fields() -> None:

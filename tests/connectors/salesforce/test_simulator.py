@@ -205,14 +205,18 @@ async def test_the_pool_is_listed_a_page_at_a_time_over_a_real_socket(org: Org) 
     assert len(org.simulator.calls("query")) + len(org.simulator.calls("query_more")) == 3
 
 
-async def test_find_user_skips_inactive_users(org: Org) -> None:
-    """P1, P4: the Pooled Sales User by email; an inactive user is nobody."""
+async def test_find_users_by_email_marks_inactive_users(org: Org) -> None:
+    """P1, P4: the Pooled Sales User by email, whatever its case; an inactive user says so."""
     harness = org.connector()
-    user = await harness.connector.handoff_find_user(email="Pooled.Sales@example.test")  # type: ignore[attr-defined]
-    assert user is not None
+    [user] = await harness.connector.handoff_find_users(  # type: ignore[attr-defined]
+        user_ids=[], emails=["Pooled.Sales@example.test"]
+    )
     assert user.id_in("salesforce") == sfid("005", 77)
-    gone = await harness.connector.handoff_find_user(email="former.pooled@example.test")  # type: ignore[attr-defined]
-    assert gone is None
+    assert user.active
+    [gone] = await harness.connector.handoff_find_users(  # type: ignore[attr-defined]
+        user_ids=[], emails=["former.pooled@example.test"]
+    )
+    assert not gone.active
 
 
 async def test_an_api_write_stamps_who_and_when(org: Org) -> None:

@@ -52,7 +52,6 @@ from handoff_sdk.entities import (
     Contact,
     Lead,
     Opportunity,
-    Rep,
     User,
     WriteError,
     WriteResult,
@@ -303,15 +302,6 @@ class SalesforceConnector(Connector[SalesforceConfig]):
             total=total if isinstance(total, int) else None,
         )
 
-    @hookimpl
-    async def handoff_find_user(self, email: str) -> Rep | None:
-        """P1, P4: the active User with this email (e.g. the Pooled Sales User), or None."""
-        email = email.strip()
-        if "@" not in email:
-            return None
-        users = await self.query(soql.user_by_email_query(email))
-        return mapping.record_to_user(users[0]) if users else None
-
     def _match_domains(self, email_domain: str | None, website: str | None) -> list[str]:
         free = set(self.config.free_mail_domains)
         domains: list[str] = []
@@ -358,7 +348,10 @@ class SalesforceConnector(Connector[SalesforceConfig]):
     async def handoff_find_users(
         self, user_ids: Sequence[str], emails: Sequence[str]
     ) -> list[User]:
-        """Z2, Z4, Z6: users by id or email, with their managers; unknown ones are left out."""
+        """P1, P4, Z2, Z4, Z6: users by id or email, with their managers; unknown ones left out.
+
+        Inactive users come back marked `active=False` (the hub's find_user skips them).
+        """
         ids = sorted({i.strip() for i in user_ids if i.strip()})
         addresses = sorted({e.strip().lower() for e in emails if "@" in e})
         found: dict[str, User] = {}

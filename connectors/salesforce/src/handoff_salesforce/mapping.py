@@ -19,7 +19,6 @@ from handoff_sdk.entities import (
     Contact,
     Lead,
     Opportunity,
-    Rep,
     User,
     WriteError,
     WriteResult,
@@ -45,7 +44,6 @@ __all__ = [
     "record_to_crm_user",
     "record_to_lead",
     "record_to_opportunity",
-    "record_to_user",
     "update_to_record",
 ]
 
@@ -214,17 +212,6 @@ def account_field_name(attribute: str, fields: AccountFields) -> str:
             )
         return str(configured)
     raise ValueError(f"no Salesforce field for the account attribute '{attribute}'")
-
-
-def record_to_user(record: Mapping[str, Any]) -> Rep:
-    """A User query row as a Rep whose ids hold the Salesforce user id."""
-    user_id = str(record["Id"])
-    return Rep(
-        id=user_id,
-        ids={SYSTEM: user_id},
-        name=str(record.get("Name") or ""),
-        email=_text(record, "Email"),
-    )
 
 
 def record_to_contact(record: Mapping[str, Any], extra: Iterable[str] = ()) -> Contact:

@@ -27,7 +27,6 @@ __all__ = [
     "like_pattern",
     "quote",
     "renewal_opportunity_query",
-    "user_by_email_query",
     "users_query",
 ]
 
@@ -232,14 +231,6 @@ def account_list_query(conditions: Sequence[str], fields: Iterable[str]) -> str:
     where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
     # Values go through literal()/quote(); field names are validated config.
     return f"SELECT {select} FROM Account{where} ORDER BY Id ASC"  # noqa: S608
-
-
-def user_by_email_query(email: str) -> str:
-    """The active User with this email (SOQL compares it without regard to case)."""
-    return (
-        f"SELECT Id, Name, Email FROM User WHERE Email = {quote(email)} "  # noqa: S608
-        "AND IsActive = true ORDER BY CreatedDate ASC LIMIT 1"
-    )
 
 
 def renewal_opportunity_query(account_id: str, renewal_type: str) -> str:

@@ -134,7 +134,7 @@ class TicketsHandler(EventHandler):
                 wanted.add(owner)
         users: list[User] = []
         if wanted:
-            users = await hub.find_users(cfg.crm, user_ids=sorted(wanted), emails=[])
+            users = await hub.find_users(cfg.crm, user_ids=sorted(wanted))
         context.update(
             {
                 "account": _dump(account),
@@ -164,7 +164,7 @@ class TicketsHandler(EventHandler):
         emails = sorted({t.assignee_email for t in tickets if t.assignee_email})
         managers: dict[str, str | None] = {}
         if emails:
-            users = await hub.find_users(cfg.crm, user_ids=[], emails=emails)
+            users = await hub.find_users(cfg.crm, emails=emails)
             managers = {u.email: u.manager_email for u in users if u.email}
         return {"tickets": items, "managers": managers}
 

@@ -11,7 +11,7 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from handoff import cli as cli_module
+from handoff.cli import cli, discovery
 from handoff.plugins import Discovery
 from handoff_sdk import Connector
 
@@ -23,13 +23,16 @@ def runner(
     found = Discovery(
         connectors=echo_classes, packages={n: f"handoff-{n} 0.1" for n in echo_classes}
     )
-    monkeypatch.setattr(cli_module, "discover", lambda: found)
+    monkeypatch.setattr(discovery, "discover", lambda: found)
     return CliRunner()
 
 
 def all_commands(group: click.Group, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
     found = []
-    for name, command in group.commands.items():
+    context = click.Context(group)
+    for name in group.list_commands(context):
+        command = group.get_command(context, name)
+        assert command is not None, name
         path = (*prefix, name)
         found.append(path)
         if isinstance(command, click.Group):
@@ -37,11 +40,9 @@ def all_commands(group: click.Group, prefix: tuple[str, ...] = ()) -> list[tuple
     return found
 
 
-@pytest.mark.parametrize(
-    "path", [(), *all_commands(cli_module.cli)], ids=lambda p: " ".join(p) or "handoff"
-)
+@pytest.mark.parametrize("path", [(), *all_commands(cli)], ids=lambda p: " ".join(p) or "handoff")
 def test_every_command_has_help_that_explains_it(path: tuple[str, ...]) -> None:
-    result = CliRunner().invoke(cli_module.cli, [*path, "--help"])
+    result = CliRunner().invoke(cli, [*path, "--help"])
     assert result.exit_code == 0, result.output
     assert "Usage:" in result.output
     description = result.output.split("\n\n", 2)[1].strip()
@@ -52,7 +53,7 @@ def test_connectors_list_json_shows_enabled_and_capabilities(
     runner: CliRunner, isolated_home: Path
 ) -> None:
     (isolated_home / "handoff.toml").write_text("[connectors.echo]\n")
-    result = runner.invoke(cli_module.cli, ["connectors", "list", "--json"])
+    result = runner.invoke(cli, ["connectors", "list", "--json"])
     assert result.exit_code == 0, result.output
     rows = {r["name"]: r for r in json.loads(result.output)}
     assert rows["echo"]["enabled"] is True
@@ -65,7 +66,7 @@ def test_connectors_list_table_warns_about_unknown_configured(
     runner: CliRunner, isolated_home: Path
 ) -> None:
     (isolated_home / "handoff.toml").write_text("[connectors.ghost]\n")
-    result = runner.invoke(cli_module.cli, ["connectors", "list"])
+    result = runner.invoke(cli, ["connectors", "list"])
     assert "echo" in result.output
     assert "configures 'ghost', which is not installed" in result.output
 
@@ -76,20 +77,20 @@ def test_check_reports_missing_secret_and_succeeds_once_set(
     (isolated_home / "handoff.toml").write_text(
         "[connectors.echo]\nbase_url = 'https://e.example.test'\n"
     )
-    result = runner.invoke(cli_module.cli, ["check"])
+    result = runner.invoke(cli, ["check"])
     assert result.exit_code == 1
     assert "echo: secret 'api_key' is not set (`handoff secrets set echo api_key`)" in result.output
-    set_result = runner.invoke(cli_module.cli, ["secrets", "set", "echo", "api_key"], input="k-1\n")
+    set_result = runner.invoke(cli, ["secrets", "set", "echo", "api_key"], input="k-1\n")
     assert set_result.exit_code == 0, set_result.output
     assert "k-1" not in set_result.output
-    ok = runner.invoke(cli_module.cli, ["check"])
+    ok = runner.invoke(cli, ["check"])
     assert ok.exit_code == 0, ok.output
     assert "All good" in ok.output
 
 
 def test_check_names_the_bad_field(runner: CliRunner, isolated_home: Path) -> None:
     (isolated_home / "handoff.toml").write_text("[connectors.echo]\nbase_ur = 'x'\n")
-    result = runner.invoke(cli_module.cli, ["check"])
+    result = runner.invoke(cli, ["check"])
     assert result.exit_code == 1
     assert "connectors.echo.base_ur: unknown key" in result.output
 
@@ -98,7 +99,7 @@ def test_secrets_list_never_prints_values(
     runner: CliRunner, isolated_home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("HANDOFF_ECHO_API_KEY", "super-secret-value")
-    result = runner.invoke(cli_module.cli, ["secrets", "list", "--json"])
+    result = runner.invoke(cli, ["secrets", "list", "--json"])
     rows = json.loads(result.output)
     assert {
         "connector": "echo",
@@ -110,7 +111,7 @@ def test_secrets_list_never_prints_values(
 
 
 def test_secrets_for_an_undeclared_name_lists_the_declared(runner: CliRunner) -> None:
-    result = runner.invoke(cli_module.cli, ["secrets", "set", "echo", "apikey"], input="x\n")
+    result = runner.invoke(cli, ["secrets", "set", "echo", "apikey"], input="x\n")
     assert result.exit_code != 0
     assert "echo has no secret 'apikey'; its secrets are: api_key" in str(result.exception)
 

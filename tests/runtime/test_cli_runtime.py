@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from handoff.cli import cli
-from handoff.cli_options import worker_settings_for
+from handoff.cli.options import worker_settings_for
 from handoff.config import load_config
 from handoff.runtime import DecisionSpec, JobSpec, enqueue, record_decision
 from handoff.store import Store, head_revision

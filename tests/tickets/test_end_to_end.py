@@ -98,7 +98,7 @@ async def world(
         stack.push_async_callback(hub.aclose)
         store = Store(str(config.store.url))
         upgrade(store)
-        # As `handoff serve --config handoff.toml` assembles it (cli_runtime.serve).
+        # As `handoff serve --config handoff.toml` assembles it (handoff.cli.serve).
         flows = FlowSet(Services(config, store, clock, lambda: hub))
         app = create_app(
             store,

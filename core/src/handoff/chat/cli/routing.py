@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from handoff.cli_options import config_option
+from handoff.cli.options import config_option
 from handoff.config import load_config
 from handoff.errors import HandoffError
 

@@ -1,0 +1,28 @@
+"""The installed connectors, as the CLI's commands look them up: warnings shown once, in yellow."""
+
+from __future__ import annotations
+
+import warnings
+
+import click
+
+from handoff.errors import UnknownConnectorError
+from handoff.plugins import Discovery, PluginWarning, discover
+
+__all__ = ["discover_quietly", "resolve_connector"]
+
+
+def discover_quietly() -> Discovery:
+    """The installed connectors; each broken package is one `warning:` line on stderr."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PluginWarning)
+        found = discover()
+    for problem in found.problems:
+        click.secho(f"warning: {problem}", fg="yellow", err=True)
+    return found
+
+
+def resolve_connector(found: Discovery, name: str) -> None:
+    """Refuse a connector name no installed package offers, listing the installed ones."""
+    if name not in found.connectors:
+        raise UnknownConnectorError(name, list(found.connectors))

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from sqlalchemy import select, update
 
 from handoff.cli import cli
 from handoff.cli.options import worker_settings_for
@@ -112,3 +113,43 @@ def test_a_timeout_not_shorter_than_the_lease_is_refused_by_name(db_url: str, co
     bad = CliRunner().invoke(cli, [command, "--kind-timeout", "event"])
     assert bad.exit_code == 2
     assert "expected KIND=SECONDS" in bad.output
+
+
+def test_jobs_retry_refuses_a_done_job_and_an_unknown_id(
+    db_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Only dead jobs are retried; anything else is refused with exit 1 and nothing changes."""
+    from handoff.cli import main  # noqa: PLC0415
+    from handoff.store import Job  # noqa: PLC0415
+
+    run("db", "upgrade")
+    store = Store(db_url)
+    now = SystemClock().now()
+    with store.transaction() as s:
+        enqueue(s, [JobSpec(kind="k", idempotency_key="done-1")], now=now)
+        enqueue(s, [JobSpec(kind="k", idempotency_key="dead-1")], now=now)
+        done, dead = sorted(s.scalars(select(Job.id)))
+        s.execute(update(Job).where(Job.id == done).values(state="done"))
+        s.execute(update(Job).where(Job.id == dead).values(state="dead", last_error="boom"))
+
+    def attempt(*args: str) -> tuple[int, str]:
+        """`handoff ARGS` as the console script runs it: its exit code and what it printed."""
+        monkeypatch.setattr("sys.argv", ["handoff", *args])
+        with pytest.raises(SystemExit) as exited:
+            main()
+        printed = capsys.readouterr()
+        return int(exited.value.code or 0), printed.out + printed.err
+
+    code, out = attempt("jobs", "retry", str(done))
+    assert code == 1
+    assert f"error: nothing was queued again: job {done} is done, not dead" in out
+    code, out = attempt("jobs", "retry", "999", str(dead))
+    assert code == 1
+    assert "job 999 does not exist" in out
+    code, out = attempt("jobs", "discard", str(done))
+    assert code == 1
+    assert f"job {done} is done, not queued or dead" in out
+    counts = json.loads(run("jobs", "list", "--json"))["counts"]
+    assert counts == {"done": 1, "dead": 1}, "a refused command changes nothing"
+    assert "1 job(s) queued again" in run("jobs", "retry", str(dead))
+    store.dispose()

@@ -52,13 +52,34 @@ class _OwnerOnlyFileKeyring(PlaintextKeyring):  # type: ignore[misc]
         os.chmod(self._path, 0o600)
 
 
-def _os_keyring() -> Any:
-    backend = keyring.get_keyring()
-    name = type(backend).__module__ + "." + type(backend).__name__
+OS_KEYRINGS = (
+    "keyring.backends.macOS",
+    "keyring.backends.Windows",
+    "keyring.backends.SecretService",
+    "keyring.backends.libsecret",
+    "keyring.backends.kwallet",
+)
+"""The modules of the keyrings the OS provides (Keychain, Credential Locker, Secret Service,
+KWallet). Anything else `keyring` may pick (keyrings.alt's plaintext or "encrypted" files,
+the fail and null backends) is not an OS keyring and is never used silently."""
+
+
+def _is_os_keyring(backend: Any) -> bool:
+    module = type(backend).__module__
+    if module == "keyring.backends.chainer":
+        return any(_is_os_keyring(b) for b in getattr(backend, "backends", ()))
     usable = backend.priority > 0 if hasattr(backend, "priority") else True
-    if "fail" in name or "null" in name or not usable:
+    return usable and module.startswith(OS_KEYRINGS)
+
+
+def _os_keyring() -> Any:
+    """The OS keyring `keyring` found, or a SecretStoreError naming the alternatives."""
+    backend = keyring.get_keyring()
+    if not _is_os_keyring(backend):
+        found = type(backend).__module__ + "." + type(backend).__name__
         raise SecretStoreError(
-            "no OS keyring is available on this machine; choose the file backend with "
+            f"no OS keyring is available on this machine (keyring offers only {found}, "
+            "which is not one); choose the file backend with "
             '`[secrets] backend = "file"` in handoff.toml (or HANDOFF_SECRETS_BACKEND=file), '
             "or pass secrets as HANDOFF_<CONNECTOR>_<SECRET> environment variables"
         )
@@ -89,10 +110,18 @@ class SecretStore:
         return self._backend
 
     def describe(self) -> str:
-        """Which backend is in use, for `handoff secrets list` and `handoff check`."""
+        """Which backend is in use, for `handoff secrets list` and `handoff check`.
+
+        A keyring is called the OS keyring only when it is one (macOS, Windows,
+        SecretService, ...); without one, only the environment can hold secrets.
+        """
         if self.backend_name == "file":
             return f"file {self._file}"
-        return "OS keyring"
+        try:
+            backend = self._backend_or_load()
+        except SecretStoreError:
+            return "environment variables only (no OS keyring on this machine)"
+        return f"OS keyring ({type(backend).__module__.rsplit('.', 1)[-1]})"
 
     def lookup(self, connector: str, name: str) -> tuple[str | None, str]:
         """(value or None, where it came from: 'env', 'store' or 'missing')."""

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, or_, select
+from sqlalchemy import and_, insert, or_, select
 from sqlalchemy.orm import Session
 
 from handoff.runtime.jobs import JobSpec, enqueue
@@ -63,11 +63,28 @@ def record_decision(
     return decision_id
 
 
+HUB_SOURCE = "hub"
+"""The source of the events the hub's own API receives (POST /v1/...)."""
+
+
+def _sender_keys(session: Session, sender_id: str) -> list[str]:
+    """The dedupe keys the API gives an event the sender called `sender_id`: '<type>:<id>'.
+
+    One per event type the hub has received, so the lookup stays an exact
+    match on the (source, dedupe_key) index.
+    """
+    types = session.scalars(
+        select(EventRecord.type).where(EventRecord.source == HUB_SOURCE).distinct()
+    )
+    return [f"{event_type}:{sender_id}" for event_type in types]
+
+
 def decisions_about(session: Session, ref: str) -> tuple[list[EventRecord], list[Decision]]:
     """Events and decisions for an id: 'event:42', 'decision:7', 'TYPE:ID' or a bare subject id.
 
     A bare id matches any subject with that id, or an event whose dedupe key
-    or id it is. Decisions come oldest first, each with its jobs reachable
+    it is, or an event the hub's API received with that `id` from its sender
+    (stored under the key '<type>:<id>'). Decisions come oldest first, each with its jobs reachable
     through `jobs_of`.
     """
     kind, _, value = ref.partition(":")
@@ -102,7 +119,14 @@ def decisions_about(session: Session, ref: str) -> tuple[list[EventRecord], list
         else:
             subject = subject.where(Decision.subject_id == ref)
             event_query = event_query.where(
-                or_(EventRecord.subject_id == ref, EventRecord.dedupe_key == ref)
+                or_(
+                    EventRecord.subject_id == ref,
+                    EventRecord.dedupe_key == ref,
+                    and_(
+                        EventRecord.source == HUB_SOURCE,
+                        EventRecord.dedupe_key.in_(_sender_keys(session, ref)),
+                    ),
+                )
             )
         events = list(session.scalars(event_query))
         decisions = list(session.scalars(subject))

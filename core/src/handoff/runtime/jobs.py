@@ -424,11 +424,38 @@ def job_counts(session: Session) -> dict[str, int]:
     return {state: int(count) for state, count in rows}
 
 
+def _refuse_unless(
+    session: Session, ids: Sequence[int], allowed: Sequence[JobState], action: str
+) -> None:
+    """Raise JobError naming each id that does not exist or is not in an `allowed` state.
+
+    An operator's change applies to every id given or to none: a typo or a
+    job that moved on is said, not skipped with a count that hides it.
+    """
+    rows = session.execute(select(Job.id, Job.state).where(Job.id.in_(list(ids))))
+    found = {row.id: row.state for row in rows}
+    wanted = " or ".join(state.value for state in allowed)
+    problems = [
+        f"job {ident} does not exist"
+        if ident not in found
+        else f"job {ident} is {found[ident]}, not {wanted}"
+        for ident in dict.fromkeys(ids)
+        if found.get(ident) not in {state.value for state in allowed}
+    ]
+    if problems:
+        raise JobError(f"nothing was {action}: " + "; ".join(problems))
+
+
 def retry_jobs(session: Session, ids: Sequence[int], *, now: datetime) -> int:
-    """Queue dead (or done) jobs again, due now, with a fresh attempt budget."""
+    """Queue dead jobs again, due now, with a fresh attempt budget.
+
+    Refuses (JobError, nothing changed) when an id is unknown or its job is
+    not dead: a done job's effect happened, and running it again would repeat it.
+    """
+    _refuse_unless(session, ids, [JobState.DEAD], "queued again")
     statement = (
         update(Job)
-        .where(Job.id.in_(list(ids)), Job.state.in_([JobState.DEAD.value, JobState.DONE.value]))
+        .where(Job.id.in_(list(ids)), Job.state == JobState.DEAD.value)
         .values(
             state=JobState.QUEUED.value,
             attempts=0,
@@ -442,7 +469,11 @@ def retry_jobs(session: Session, ids: Sequence[int], *, now: datetime) -> int:
 
 
 def discard_jobs(session: Session, ids: Sequence[int], *, now: datetime) -> int:
-    """Give up on queued or dead jobs: they become dead with 'discarded by an operator'."""
+    """Give up on queued or dead jobs: they become dead with 'discarded by an operator'.
+
+    Refuses (JobError, nothing changed) when an id is unknown, running or done.
+    """
+    _refuse_unless(session, ids, [JobState.QUEUED, JobState.DEAD], "discarded")
     statement = (
         update(Job)
         .where(Job.id.in_(list(ids)), Job.state.in_([JobState.QUEUED.value, JobState.DEAD.value]))

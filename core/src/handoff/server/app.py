@@ -55,7 +55,7 @@ from handoff.server.models import (
     Refused,
     WebhookAccepted,
 )
-from handoff.store import Store
+from handoff.store import JobState, Store
 from handoff_sdk import Clock, ConnectorError, SystemClock, WebhookSignatureError
 from handoff_sdk.entities import Event, WebhookRequest
 from handoff_sdk.webhooks import WEBHOOK_REPLY
@@ -327,8 +327,10 @@ def create_app(
                 return job_counts(session)
 
         metrics.commits.set(intake.batches)
-        for job_state, count in (await asyncio.to_thread(counts)).items():
-            metrics.jobs.labels(job_state).set(count)
+        found = await asyncio.to_thread(counts)
+        # Every state, 0 when it has emptied: a series left at its last value would lie.
+        for job_state in [s.value for s in JobState] + sorted(set(found) - set(JobState)):
+            metrics.jobs.labels(job_state).set(found.get(job_state, 0))
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
     for router in assembled.routers():

@@ -19,12 +19,17 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from handoff.chat.conversations import flag_misrouted, rep_metrics
+from handoff.chat.conversations import (
+    MOMENT_SCHEMA,
+    flag_misrouted,
+    parse_moment,
+    rep_metrics,
+)
 from handoff.chat.pounce import LiveVisitor, NotAssignedError, engage, live_visitors
 from handoff.chat.routing.availability import set_rep_status
 from handoff.chat.settings import ChatSettings
 from handoff.flow import FlowContext
-from handoff.server.models import EventTime, Ident, Refused, Text
+from handoff.server.models import Ident, Refused, Text
 from handoff.server.responses import refused
 from handoff_sdk.entities import RepStatus
 
@@ -155,9 +160,22 @@ def conversation_routes(context: FlowContext[ChatSettings]) -> APIRouter:
         responses={**_INVALID},
     )
     async def get_rep_metrics(
-        since: Annotated[EventTime, Query(description="Start (ISO 8601 with a zone).")],
+        since: Annotated[
+            str,
+            Query(
+                description="Start: ISO 8601 (a date, or a time; UTC when it has no zone) or "
+                "relative to now (30m, 24h, 7d, 2w), as `handoff metrics reps --since`.",
+                max_length=64,
+                json_schema_extra=MOMENT_SCHEMA,
+            ),
+        ],
         until: Annotated[
-            EventTime | None, Query(description="End, exclusive. Default: now.")
+            str | None,
+            Query(
+                description="End, exclusive, read like `since`. Default: now.",
+                max_length=64,
+                json_schema_extra=MOMENT_SCHEMA,
+            ),
         ] = None,
         timezone: Annotated[
             str, Query(description="IANA zone of available_by_hour.", json_schema_extra=_ZONES)
@@ -172,8 +190,14 @@ def conversation_routes(context: FlowContext[ChatSettings]) -> APIRouter:
         except (ZoneInfoNotFoundError, ValueError, OSError):
             return refused(422, "invalid request", "timezone", "unknown IANA time zone")
         now = clock.now()
-        end = min(max(until or now, _EARLIEST), now)  # nothing is known after now
-        start = min(max(since, _EARLIEST), end)
+        try:
+            asked_start = parse_moment(since, now, "since")
+            asked_end = parse_moment(until, now, "until") if until is not None else now
+        except ValueError as exc:
+            field, _, problem = str(exc).partition(": ")
+            return refused(422, "invalid request", field, problem)
+        end = min(max(asked_end, _EARLIEST), now)  # nothing is known after now
+        start = min(max(asked_start, _EARLIEST), end)
 
         def compute() -> list[dict[str, Any]]:
             with store.sessions() as session:

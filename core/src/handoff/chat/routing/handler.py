@@ -58,6 +58,7 @@ __all__ = [
     "ai_takeover_key",
     "ai_takeover_runner",
     "cancel_ai_takeover",
+    "rep_who_joined",
     "reuse_identification",
     "store_routing_decision",
 ]
@@ -324,16 +325,42 @@ class RoutingHandler(EventHandler):
         )
 
 
+def rep_who_joined(session: Session, conversation_id: str) -> str | None:
+    """The rep of the first stored `rep_joined` event of a conversation, decided or not (Q4).
+
+    An event is stored (and acknowledged) before the worker decides it, so a
+    rep can have joined while the cancellation is still queued behind it.
+    """
+    rows = session.scalars(
+        select(EventRecord)
+        .where(
+            EventRecord.type == CONVERSATION_EVENT,
+            EventRecord.subject_type == "conversation",
+            EventRecord.subject_id == conversation_id,
+        )
+        .order_by(EventRecord.id)
+    )
+    for event in rows:
+        if event.payload.get("kind") == "rep_joined":
+            return str(event.payload.get("rep_id") or "a rep")
+    return None
+
+
 def ai_takeover_runner(store: Store, clock: Clock) -> JobRunner:
     """Run a `routing.ai_takeover` job: store that the AI rep took the chat (Q4).
 
     The timer is cancelled when a rep joins (`RoutingHandler.decide` on a
-    `rep_joined` conversation event), so a job that runs means nobody did.
+    `rep_joined` conversation event). A rep who joined in time but whose event
+    is not decided yet when the timer fires (a busy worker, a retry) keeps the
+    chat too: the job looks for the stored event itself and stands down.
     """
 
     def write(job: ClaimedJob) -> dict[str, Any]:
         payload = job.payload
         with store.transaction() as session:
+            joined = rep_who_joined(session, str(payload["conversation_id"]))
+            if joined is not None:
+                return {"ai_rep": None, "stood_down": f"{joined} joined the conversation"}
             record_decision(
                 session,
                 DecisionSpec(

@@ -6,7 +6,12 @@ from pathlib import Path
 
 from handoff.chat.flow import CHAT
 from handoff.chat.identify import IdentifyVisitors
-from handoff.chat.kinds import AI_TAKEOVER_JOB, MEETING_BOOK_JOB, WRITEBACK_CONTACT_JOB
+from handoff.chat.kinds import (
+    AI_TAKEOVER_JOB,
+    IDENTIFY_RETRY_JOB,
+    MEETING_BOOK_JOB,
+    WRITEBACK_CONTACT_JOB,
+)
 from handoff.chat.playbooks import playbook_path
 from handoff.chat.routing.handler import RoutingHandler
 from handoff.chat.writeback.handler import WritebackHandler
@@ -33,7 +38,12 @@ def test_identify_only_without_routing_or_writeback(tmp_path: Path) -> None:
     store = Store(f"sqlite:///{tmp_path / 'h.db'}")
     flows = FlowSet.of(store, FakeClock(), flows=[CHAT])
     assert parts(flows.event_handler()) == {"chat.identify": IdentifyVisitors}
-    assert set(flows.job_runners()) == {AI_TAKEOVER_JOB, WRITEBACK_CONTACT_JOB, MEETING_BOOK_JOB}
+    assert set(flows.job_runners()) == {
+        AI_TAKEOVER_JOB,
+        WRITEBACK_CONTACT_JOB,
+        MEETING_BOOK_JOB,
+        IDENTIFY_RETRY_JOB,
+    }
 
 
 def test_q3_q11_routing_and_writeback_tables_switch_their_handlers_on(tmp_path: Path) -> None:

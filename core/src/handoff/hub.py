@@ -28,6 +28,7 @@ import pluggy
 from pydantic import TypeAdapter, ValidationError
 
 from handoff.config import HubConfig, validate_connector_config
+from handoff.connector_metrics import ConnectorMetrics
 from handoff.errors import HandoffError, UnknownConnectorError
 from handoff.plugins import Discovery, discover, new_plugin_manager
 from handoff.secret_store import SecretStore
@@ -122,8 +123,11 @@ class Hub:
         transport: TransportFactory | None = None,
         discovery: Discovery | None = None,
         timeout: float = 30.0,
+        metrics: ConnectorMetrics | None = None,
     ) -> None:
         self.config = config
+        self.metrics = metrics or ConnectorMetrics()
+        """Every capability call and HTTP try of these connectors, for /metrics."""
         self.clock = clock or SystemClock()
         self.discovery = discovery or discover()
         self._pm: pluggy.PluginManager = new_plugin_manager()
@@ -147,9 +151,14 @@ class Hub:
             )
             self._clients.append(client)
             instance = cls(
-                config=conn_config, secrets=secrets_for(name), http=client, clock=self.clock
+                config=conn_config,
+                secrets=secrets_for(name),
+                http=client,
+                clock=self.clock,
+                sink=self.metrics,
             )
             self.connectors[name] = instance
+            self.metrics.prepare(name, implemented_capabilities(cls))
             self._pm.register(instance, name=name)
         self._pm.check_pending()
 
@@ -175,9 +184,19 @@ class Hub:
         """Await one connector's capability; its answer checked, its errors raised to the caller.
 
         The untyped form: code that knows the hook calls its typed method.
+        Every call is counted in `metrics` by outcome, with its duration.
         """
         self._check_hook(hook)
-        return _checked(connector, hook, await self._impl(hook, connector)(**arguments))
+        impl = self._impl(hook, connector)
+        started = self.clock.monotonic()
+        ok = False
+        try:
+            answer = _checked(connector, hook, await impl(**arguments))
+            ok = True
+            return answer
+        finally:
+            seconds = max(0.0, self.clock.monotonic() - started)
+            self.metrics.call_done(connector, hook, ok=ok, seconds=seconds)
 
     async def call_all(self, hook: str, **arguments: Any) -> list[HookOutcome[Any]]:
         """Await every implementing connector concurrently; their failures are returned.

@@ -42,6 +42,7 @@ from .hookspecs import (
     hookspec,
     implemented_capabilities,
 )
+from .observe import REQUEST_OUTCOMES, RequestOutcome, RequestRecord, RequestSink
 from .pagination import follow_cursor, follow_next_url, follow_page_token
 from .secrets import (
     SECRET_VALUE_PATTERNS,
@@ -67,6 +68,7 @@ __all__ = [
     "CAPABILITY_HOOKS",
     "DEFAULT_REPLAY_WINDOW",
     "PROJECT",
+    "REQUEST_OUTCOMES",
     "SECRET_VALUE_PATTERNS",
     "USER_AGENT",
     "WEBHOOK_REPLY",
@@ -93,6 +95,9 @@ __all__ = [
     "RateLimit",
     "RateLimitedError",
     "RealSleepClock",
+    "RequestOutcome",
+    "RequestRecord",
+    "RequestSink",
     "RetryPolicy",
     "SecretAccess",
     "SecretSpec",

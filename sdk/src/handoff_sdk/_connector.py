@@ -11,6 +11,7 @@ expired token once, and putting the idempotency key on writes.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import random
 from collections.abc import Mapping
@@ -35,6 +36,7 @@ from ._retry import RetryPolicy
 from .auth import SecretAccess, TokenAuth
 from .classify import Outcome, Verdict, default_classify, response_json
 from .errors import ApiError, AuthError, RateLimitedError
+from .observe import RequestOutcome, RequestRecord, RequestSink
 
 __all__ = ["Connector", "ConnectorConfig", "HttpsUrl", "SecretSpec"]
 
@@ -242,6 +244,7 @@ class Connector(Generic[ConfigT_co]):
         http: httpx.AsyncClient,
         clock: Clock | None = None,
         rng: random.Random | None = None,
+        sink: RequestSink | None = None,
     ) -> None:
         if not isinstance(config, self.config_model):
             raise TypeError(
@@ -256,6 +259,8 @@ class Connector(Generic[ConfigT_co]):
         self.budget = RateBudget(config.effective_rate_limit(self.default_rate_limit), self.clock)
         self.auth: httpx.Auth | None = self.build_auth()
         self.calls = 0
+        self.request_sink = sink
+        """Told of every HTTP try (`handoff_sdk.observe`): the hub's metrics; None: nobody."""
 
     @classmethod
     def required_secrets(cls, config: ConnectorConfig) -> list[str]:
@@ -321,9 +326,11 @@ class Connector(Generic[ConfigT_co]):
         policy = self.retry_policy
         while True:
             attempt += 1
+            started = self.clock.monotonic()
             try:
                 async with self.budget.slot():
                     self.calls += 1
+                    started = self.clock.monotonic()  # the wait for the budget is not the API's
                     response = await self.http.request(
                         method,
                         url,
@@ -335,7 +342,9 @@ class Connector(Generic[ConfigT_co]):
                     )
                     await response.aread()
             except httpx.TransportError as exc:
-                if attempt >= policy.attempts:
+                again = attempt < policy.attempts
+                self._report(method, "network_error", None, started, retried=again)
+                if not again:
                     raise ApiError(
                         self.name,
                         0,
@@ -347,26 +356,65 @@ class Connector(Generic[ConfigT_co]):
                 continue
             self.observe(response)
             outcome = self.classify(response)
+            status = response.status_code
             if outcome.verdict is Verdict.OK:
+                self._report(method, "ok", status, started, retried=False)
                 return response
             if outcome.verdict is Verdict.REFRESH_AUTH:
                 if refreshed or not isinstance(self.auth, TokenAuth):
+                    self._report(method, "auth_refused", status, started, retried=False)
                     raise AuthError(
                         self.name,
                         f"credentials refused (HTTP {response.status_code}"
                         f"{', ' + outcome.code if outcome.code else ''}): {outcome.message}",
                     )
+                self._report(method, "auth_refused", status, started, retried=True)
                 self.auth.expire_from(response.request)
                 refreshed = True
                 continue
+            kind: RequestOutcome = (
+                "throttled"
+                if outcome.rate_limited
+                else "server_error"
+                if outcome.verdict is Verdict.RETRY
+                else "auth_refused"
+                if status in (401, 403)
+                else "refused"
+            )
             if outcome.verdict is Verdict.RETRY and attempt < policy.attempts:
                 if outcome.retry_after is not None and outcome.retry_after > policy.max_seconds:
+                    self._report(method, kind, status, started, retried=False)
                     self._fail(response, outcome)
+                self._report(method, kind, status, started, retried=True)
                 if outcome.rate_limited and outcome.retry_after is not None:
                     self.budget.pause_for(outcome.retry_after)
                 await self.clock.sleep(policy.delay(attempt, outcome.retry_after, self.rng))
                 continue
+            self._report(method, kind, status, started, retried=False)
             self._fail(response, outcome)
+
+    def _report(
+        self,
+        method: str,
+        outcome: RequestOutcome,
+        status: int | None,
+        started: float,
+        *,
+        retried: bool,
+    ) -> None:
+        """Tell the sink about one try; a sink that fails must not fail the call."""
+        if self.request_sink is None:
+            return
+        record = RequestRecord(
+            connector=self.name,
+            method=method,
+            outcome=outcome,
+            status=status,
+            seconds=max(0.0, self.clock.monotonic() - started),
+            retried=retried,
+        )
+        with contextlib.suppress(Exception):
+            self.request_sink.record(record)
 
     def _fail(self, response: httpx.Response, outcome: Outcome) -> NoReturn:
         error = RateLimitedError if outcome.rate_limited else ApiError

@@ -132,6 +132,8 @@ def _print_identify(decision: Decision, echo: Echo) -> None:
         echo(f"    => account {outcome['account']}" + (f" ({tags})" if tags else ""))
     elif outcome.get("company"):
         echo(f"    => {outcome['company']}: not in the CRM yet, a new prospect")
+    elif outcome.get("enrichment") == "failed":
+        echo(f"    => enrichment failed ({', '.join(outcome.get('failed') or [])}); asked again")
     else:
         echo("    => anonymous visitor")
 

@@ -43,7 +43,13 @@ def _handler(context: FlowContext[ChatSettings]) -> EventHandler:
 
 
 def _job_runners(context: FlowContext[ChatSettings]) -> Mapping[str, JobRunner]:
-    from handoff.chat.kinds import AI_TAKEOVER_JOB, MEETING_BOOK_JOB, WRITEBACK_CONTACT_JOB
+    from handoff.chat.identify import IdentifyVisitors, identify_retry_runner
+    from handoff.chat.kinds import (
+        AI_TAKEOVER_JOB,
+        IDENTIFY_RETRY_JOB,
+        MEETING_BOOK_JOB,
+        WRITEBACK_CONTACT_JOB,
+    )
     from handoff.chat.meetings.runner import booking_runner
     from handoff.chat.routing.handler import ai_takeover_runner
     from handoff.chat.writeback.runner import contact_update_runner
@@ -52,6 +58,9 @@ def _job_runners(context: FlowContext[ChatSettings]) -> Mapping[str, JobRunner]:
         AI_TAKEOVER_JOB: ai_takeover_runner(context.store, context.clock),
         WRITEBACK_CONTACT_JOB: contact_update_runner(context.hub),
         MEETING_BOOK_JOB: booking_runner(context.store, context.hub, context.clock),
+        IDENTIFY_RETRY_JOB: identify_retry_runner(
+            context.store, context.hub, context.clock, IdentifyVisitors()
+        ),
     }
 
 

@@ -16,6 +16,7 @@ __all__ = [
     "DECISION_KINDS",
     "EVENT_TYPES",
     "IDENTIFY_DECISION",
+    "IDENTIFY_RETRY_JOB",
     "MEETING_BOOKED_DECISION",
     "MEETING_BOOK_JOB",
     "MEETING_DECISION",
@@ -70,6 +71,8 @@ DECISION_KINDS = (
 
 # -- job kinds ----------------------------------------------------------------------------
 
+IDENTIFY_RETRY_JOB = "identify.retry"
+"""Ask the enrichers and the CRM again about a page view whose identification failed (Q1)."""
 AI_TAKEOVER_JOB = "routing.ai_takeover"
 """The Q4 timer's job: the AI rep takes a chat nobody answered."""
 WRITEBACK_CONTACT_JOB = "writeback.update_contact"

@@ -320,7 +320,12 @@ def create_app(
 
     @app.get("/metrics", tags=["operations"], response_class=PlainTextResponse)
     async def prometheus() -> Response:
-        """Prometheus metrics: events received, requests refused, intake latency, jobs."""
+        """Prometheus metrics: intake, jobs, and each connector's calls and HTTP tries.
+
+        Events received, requests refused, intake latency, jobs by state; per
+        connector, calls by outcome and HTTP tries (errors, throttles,
+        retries, latency).
+        """
 
         def counts() -> dict[str, int]:
             with store.sessions() as session:
@@ -331,7 +336,10 @@ def create_app(
         # Every state, 0 when it has emptied: a series left at its last value would lie.
         for job_state in [s.value for s in JobState] + sorted(set(found) - set(JobState)):
             metrics.jobs.labels(job_state).set(found.get(job_state, 0))
-        return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+        page = generate_latest(metrics.registry)
+        if state["hub"] is not None:  # every connector call and HTTP try (connector_metrics.py)
+            page += generate_latest(state["hub"].metrics.registry)
+        return Response(page, media_type=CONTENT_TYPE_LATEST)
 
     for router in assembled.routers():
         app.include_router(router)

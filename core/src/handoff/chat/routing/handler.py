@@ -173,6 +173,12 @@ def reuse_identification(session: Session, ctx: dict[str, Any]) -> list[str]:
             "bdr_assigned_id": out.get("bdr_assigned_id"),
         }
     firmographics = earlier.explanation.get("firmographics") or None
+    failed = out.get("failed") or []
+    if out.get("enrichment") == "failed" and not account and not firmographics:
+        return [
+            f"the visitor's Q1 identification (decision {earlier.id}) failed "
+            f"({', '.join(failed)} could not be asked): routed on what is known, not as anonymous"
+        ]
     filled: list[str] = []
     if not ctx.get("account") and account:
         ctx["account"] = account
@@ -257,6 +263,8 @@ class RoutingHandler(EventHandler):
         )
         identified = await self.identify.enrich(hub, as_page_view)
         steps += identified.get("steps", [])
+        if identified.get("failed"):
+            context["enrichment_failed"] = identified["failed"]
         firmographics = identified.get("firmographics") or {}
         context["account"] = identified.get("account")
         context["firmographics"] = firmographics or None

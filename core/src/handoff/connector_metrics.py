@@ -1,0 +1,79 @@
+"""The connectors' Prometheus series: every capability call and every HTTP try, by outcome.
+
+The Hub owns one `ConnectorMetrics`. Its capability calls (`Hub.call`, so
+enrichment, webhooks and the worker's hook jobs alike) are counted by hook
+and outcome with their latency; each connector's request path reports every
+HTTP try to it as the SDK's `RequestSink` (`handoff_sdk.observe`), so
+throttles, retries and network errors show per connector even when the call
+that made them succeeded in the end. `handoff serve` exposes the series at
+/metrics with its own.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Histogram
+
+from handoff_sdk import REQUEST_OUTCOMES, RequestRecord
+
+__all__ = ["CALL_OUTCOMES", "ConnectorMetrics"]
+
+CALL_OUTCOMES = ("ok", "error")
+"""How a capability call ended: answered, or raised (after the SDK's own retries)."""
+
+
+class ConnectorMetrics:
+    """The series of one hub's connectors, in a registry of their own (apps in tests differ)."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.calls = Counter(
+            "handoff_connector_calls",
+            "Capability calls (hooks) of each connector, by hook and outcome (ok, error).",
+            ["connector", "hook", "outcome"],
+            registry=self.registry,
+        )
+        self.call_seconds = Histogram(
+            "handoff_connector_call_seconds",
+            "Duration of a capability call, its retries included.",
+            ["connector", "hook"],
+            registry=self.registry,
+        )
+        self.requests = Counter(
+            "handoff_connector_requests",
+            "HTTP tries of each connector, by outcome: ok, throttled, server_error, refused, "
+            "auth_refused, network_error.",
+            ["connector", "outcome"],
+            registry=self.registry,
+        )
+        self.retries = Counter(
+            "handoff_connector_retries",
+            "HTTP tries followed by another (a backoff or a token refresh), by what failed.",
+            ["connector", "outcome"],
+            registry=self.registry,
+        )
+        self.request_seconds = Histogram(
+            "handoff_connector_request_seconds",
+            "Duration of one HTTP try of a connector.",
+            ["connector"],
+            registry=self.registry,
+        )
+
+    def prepare(self, connector: str, hooks: list[str]) -> None:
+        """Create a connector's series at 0, so a rate over them exists before the first call."""
+        for hook in hooks:
+            for outcome in CALL_OUTCOMES:
+                self.calls.labels(connector, hook, outcome)
+        for request_outcome in REQUEST_OUTCOMES:
+            self.requests.labels(connector, request_outcome)
+
+    def call_done(self, connector: str, hook: str, *, ok: bool, seconds: float) -> None:
+        """Count one capability call and its duration."""
+        self.calls.labels(connector, hook, "ok" if ok else "error").inc()
+        self.call_seconds.labels(connector, hook).observe(seconds)
+
+    def record(self, request: RequestRecord) -> None:
+        """The SDK's RequestSink: count one HTTP try, its retry, its duration."""
+        self.requests.labels(request.connector, request.outcome).inc()
+        if request.retried:
+            self.retries.labels(request.connector, request.outcome).inc()
+        self.request_seconds.labels(request.connector).observe(request.seconds)

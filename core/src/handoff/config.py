@@ -52,6 +52,7 @@ __all__ = [
     "load_config",
     "validate_connector_config",
     "validate_table",
+    "validation_problems",
 ]
 
 DEFAULT_CONFIG_PATH = Path("handoff.toml")
@@ -198,12 +199,25 @@ class HubConfig(BaseModel):
         cls, data: Any, handler: ValidatorFunctionWrapHandler, info: ValidationInfo
     ) -> HubConfig:
         """Hand every table that is not the hub's own to the flow that owns it."""
-        if isinstance(data, Mapping):
-            data = dict(data)
-            tables = {k: data.pop(k) for k in list(data) if k not in cls.model_fields}
-            given = data.get("flows") or {}
+        if not isinstance(data, Mapping):
+            result: HubConfig = handler(data)
+            return result
+        data = dict(data)
+        tables = {k: data.pop(k) for k in list(data) if k not in cls.model_fields}
+        given = data.get("flows") or {}
+        problems: list[InitErrorDetails] = []
+        # Every table is checked before anything is refused: one run names every problem.
+        try:
             data["flows"] = _flow_settings(tables, given, info.context or {})
-        result: HubConfig = handler(data)
+        except ValidationError as exc:
+            problems += _as_details(exc)
+            data["flows"] = {}
+        try:
+            result = handler(data)
+        except ValidationError as exc:
+            problems += _as_details(exc)
+        if problems:
+            raise ValidationError.from_exception_data("HubConfig", problems)
         return result
 
     def enabled(self) -> list[str]:
@@ -236,6 +250,7 @@ def _flow_settings(
             ],
         )
     settings: dict[str, BaseModel] = {}
+    problems: list[InitErrorDetails] = []
     for flow in flows:
         model = flow.settings()
         value = given.get(flow.name)
@@ -245,8 +260,25 @@ def _flow_settings(
         mine = {name: table for name, table in tables.items() if owners[name] is flow}
         if isinstance(value, Mapping):
             mine = {**value, **mine}
-        settings[flow.name] = model.model_validate(mine, context=context)
+        try:
+            settings[flow.name] = model.model_validate(mine, context=context)
+        except ValidationError as exc:  # the next flows' tables are checked all the same
+            problems += _as_details(exc)
+    if problems:
+        raise ValidationError.from_exception_data("HubConfig", problems)
     return settings
+
+
+def _as_details(error: ValidationError) -> list[InitErrorDetails]:
+    """A validation error's problems, to be raised again together with others'."""
+    return [
+        InitErrorDetails(
+            type=PydanticCustomError(item["type"], item["msg"]),  # rendered: no context
+            loc=item["loc"],
+            input=item.get("input"),
+        )
+        for item in error.errors()
+    ]
 
 
 _HUB_TABLES = ("connectors", "secrets", "store", "worker")
@@ -288,6 +320,11 @@ def describe_validation(error: ValidationError, where: str = "") -> str:
     list positions read `reps[0]`. A check that names the entry at fault in
     its message ('rules[0].target: no team ...') has it joined to the path.
     """
+    return "; ".join(validation_problems(error, where))
+
+
+def validation_problems(error: ValidationError, where: str = "") -> list[str]:
+    """Each problem of `error` as `table.field: what was expected` (see describe_validation)."""
     parts = []
     for item in error.errors():
         path = where
@@ -307,7 +344,7 @@ def describe_validation(error: ValidationError, where: str = "") -> str:
             text = text[head.end() :]
         joint = "" if text.startswith((".", "[")) or not path else "."
         parts.append(f"{path}{joint}{text}")
-    return "; ".join(parts)
+    return parts
 
 
 M = TypeVar("M", bound=BaseModel)
@@ -369,7 +406,8 @@ def load_config(
             context={"source": path, "flows": flows},
         )
     except ValidationError as exc:
-        raise ConfigFileError(f"{path}: {describe_validation(exc)}") from None
+        problems = [f"{path}: {problem}" for problem in validation_problems(exc)]
+        raise ConfigFileError(f"{path}: {describe_validation(exc)}", problems) from None
 
 
 def validate_connector_config(

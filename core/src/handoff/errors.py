@@ -10,7 +10,15 @@ class HandoffError(Exception):
 
 
 class ConfigFileError(HandoffError):
-    """handoff.toml is unreadable or holds a bad value; names the file, table and key."""
+    """handoff.toml is unreadable or holds a bad value; names the file, table and key.
+
+    `problems` lists each problem on its own (what `handoff check` prints one
+    per line); the message joins them.
+    """
+
+    def __init__(self, message: str, problems: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.problems = problems or [message]
 
 
 class UnknownConnectorError(HandoffError):

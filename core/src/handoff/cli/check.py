@@ -5,14 +5,15 @@ from __future__ import annotations
 import asyncio
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import click
+import httpx
 
 from handoff.cli.discovery import discover_quietly
 from handoff.cli.options import config_option
 from handoff.config import HubConfig, load_config, validate_connector_config
-from handoff.errors import HandoffError
+from handoff.errors import ConfigFileError, HandoffError
 from handoff.hub import Hub
 from handoff.secret_store import SecretStore
 from handoff_sdk import ConnectorError, TokenAuth
@@ -28,13 +29,21 @@ __all__ = ["check"]
     help="Also exchange credentials with each enabled connector's API (token flows only).",
 )
 def check(config_path: Path | None, network: bool) -> None:
-    """Check handoff.toml and secrets: every enabled connector configured and its secrets set.
+    """Check handoff.toml and secrets: every table valid, every enabled connector configured.
 
-    Makes no network call unless --network is given. Exits 1 on any problem,
-    listing each one.
+    Every table is read by the same code as `handoff serve` (the hub's
+    [store], [worker], [secrets], each flow's [routing], [writeback],
+    [tickets], ... and each connector's own table), so it reports the
+    errors serve would stop on, all of them at once. Makes no network call
+    unless --network is given; then each connector that exchanges
+    credentials does so, and a connector that cannot be reached is one line
+    naming it. Exits 1 on any problem, listing each one.
     """
     found = discover_quietly()
-    config = load_config(config_path, required=True)
+    try:
+        config = load_config(config_path, required=True)
+    except ConfigFileError as exc:
+        _report(exc.problems)
     store = SecretStore(config.secrets)
     problems: list[str] = []
     checked: list[tuple[str, Any]] = []
@@ -62,15 +71,24 @@ def check(config_path: Path | None, network: bool) -> None:
     if not config.enabled():
         click.echo("No connectors are enabled in " + str(config.path))
     if problems:
-        for p in problems:
-            click.secho(f"problem: {p}", fg="red", err=True)
-        sys.exit(1)
+        _report(problems)
     click.echo(
         f"All good ({len(config.enabled())} connector(s) enabled; secrets: {store.describe()})."
     )
 
 
+def _report(problems: list[str]) -> NoReturn:
+    for problem in problems:
+        click.secho(f"problem: {problem}", fg="red", err=True)
+    sys.exit(1)
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
 async def _network_check(config: HubConfig, store: SecretStore, names: list[str]) -> list[str]:
+    """Exchange credentials with each connector that has a token flow; one line per failure."""
     problems = []
     async with Hub(config, secrets=store) as hub:
         for name in names:
@@ -79,9 +97,24 @@ async def _network_check(config: HubConfig, store: SecretStore, names: list[str]
                 click.echo(f"{name}: no credential exchange to test (static key)")
                 continue
             try:
-                response = await hub.connectors[name].http.send(auth.build_token_request())
+                request = auth.build_token_request()
+            except (ConnectorError, HandoffError) as exc:
+                text = str(exc).removeprefix(f"{name}: ")
+                problems.append(_one_line(f"{name}: {text}"))
+                continue
+            where = request.url.copy_with(query=None)
+            try:
+                response = await hub.connectors[name].http.send(request)
                 auth.accept_token_response(response)
-                click.echo(f"{name}: credentials accepted")
-            except (ConnectorError, OSError) as exc:
-                problems.append(str(exc))
+            except httpx.HTTPError as exc:  # no answer: refused, unknown host, TLS, timeout
+                problems.append(
+                    _one_line(f"{name}: cannot reach {where}: {type(exc).__name__}: {exc}")
+                )
+            except ConnectorError as exc:
+                text = str(exc).removeprefix(f"{name}: ")
+                problems.append(_one_line(f"{name}: {where} refused the credentials: {text}"))
+            except Exception as exc:  # a diagnostic never ends in a traceback
+                problems.append(_one_line(f"{name}: {where}: {type(exc).__name__}: {exc}"))
+            else:
+                click.echo(f"{name}: credentials accepted by {where}")
     return problems

@@ -30,7 +30,7 @@ CORE_COMMANDS: tuple[FlowCommand, ...] = (
     FlowCommand(
         "check",
         "handoff.cli.check:check",
-        "Check handoff.toml and secrets: every enabled connector configured and its secrets set.",
+        "Check handoff.toml and secrets: every table valid, every enabled connector configured.",
     ),
     FlowCommand(
         "secrets",

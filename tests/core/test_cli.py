@@ -11,7 +11,8 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from handoff.cli import cli, discovery
+from handoff import plugins
+from handoff.cli import cli
 from handoff.plugins import Discovery
 from handoff_sdk import Connector
 
@@ -23,7 +24,7 @@ def runner(
     found = Discovery(
         connectors=echo_classes, packages={n: f"handoff-{n} 0.1" for n in echo_classes}
     )
-    monkeypatch.setattr(discovery, "discover", lambda: found)
+    monkeypatch.setattr(plugins, "discover", lambda: found)
     return CliRunner()
 
 

@@ -45,6 +45,9 @@ print(json.dumps(sorted(sys.modules)), file=sys.stderr)
 """
 
 
+CORE_TARGETS = {ref.name: ref.target.partition(":")[0] for ref in CORE_COMMANDS}
+
+
 def imported_by(*args: str) -> set[str]:
     """The modules a fresh interpreter has imported after running `handoff ARGS`."""
     result = subprocess.run(
@@ -80,6 +83,14 @@ def test_a_command_imports_its_own_module_not_the_others() -> None:
     assert "handoff.cli.jobs" in modules
     assert "handoff.cli.serve" not in modules
     assert "handoff.cli.demo" not in modules
+
+
+@pytest.mark.parametrize("name", [ref.name for ref in CORE_COMMANDS if ref.name != "check"])
+def test_a_hub_command_s_help_imports_no_framework(name: str) -> None:
+    """A command module imports its frameworks when the command runs, not for its --help."""
+    modules = imported_by(name, "--help")
+    assert CORE_TARGETS[name] in modules
+    assert heavy(modules) == []
 
 
 def test_the_listed_help_is_the_command_s_own_first_line() -> None:

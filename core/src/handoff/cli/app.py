@@ -8,7 +8,6 @@ import no framework beyond click (docs/performance.md, "Start-up").
 
 from __future__ import annotations
 
-import logging
 import sys
 
 import click
@@ -114,8 +113,6 @@ def cli() -> None:
 
 def main() -> None:
     """Entry point: run the CLI, printing user errors as one line, never a traceback."""
-    # httpx logs whole URLs at INFO, and some URLs carry a credential (Slack webhooks).
-    logging.getLogger("httpx").setLevel(logging.WARNING)
     try:
         cli.main(standalone_mode=False)
     except click.exceptions.Abort:

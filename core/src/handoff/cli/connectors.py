@@ -9,9 +9,7 @@ from typing import Any
 import click
 
 from handoff.cli.discovery import discover_quietly
-from handoff.cli.options import config_option
-from handoff.config import load_config
-from handoff_sdk.hookspecs import implemented_capabilities
+from handoff.cli.options import config_option, json_option
 
 __all__ = ["connectors"]
 
@@ -23,9 +21,12 @@ def connectors() -> None:
 
 @connectors.command("list")
 @config_option
-@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@json_option
 def connectors_list(config_path: Path | None, as_json: bool) -> None:
     """List installed connectors: package, whether enabled in handoff.toml, capabilities."""
+    from handoff.config import load_config
+    from handoff_sdk.hookspecs import implemented_capabilities
+
     found = discover_quietly()
     config = load_config(config_path)
     rows: list[dict[str, Any]] = []

@@ -22,7 +22,7 @@ def db() -> None:
 @click.option("--revision", default="head", show_default=True, help="Target revision.")
 def db_upgrade(config_path: Path | None, database: str | None, revision: str) -> None:
     """Create the tables, or migrate them to this version of handoff."""
-    from handoff.store import upgrade  # noqa: PLC0415
+    from handoff.store import upgrade
 
     store = open_store_for(config_path, database, migrated=False)
     reached = upgrade(store, revision)
@@ -34,7 +34,7 @@ def db_upgrade(config_path: Path | None, database: str | None, revision: str) ->
 @database_option
 def db_current(config_path: Path | None, database: str | None) -> None:
     """Show the database's schema revision and the one this handoff needs."""
-    from handoff.store import current_revision, head_revision  # noqa: PLC0415
+    from handoff.store import current_revision, head_revision
 
     store = open_store_for(config_path, database, migrated=False)
     click.echo(

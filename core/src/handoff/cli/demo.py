@@ -26,6 +26,6 @@ def demo(cassettes: Path) -> None:
     playbook (Q3/Q4). Every API answer is replayed from recorded cassettes:
     no credentials, no network.
     """
-    from handoff.demo import run_demo  # noqa: PLC0415 - fast startup
+    from handoff.demo import run_demo
 
     run_demo(cassettes, echo=click.echo)

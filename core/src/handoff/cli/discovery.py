@@ -3,20 +3,25 @@
 from __future__ import annotations
 
 import warnings
+from typing import TYPE_CHECKING
 
 import click
 
 from handoff.errors import UnknownConnectorError
-from handoff.plugins import Discovery, PluginWarning, discover
+
+if TYPE_CHECKING:
+    from handoff.plugins import Discovery
 
 __all__ = ["discover_quietly", "resolve_connector"]
 
 
 def discover_quietly() -> Discovery:
     """The installed connectors; each broken package is one `warning:` line on stderr."""
+    from handoff import plugins
+
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", PluginWarning)
-        found = discover()
+        warnings.simplefilter("ignore", plugins.PluginWarning)
+        found = plugins.discover()
     for problem in found.problems:
         click.secho(f"warning: {problem}", fg="yellow", err=True)
     return found

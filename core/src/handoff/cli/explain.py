@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from handoff.cli.options import config_option, database_option, open_store_for
+from handoff.cli.options import config_option, database_option, json_option, open_store_for
 from handoff.errors import HandoffError
 
 __all__ = ["explain"]
@@ -17,14 +17,14 @@ __all__ = ["explain"]
 @config_option
 @database_option
 @click.argument("ref")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@json_option
 def explain(config_path: Path | None, database: str | None, ref: str, as_json: bool) -> None:
     """Show the decisions about REF and why, with the jobs each one caused.
 
     REF is 'event:ID', 'decision:ID', 'TYPE:ID' (e.g. 'conversation:c-42'), or a
     bare id matched against subjects and event dedupe keys.
     """
-    from handoff.runtime.explain import explain_ref, render_text  # noqa: PLC0415
+    from handoff.runtime.explain import explain_ref, render_text
 
     store = open_store_for(config_path, database)
     with store.sessions() as session:

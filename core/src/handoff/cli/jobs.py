@@ -7,9 +7,8 @@ from pathlib import Path
 
 import click
 
-from handoff.cli.options import config_option, database_option, open_store_for
+from handoff.cli.options import config_option, database_option, json_option, open_store_for
 from handoff.errors import HandoffError
-from handoff_sdk import SystemClock
 
 __all__ = ["jobs"]
 
@@ -30,7 +29,7 @@ def jobs() -> None:
     help="Only jobs in this state (repeatable).",
 )
 @click.option("--limit", default=50, show_default=True, help="How many, newest first.")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@json_option
 def jobs_list(
     config_path: Path | None,
     database: str | None,
@@ -39,7 +38,7 @@ def jobs_list(
     as_json: bool,
 ) -> None:
     """Show jobs, newest first, with their state, attempts and last error."""
-    from handoff.runtime import job_counts, list_jobs  # noqa: PLC0415
+    from handoff.runtime import job_counts, list_jobs
 
     store = open_store_for(config_path, database)
     with store.sessions() as session:
@@ -72,7 +71,8 @@ def jobs_list(
 def _operator_change(
     action: str, ids: tuple[int, ...], config_path: Path | None, database: str | None
 ) -> int:
-    from handoff.runtime import audit, discard_jobs, retry_jobs  # noqa: PLC0415
+    from handoff.runtime import audit, discard_jobs, retry_jobs
+    from handoff_sdk import SystemClock
 
     if not ids:
         raise HandoffError(f"give the ids of the jobs to {action}")

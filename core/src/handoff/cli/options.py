@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import functools
-import logging
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
-from pydantic import ValidationError
 
-from handoff.config import HubConfig, WorkerSettings, load_config
 from handoff.errors import ConfigFileError
 
 if TYPE_CHECKING:
+    from handoff.config import HubConfig, WorkerSettings
     from handoff.store import Store
 
 __all__ = [
@@ -72,11 +70,8 @@ def open_store_for(
     `wait`: a long-running command (serve, worker) waits for an unreachable
     database, logging each try, instead of exiting.
     """
-    from handoff.store import (  # noqa: PLC0415 - fast startup
-        ensure_current,
-        open_store,
-        wait_until_available,
-    )
+    from handoff.config import load_config
+    from handoff.store import ensure_current, open_store, wait_until_available
 
     store = open_store(load_config(config_path), database)
     if migrated and wait:
@@ -90,14 +85,19 @@ def log_to_stderr() -> None:
     """Show the hub's own log lines (INFO and up) and everyone's warnings, on stderr.
 
     For the long-running commands, whose log is how an operator learns of an
-    outage ("database unavailable, trying again in 4 s").
+    outage ("database unavailable, trying again in 4 s"). httpx stays at
+    WARNING: it logs whole URLs at INFO, and some URLs carry a credential
+    (Slack webhooks).
     """
+    import logging
+
     root = logging.getLogger()
     if not root.handlers:
         logging.basicConfig(
             level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
         )
     logging.getLogger("handoff").setLevel(logging.INFO)
+    logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
 def _kind_timeout(_ctx: click.Context, _param: click.Parameter, values: tuple[str, ...]) -> Any:
@@ -168,6 +168,10 @@ def worker_options(func: F) -> F:
 
 def worker_settings_for(config: HubConfig, given: dict[str, Any]) -> WorkerSettings:
     """[worker] from handoff.toml with the command line's options on top, validated together."""
+    from pydantic import ValidationError
+
+    from handoff.config import WorkerSettings
+
     merged = config.worker.model_dump()
     renames = {
         "concurrency": "concurrency",

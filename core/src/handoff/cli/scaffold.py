@@ -26,7 +26,7 @@ def new_connector(name: str, path: Path) -> None:
     It has a config model, one secret, one capability, a cassette and tests that
     run the connector contract. Then: `pip install -e NAME` and `pytest` inside it.
     """
-    from handoff.scaffold import ScaffoldError, create_connector  # noqa: PLC0415 - fast startup
+    from handoff.scaffold import ScaffoldError, create_connector
 
     try:
         created = create_connector(name, path)

@@ -5,14 +5,16 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from handoff.cli.discovery import discover_quietly, resolve_connector
-from handoff.cli.options import config_option
-from handoff.config import load_config
+from handoff.cli.options import config_option, json_option
 from handoff.errors import HandoffError
-from handoff.secret_store import SecretStore
+
+if TYPE_CHECKING:
+    from handoff.secret_store import SecretStore
 
 __all__ = ["secrets"]
 
@@ -20,6 +22,13 @@ __all__ = ["secrets"]
 @click.group("secrets")
 def secrets() -> None:
     """Set, delete and list connector secrets (OS keyring, file, or environment)."""
+
+
+def _secret_store(config_path: Path | None) -> SecretStore:
+    from handoff.config import load_config
+    from handoff.secret_store import SecretStore
+
+    return SecretStore(load_config(config_path).secrets)
 
 
 def _secret_target(connector: str, name: str) -> SecretStore:
@@ -30,7 +39,7 @@ def _secret_target(connector: str, name: str) -> SecretStore:
         raise HandoffError(
             f"{connector} has no secret '{name}'; its secrets are: {', '.join(declared) or 'none'}"
         )
-    return SecretStore(load_config().secrets)
+    return _secret_store(None)
 
 
 @secrets.command("set")
@@ -63,12 +72,11 @@ def secrets_delete(connector: str, name: str) -> None:
 
 @secrets.command("list")
 @config_option
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@json_option
 def secrets_list(config_path: Path | None, as_json: bool) -> None:
     """Show each secret the installed connectors declare and where it is found. Never values."""
     found = discover_quietly()
-    config = load_config(config_path)
-    store = SecretStore(config.secrets)
+    store = _secret_store(config_path)
     rows = []
     for name, cls in sorted(found.connectors.items()):
         for spec in cls.secret_specs:

@@ -16,11 +16,6 @@ from handoff.cli.options import (
     worker_options,
     worker_settings_for,
 )
-from handoff.config import load_config
-from handoff.flow import Services
-from handoff.flows import FlowSet
-from handoff.hub import Hub
-from handoff_sdk import SystemClock
 
 __all__ = ["serve"]
 
@@ -48,9 +43,14 @@ def serve(  # noqa: PLR0917 - click passes each option
     stored durably before the 2xx; while the database is unavailable the API
     answers 503 and stores nothing. The worker options apply to --with-worker.
     """
-    import uvicorn  # noqa: PLC0415
+    import uvicorn
 
-    from handoff.server import create_app  # noqa: PLC0415
+    from handoff.config import load_config
+    from handoff.flow import Services
+    from handoff.flows import FlowSet
+    from handoff.hub import Hub
+    from handoff.server import create_app
+    from handoff_sdk import SystemClock
 
     config = load_config(config_path)
     settings = worker_settings_for(config, worker)

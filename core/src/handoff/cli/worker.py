@@ -18,11 +18,6 @@ from handoff.cli.options import (
     worker_options,
     worker_settings_for,
 )
-from handoff.config import load_config
-from handoff.flow import Services
-from handoff.flows import FlowSet, install_periodic
-from handoff.hub import Hub
-from handoff_sdk import SystemClock
 
 __all__ = ["worker"]
 
@@ -49,7 +44,12 @@ def worker(
     itself; it never exits for an outage. SIGTERM or Ctrl-C lets the jobs in
     hand finish first.
     """
-    from handoff.runtime import Worker  # noqa: PLC0415
+    from handoff.config import load_config
+    from handoff.flow import Services
+    from handoff.flows import FlowSet, install_periodic
+    from handoff.hub import Hub
+    from handoff.runtime import Worker
+    from handoff_sdk import SystemClock
 
     config = load_config(config_path)
     settings = worker_settings_for(config, worker)

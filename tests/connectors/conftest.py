@@ -5,7 +5,9 @@ throwaway certificate) on the test's `fake_clock`, so its rate windows and token
 lifetimes move with the connector's waits and no test sleeps. The connector is
 built as the hub builds it (`connector_http_client`), pointed at the simulator
 by the simulator's own `connector_config`, with its `connector_secrets` unless
-the test gives others.
+the test gives others. `Simulated.harness(**config)` builds a further
+connector (a `Harness`) on the same simulator, e.g. with another budget: the
+one way every connector's simulator tests get a simulator.
 """
 
 from __future__ import annotations
@@ -17,7 +19,14 @@ from typing import Any
 import pytest_asyncio
 
 from handoff_sdk import Connector, DictSecrets, FakeClock, connector_http_client
-from handoff_sdk.testing import Simulator, SimulatorServer
+from handoff_sdk.testing import (
+    Harness,
+    Limits,
+    RateWindow,
+    Simulator,
+    SimulatorServer,
+    build_harness,
+)
 
 
 @dataclass
@@ -29,6 +38,17 @@ class Simulated:
     server: SimulatorServer
     secrets: DictSecrets
     clock: FakeClock
+
+    def harness(self, **config: Any) -> Harness:
+        """Another connector of the same class on this simulator; `config` over its own."""
+        return build_harness(
+            type(self.connector),
+            transport=None,
+            config={**self.simulator.connector_config(self.server.url), **config},
+            secrets=self.simulator.connector_secrets(),
+            clock=self.clock,
+            verify=self.server.verify,
+        )
 
     def api_calls(self, endpoint: str | None = None) -> int:
         """Requests the simulator answered (of one endpoint when given)."""
@@ -45,7 +65,8 @@ async def simulated(fake_clock: FakeClock) -> AsyncIterator[SimulatedFactory]:
     `config` is laid over the simulator's `connector_config` (the test's keys win);
     `secrets` replaces the simulator's `connector_secrets(account)` when given;
     `simulator` is an instance to serve instead of a fresh one of the
-    connector's own class. Everything is closed after the test.
+    connector's own class; `window` gives a fresh one that single rate window
+    instead of its vendor's limits. Everything is closed after the test.
     """
     opened: list[tuple[SimulatorServer, Any]] = []
 
@@ -56,11 +77,13 @@ async def simulated(fake_clock: FakeClock) -> AsyncIterator[SimulatedFactory]:
         secrets: dict[str, str] | None = None,
         account: str | None = None,
         simulator: Simulator | None = None,
+        window: RateWindow | None = None,
     ) -> Simulated:
         if simulator is None:
             simulator_class = connector_class.load_simulator()
             assert simulator_class is not None, f"{connector_class.__name__} has no simulator"
-            simulator = simulator_class(clock=fake_clock)
+            limits = Limits(windows=(window,)) if window is not None else None
+            simulator = simulator_class(clock=fake_clock, limits=limits)
         server = SimulatorServer(simulator, tls=True)
         await server.__aenter__()
         settings = {**simulator.connector_config(server.url), **(config or {})}

@@ -51,6 +51,8 @@ def _placed(results: Sequence[WriteResult], offset: int, size: int) -> list[Writ
             f"a batch of {size} returned {len(results)} results; "
             "a connector must return one per record"
         )
+    if offset == 0:
+        return list(results)
     return [r.model_copy(update={"index": offset + r.index}) for r in results]
 
 

@@ -9,7 +9,7 @@ from handoff_6sense.simulator import SixsenseSimulator
 
 from handoff_sdk import ApiError, AuthError
 from handoff_sdk.entities import Visitor
-from handoff_sdk.testing import Limits, RateWindow, Refusal, SimulatorServer
+from handoff_sdk.testing import RateWindow, Refusal, SimulatorServer
 from handoff_sdk.testing.company import COMPANY
 
 
@@ -77,19 +77,16 @@ async def test_every_lookup_spends_a_credit(simulated, fake_clock) -> None:
 
 async def test_past_the_minute_window_a_429_is_waited_out(simulated, fake_clock) -> None:
     """6sense answers 429 without Retry-After; the connector waits its fixed minute."""
-    simulator = SixsenseSimulator(
-        clock=fake_clock, limits=Limits(windows=(RateWindow(2, 60.0, name="minute"),))
-    )
     sim = await simulated(
         SixsenseConnector,
-        simulator=simulator,
+        window=RateWindow(2, 60.0, name="minute"),
         config={"rate_limit": {"requests": 10, "per_seconds": 60, "concurrency": 1}},
     )
     for ip in ("203.0.113.10", "192.0.2.33", "203.0.113.44"):
         assert await sim.connector.handoff_enrich_visitor(visitor(ip)) is not None
-    assert len(simulator.throttled()) == 1
+    assert len(sim.simulator.throttled()) == 1
     assert fake_clock.slept >= 60
-    refused = simulator.refuse(Refusal("rate_limited", "over", retry_after=12), None)
+    refused = sim.simulator.refuse(Refusal("rate_limited", "over", retry_after=12), None)
     assert (refused.status, dict(refused.headers)) == (429, {}), "6sense sends no Retry-After"
 
 

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import pytest
 from handoff_gainsight import GainsightConnector
-from handoff_gainsight.simulator import GainsightSimulator
 
 from handoff_sdk import ApiError, AuthError
-from handoff_sdk.testing import Limits, RateWindow
+from handoff_sdk.testing import RateWindow
 from handoff_sdk.testing.company import COMPANY
 
 LOOKBACK = {"initial_lookback_hours": 2}
@@ -62,17 +61,14 @@ async def test_a_field_the_object_lacks_is_gainsights_gsobj_1002(simulated) -> N
 
 
 async def test_past_the_minute_window_the_429_is_waited_out(simulated, fake_clock) -> None:
-    simulator = GainsightSimulator(
-        clock=fake_clock, limits=Limits(windows=(RateWindow(2, 60.0, name="minute"),))
-    )
     sim = await simulated(
         GainsightConnector,
-        simulator=simulator,
+        window=RateWindow(2, 60.0, name="minute"),
         config={**LOOKBACK, "page_size": 1, "rate_limit": {"requests": 100, "per_seconds": 60}},
     )
     result = await sim.connector.handoff_poll_events(None)
     assert sorted(e.payload["response_id"] for e in result.events) == answered()
-    throttled = simulator.throttled()
+    throttled = sim.simulator.throttled()
     assert throttled
     assert {s.status for s in throttled} == {429}
     assert fake_clock.slept >= 60

@@ -8,11 +8,10 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from handoff_google_calendar import GoogleCalendarConnector
-from handoff_google_calendar.simulator import GoogleCalendarSimulator
 
 from handoff_sdk import ApiError, AuthError
 from handoff_sdk.entities import Meeting, Rep
-from handoff_sdk.testing import Limits, RateWindow, Refusal
+from handoff_sdk.testing import RateWindow, Refusal
 from handoff_sdk.testing.company import COMPANY
 
 TAYLOR = COMPANY.rep("sdr-taylor")
@@ -128,12 +127,9 @@ async def test_a_403_rate_limit_is_retried(simulated, fake_clock) -> None:
 
 
 async def test_past_the_per_user_window_google_answers_403(simulated, fake_clock) -> None:
-    simulator = GoogleCalendarSimulator(
-        clock=fake_clock, limits=Limits(windows=(RateWindow(1, 600.0, name="user"),))
-    )
     sim = await simulated(
         GoogleCalendarConnector,
-        simulator=simulator,
+        window=RateWindow(1, 600.0, name="user"),
         config={"rate_limit": {"requests": 100, "per_seconds": 1, "concurrency": 1}},
     )
     now = fake_clock.now()
@@ -141,4 +137,4 @@ async def test_past_the_per_user_window_google_answers_403(simulated, fake_clock
     with pytest.raises(ApiError) as info:
         await sim.connector.handoff_rep_busy(rep(TAYLOR), now, now + timedelta(hours=9))
     assert (info.value.status, info.value.code) == (403, "userRateLimitExceeded")
-    assert {s.status for s in simulator.throttled()} == {403}
+    assert {s.status for s in sim.simulator.throttled()} == {403}

@@ -7,55 +7,31 @@ answered as a stream); the others drive Marketo's errors inside HTTP 200
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import pytest
 from handoff_marketo import MarketoConnector
-from handoff_marketo.simulator import MarketoSimulator
 
 from handoff_sdk import FakeClock
 from handoff_sdk.entities import Lead
 from handoff_sdk.testing import (
-    Harness,
     Limits,
     RateWindow,
     Refusal,
-    SimulatorServer,
-    build_harness,
 )
 
 BULK = [Lead(email=f"lead{i:04d}@example.test", first_name=f"Lead{i}") for i in range(1000)]
 
 
-@dataclass
-class Subscription:
-    simulator: MarketoSimulator
-    server: SimulatorServer
-
-    def connector(self, **config: Any) -> Harness:
-        return build_harness(
-            MarketoConnector,
-            transport=None,
-            config={**self.simulator.connector_config(self.server.url), **config},
-            secrets=self.simulator.connector_secrets(),
-            clock=self.simulator.clock,  # type: ignore[arg-type]
-            verify=self.server.verify,
-        )
-
-
 @pytest.fixture
-async def marketo(fake_clock: FakeClock) -> AsyncIterator[Subscription]:
-    simulator = MarketoSimulator(clock=fake_clock)
-    async with SimulatorServer(simulator, tls=True) as server:
-        yield Subscription(simulator, server)
+async def marketo(simulated: Any) -> Any:
+    return await simulated(MarketoConnector)
 
 
-async def test_identity_login_and_a_lead_sync_over_a_real_socket(marketo: Subscription) -> None:
+async def test_identity_login_and_a_lead_sync_over_a_real_socket(marketo: Any) -> None:
     """Would have failed with ResponseNotRead: the identity answer is a stream."""
-    harness = marketo.connector()
+    harness = marketo.harness()
     results = await harness.connector.handoff_upsert_leads(
         [Lead(email="new@example.test", last_name="New"), Lead(email="dup@example.test")], "s-1"
     )
@@ -70,10 +46,10 @@ async def test_identity_login_and_a_lead_sync_over_a_real_socket(marketo: Subscr
 
 
 async def test_1000_leads_in_four_calls_side_by_side_and_nothing_throttled(
-    marketo: Subscription,
+    marketo: Any,
 ) -> None:
     marketo.simulator.latency = 0.05
-    harness = marketo.connector()
+    harness = marketo.harness()
     results = await harness.connector.handoff_upsert_leads(BULK, "bulk-1")
     await harness.aclose()
     assert [r.index for r in results] == list(range(1000))
@@ -83,8 +59,8 @@ async def test_1000_leads_in_four_calls_side_by_side_and_nothing_throttled(
     assert not marketo.simulator.throttled()
 
 
-async def test_an_expired_token_602_in_http_200_is_refreshed_once(marketo: Subscription) -> None:
-    harness = marketo.connector()
+async def test_an_expired_token_602_in_http_200_is_refreshed_once(marketo: Any) -> None:
+    harness = marketo.harness()
     await harness.connector.handoff_list_programs()
     marketo.simulator.tokens.expire_all()
     programs = await harness.connector.handoff_list_programs()
@@ -96,11 +72,11 @@ async def test_an_expired_token_602_in_http_200_is_refreshed_once(marketo: Subsc
 
 
 async def test_a_budget_over_the_20_second_window_meets_606_and_waits(
-    marketo: Subscription, fake_clock: FakeClock
+    marketo: Any, fake_clock: FakeClock
 ) -> None:
     # A window of 10 stands in for Marketo's 100 (same answer, fewer calls to make).
     marketo.simulator.limits = Limits(windows=(RateWindow(10, 20.0, name="20_seconds"),))
-    harness = marketo.connector(rate_limit={"requests": 15, "per_seconds": 20, "concurrency": 1})
+    harness = marketo.harness(rate_limit={"requests": 15, "per_seconds": 20, "concurrency": 1})
     for n in range(11):
         await harness.connector.handoff_upsert_leads([Lead(email=f"p{n}@example.test")], f"k{n}")
     await harness.aclose()
@@ -110,9 +86,9 @@ async def test_a_budget_over_the_20_second_window_meets_606_and_waits(
     assert len(marketo.simulator.calls("sync_leads")) == 12
 
 
-async def test_615_too_many_at_once_in_http_200_is_retried(marketo: Subscription) -> None:
+async def test_615_too_many_at_once_in_http_200_is_retried(marketo: Any) -> None:
     marketo.simulator.refuse_next(Refusal("too_many_concurrent", "over 10 at once"), times=2)
-    harness = marketo.connector()
+    harness = marketo.harness()
     results = await harness.connector.handoff_upsert_leads(BULK, "bulk-2")
     await harness.aclose()
     assert all(r.ok for r in results), "615 is retried until the calls get through"
@@ -121,8 +97,8 @@ async def test_615_too_many_at_once_in_http_200_is_retried(marketo: Subscription
     assert len(marketo.simulator.calls("sync_leads")) == 6
 
 
-async def test_more_than_300_records_is_refused_with_1003(marketo: Subscription) -> None:
-    harness = marketo.connector()
+async def test_more_than_300_records_is_refused_with_1003(marketo: Any) -> None:
+    harness = marketo.harness()
     await harness.connector.handoff_list_programs()  # logs in
     token = harness.connector.auth.token.value  # type: ignore[union-attr]
     await harness.aclose()
@@ -137,7 +113,7 @@ async def test_more_than_300_records_is_refused_with_1003(marketo: Subscription)
     assert answer.json()["errors"][0]["code"] == "1003"
 
 
-async def test_bad_client_credentials_are_a_401_from_identity(marketo: Subscription) -> None:
+async def test_bad_client_credentials_are_a_401_from_identity(marketo: Any) -> None:
     async with httpx.AsyncClient(verify=marketo.server.verify) as client:
         answer = await client.get(
             f"{marketo.server.url}/identity/oauth/token",

@@ -8,7 +8,7 @@ from handoff_outreach import OutreachConnector
 from handoff_outreach.simulator import OutreachSimulator
 
 from handoff_sdk import ApiError, AuthError, RateLimitedError
-from handoff_sdk.testing import Limits, RateWindow, SimulatorServer
+from handoff_sdk.testing import RateWindow, SimulatorServer
 from handoff_sdk.testing.company import COMPANY
 
 ANA = COMPANY.person("ana-lima")  # in "Customer expansion", run by sdr-taylor
@@ -92,24 +92,18 @@ async def test_a_spent_budget_reported_in_headers_pauses_before_a_429(
     simulated, fake_clock
 ) -> None:
     """X-RateLimit-Remaining 0 with a near reset: the connector waits instead of being refused."""
-    simulator = OutreachSimulator(
-        clock=fake_clock, limits=Limits(windows=(RateWindow(2, 30.0, name="hour"),))
-    )
-    sim = await simulated(OutreachConnector, simulator=simulator)
+    sim = await simulated(OutreachConnector, window=RateWindow(2, 30.0, name="hour"))
     await sim.connector.handoff_sequence_state(ANA.email)
     await sim.connector.handoff_sequence_state(CASEY.email)
-    assert simulator.throttled() == []
+    assert sim.simulator.throttled() == []
     assert fake_clock.slept >= 29
 
 
 async def test_a_spent_hourly_limit_fails_fast_as_rate_limited(simulated, fake_clock) -> None:
-    simulator = OutreachSimulator(
-        clock=fake_clock, limits=Limits(windows=(RateWindow(1, 3600.0, name="hour"),))
-    )
-    sim = await simulated(OutreachConnector, simulator=simulator)
+    sim = await simulated(OutreachConnector, window=RateWindow(1, 3600.0, name="hour"))
     with pytest.raises(RateLimitedError):
         await sim.connector.handoff_sequence_state(ANA.email)
-    [refused] = simulator.throttled()
+    [refused] = sim.simulator.throttled()
     assert refused.status == 429
     assert fake_clock.slept < 60, "an hour's wait is not held by a routing decision"
 

@@ -6,10 +6,9 @@ from datetime import timedelta
 
 import pytest
 from handoff_pathfactory import PathfactoryConnector
-from handoff_pathfactory.simulator import PathfactorySimulator
 
 from handoff_sdk import ApiError, AuthError
-from handoff_sdk.testing import Limits, RateWindow
+from handoff_sdk.testing import RateWindow
 from handoff_sdk.testing.company import COMPANY
 
 JAMIE = COMPANY.person("jamie-ortiz")  # three assets within the hour
@@ -50,15 +49,12 @@ async def test_a_key_whose_role_cannot_read_engagement_is_a_403(simulated, fake_
 
 
 async def test_a_throttle_is_waited_out_for_its_retry_after(simulated, fake_clock) -> None:
-    simulator = PathfactorySimulator(
-        clock=fake_clock, limits=Limits(windows=(RateWindow(1, 30.0, name="minute"),))
-    )
     sim = await simulated(
         PathfactoryConnector,
-        simulator=simulator,
+        window=RateWindow(1, 30.0, name="minute"),
         config={"page_size": 2, "rate_limit": {"requests": 100, "per_seconds": 60}},
     )
     result = await sim.connector.handoff_poll_events(an_hour_ago(fake_clock))
     assert [e.payload["email"] for e in result.events] == [JAMIE.email]
-    assert {s.status for s in simulator.throttled()} == {429}
+    assert {s.status for s in sim.simulator.throttled()} == {429}
     assert fake_clock.slept >= 30

@@ -7,46 +7,26 @@ server that streams its answers.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
 from handoff_salesforce import SalesforceConnector
-from handoff_salesforce.simulator import SalesforceSimulator, sfid
+from handoff_salesforce.simulator import sfid
 from sf_cases import make_leads
 
-from handoff_sdk import ApiError, FakeClock
+from handoff_sdk import ApiError
 from handoff_sdk.entities import AccountCriterion, AccountUpdate, Lead
-from handoff_sdk.testing import Harness, Limits, RateWindow, SimulatorServer, build_harness
-
-
-@dataclass
-class Org:
-    simulator: SalesforceSimulator
-    server: SimulatorServer
-
-    def connector(self, **config: Any) -> Harness:
-        return build_harness(
-            SalesforceConnector,
-            transport=None,
-            config={**self.simulator.connector_config(self.server.url), **config},
-            secrets=self.simulator.connector_secrets(),
-            clock=self.simulator.clock,  # type: ignore[arg-type]
-            verify=self.server.verify,
-        )
+from handoff_sdk.testing import Limits, RateWindow
 
 
 @pytest.fixture
-async def org(fake_clock: FakeClock) -> AsyncIterator[Org]:
-    simulator = SalesforceSimulator(clock=fake_clock)
-    async with SimulatorServer(simulator, tls=True) as server:
-        yield Org(simulator, server)
+async def org(simulated: Any) -> Any:
+    return await simulated(SalesforceConnector)
 
 
-async def test_login_and_an_upsert_over_a_real_socket(org: Org) -> None:
+async def test_login_and_an_upsert_over_a_real_socket(org: Any) -> None:
     """Would have failed with ResponseNotRead: the token answer is a stream on a real socket."""
-    harness = org.connector()
+    harness = org.harness()
     [result] = await harness.connector.handoff_upsert_leads(
         [Lead(email="new.person@hooli.example", last_name="Person", company="Hooli")], "k-1"
     )
@@ -66,8 +46,8 @@ async def test_login_and_an_upsert_over_a_real_socket(org: Org) -> None:
     assert stored[0]["Id"] == result.id
 
 
-async def test_the_rotated_refresh_token_is_written_back(org: Org) -> None:
-    harness = org.connector()
+async def test_the_rotated_refresh_token_is_written_back(org: Any) -> None:
+    harness = org.harness()
     await harness.connector.handoff_find_person(email="pat.lee@acme.example")
     await harness.aclose()
     rotated = org.simulator.account.secrets["refresh_token"]
@@ -75,8 +55,8 @@ async def test_the_rotated_refresh_token_is_written_back(org: Org) -> None:
     assert harness.secrets.values["refresh_token"] == rotated
 
 
-async def test_an_expired_session_is_refreshed_once(org: Org) -> None:
-    harness = org.connector()
+async def test_an_expired_session_is_refreshed_once(org: Any) -> None:
+    harness = org.harness()
     first = await harness.connector.handoff_find_person(email="pat.lee@acme.example")
     org.simulator.tokens.expire_all()
     second = await harness.connector.handoff_find_person(email="pat.lee@acme.example")
@@ -86,9 +66,9 @@ async def test_an_expired_session_is_refreshed_once(org: Org) -> None:
     assert [s.refusal for s in org.simulator.log if s.refusal] == ["token_expired"]
 
 
-async def test_query_pages_are_followed_through_next_records_url(org: Org) -> None:
+async def test_query_pages_are_followed_through_next_records_url(org: Any) -> None:
     org.simulator.page_size = 100
-    harness = org.connector()
+    harness = org.harness()
     account = await harness.connector.handoff_match_account(
         email_domain="acme.example", website=None
     )
@@ -100,9 +80,9 @@ async def test_query_pages_are_followed_through_next_records_url(org: Org) -> No
     assert len(org.simulator.calls("query_more")) >= 1
 
 
-async def test_1000_leads_go_in_five_concurrent_calls_with_per_record_errors(org: Org) -> None:
+async def test_1000_leads_go_in_five_concurrent_calls_with_per_record_errors(org: Any) -> None:
     org.simulator.latency = 0.05
-    harness = org.connector()
+    harness = org.harness()
     results = await harness.connector.handoff_upsert_leads(make_leads(), "import-1")
     await harness.aclose()
     assert len(results) == 1000
@@ -116,8 +96,8 @@ async def test_1000_leads_go_in_five_concurrent_calls_with_per_record_errors(org
     assert errors[512] == "DUPLICATE_EXTERNAL_ID"
 
 
-async def test_account_updates_fail_one_by_one_for_unknown_ids(org: Org) -> None:
-    harness = org.connector()
+async def test_account_updates_fail_one_by_one_for_unknown_ids(org: Any) -> None:
+    harness = org.harness()
     results = await harness.connector.handoff_update_accounts(
         [
             AccountUpdate(account_id=sfid("001", 11), status="Actively Working"),
@@ -132,9 +112,9 @@ async def test_account_updates_fail_one_by_one_for_unknown_ids(org: Org) -> None
     assert updated["Account_Status__c"] == "Actively Working"
 
 
-async def test_a_spent_daily_allocation_stops_the_write_without_hammering(org: Org) -> None:
+async def test_a_spent_daily_allocation_stops_the_write_without_hammering(org: Any) -> None:
     org.simulator.limits = Limits(windows=(RateWindow(3, 86_400.0, name="daily"),))
-    harness = org.connector()
+    harness = org.harness()
     await harness.connector.handoff_find_person(email="nobody@nowhere.example")
     results = await harness.connector.handoff_upsert_leads(make_leads(), "import-2")
     await harness.aclose()
@@ -146,8 +126,8 @@ async def test_a_spent_daily_allocation_stops_the_write_without_hammering(org: O
     )
 
 
-async def test_a_field_the_org_lacks_is_invalid_field_naming_the_config(org: Org) -> None:
-    harness = org.connector(account_fields={"tier": "Tier__c"})
+async def test_a_field_the_org_lacks_is_invalid_field_naming_the_config(org: Any) -> None:
+    harness = org.harness(account_fields={"tier": "Tier__c"})
     with pytest.raises(ApiError, match="No such column 'Tier__c'") as info:
         await harness.connector.handoff_match_account(email_domain="acme.example", website=None)
     await harness.aclose()
@@ -164,7 +144,7 @@ POOLED_FIELDS = {
 }
 
 
-async def test_the_pool_is_listed_a_page_at_a_time_over_a_real_socket(org: Org) -> None:
+async def test_the_pool_is_listed_a_page_at_a_time_over_a_real_socket(org: Any) -> None:
     """P1, P3: owner, segment and CARR in the SOQL; pages follow nextRecordsUrl; fields read."""
     for n in range(450):  # more pooled customers than one 200-record page holds
         org.simulator.account.data["Account"].append(
@@ -178,7 +158,7 @@ async def test_the_pool_is_listed_a_page_at_a_time_over_a_real_socket(org: Org) 
                 "Account_Rank_Notes_History__c": f"note {n}",
             }
         )
-    harness = org.connector(account_fields=POOLED_FIELDS, query_batch_size=200)
+    harness = org.harness(account_fields=POOLED_FIELDS, query_batch_size=200)
     where = [
         AccountCriterion(field="owner_id", op="eq", value=sfid("005", 77)),
         AccountCriterion(field="segment", op="in", value=["SMB"]),
@@ -205,9 +185,9 @@ async def test_the_pool_is_listed_a_page_at_a_time_over_a_real_socket(org: Org) 
     assert len(org.simulator.calls("query")) + len(org.simulator.calls("query_more")) == 3
 
 
-async def test_find_users_by_email_marks_inactive_users(org: Org) -> None:
+async def test_find_users_by_email_marks_inactive_users(org: Any) -> None:
     """P1, P4: the Pooled Sales User by email, whatever its case; an inactive user says so."""
-    harness = org.connector()
+    harness = org.harness()
     [user] = await harness.connector.handoff_find_users(  # type: ignore[attr-defined]
         user_ids=[], emails=["Pooled.Sales@example.test"]
     )
@@ -219,9 +199,9 @@ async def test_find_users_by_email_marks_inactive_users(org: Org) -> None:
     assert not gone.active
 
 
-async def test_an_api_write_stamps_who_and_when(org: Org) -> None:
+async def test_an_api_write_stamps_who_and_when(org: Any) -> None:
     """P3: what the hub writes is LastModifiedBy the integration user, as Salesforce stamps it."""
-    harness = org.connector(account_fields=POOLED_FIELDS)
+    harness = org.harness(account_fields=POOLED_FIELDS)
     account_id = sfid("001", 301)
     [result] = await harness.connector.handoff_update_accounts(  # type: ignore[attr-defined]
         updates=[AccountUpdate(account_id=account_id, tier="Tier 2")], idempotency_key="k1"

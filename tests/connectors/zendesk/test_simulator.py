@@ -8,48 +8,24 @@ rate-limit headers, so Zendesk never has to say 429.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
 from handoff_zendesk import ZendeskConnector
-from handoff_zendesk.simulator import ZendeskSimulator
 
 from handoff_sdk import FakeClock
 from handoff_sdk.entities import Case
 from handoff_sdk.testing import (
     COMPANY,
-    Harness,
     Limits,
     RateWindow,
     Refusal,
-    SimulatorServer,
-    build_harness,
 )
 
 
-@dataclass
-class Account:
-    simulator: ZendeskSimulator
-    server: SimulatorServer
-
-    def connector(self, **config: Any) -> Harness:
-        return build_harness(
-            ZendeskConnector,
-            transport=None,
-            config={**self.simulator.connector_config(self.server.url), **config},
-            secrets=self.simulator.connector_secrets(),
-            clock=self.simulator.clock,  # type: ignore[arg-type]
-            verify=self.server.verify,
-        )
-
-
 @pytest.fixture
-async def zendesk(fake_clock: FakeClock) -> AsyncIterator[Account]:
-    simulator = ZendeskSimulator(clock=fake_clock)
-    async with SimulatorServer(simulator, tls=True) as server:
-        yield Account(simulator, server)
+async def zendesk(simulated: Any) -> Any:
+    return await simulated(ZendeskConnector)
 
 
 def tickets(n: int) -> list[Case]:
@@ -57,10 +33,10 @@ def tickets(n: int) -> list[Case]:
 
 
 async def test_1000_tickets_go_through_10_create_many_jobs_polled_together(
-    zendesk: Account,
+    zendesk: Any,
 ) -> None:
     zendesk.simulator.latency = 0.02
-    harness = zendesk.connector()
+    harness = zendesk.harness()
     results = await harness.connector.create_many_tickets(tickets(1000), "bulk-1")
     await harness.aclose()
     assert [r.index for r in results] == list(range(1000))
@@ -79,9 +55,9 @@ async def test_1000_tickets_go_through_10_create_many_jobs_polled_together(
     assert 1 < zendesk.simulator.peak_concurrency() <= harness.connector.budget.limit.concurrency
 
 
-async def test_create_many_stays_under_the_queue_of_30_jobs(zendesk: Account) -> None:
+async def test_create_many_stays_under_the_queue_of_30_jobs(zendesk: Any) -> None:
     zendesk.simulator.job_seconds = 5.0
-    harness = zendesk.connector()
+    harness = zendesk.harness()
     results = await harness.connector.create_many_tickets(tickets(3500), "bulk-2")
     await harness.aclose()
     assert all(r.ok for r in results)
@@ -89,8 +65,8 @@ async def test_create_many_stays_under_the_queue_of_30_jobs(zendesk: Account) ->
     assert not zendesk.simulator.throttled(), "job 31 waits for a free place in the queue"
 
 
-async def test_a_ticket_without_a_description_fails_alone_in_its_job(zendesk: Account) -> None:
-    harness = zendesk.connector()
+async def test_a_ticket_without_a_description_fails_alone_in_its_job(zendesk: Any) -> None:
+    harness = zendesk.harness()
     batch: list[Any] = [{"subject": "ok", "comment": {"body": "fine"}}, {"subject": "no body"}]
     results = await harness.connector.create_many_tickets(batch, "bulk-3")
     await harness.aclose()
@@ -99,10 +75,10 @@ async def test_a_ticket_without_a_description_fails_alone_in_its_job(zendesk: Ac
 
 
 async def test_41_tickets_one_by_one_under_a_tight_limit_are_never_throttled(
-    zendesk: Account,
+    zendesk: Any,
 ) -> None:
     zendesk.simulator.limits = Limits(windows=(RateWindow(20, 60.0, name="minute"),))
-    harness = zendesk.connector(rate_limit={"requests": 20, "per_seconds": 60, "concurrency": 5})
+    harness = zendesk.harness(rate_limit={"requests": 20, "per_seconds": 60, "concurrency": 5})
     for n in range(41):
         result = await harness.connector.handoff_create_case(
             Case(subject=f"Single {n}", description="One at a time."), f"single-{n}"
@@ -114,10 +90,10 @@ async def test_41_tickets_one_by_one_under_a_tight_limit_are_never_throttled(
 
 
 async def test_the_rate_limit_headers_pause_the_connector_before_a_429(
-    zendesk: Account, fake_clock: FakeClock
+    zendesk: Any, fake_clock: FakeClock
 ) -> None:
     zendesk.simulator.limits = Limits(windows=(RateWindow(3, 60.0, name="minute"),))
-    harness = zendesk.connector(rate_limit={"requests": 10, "per_seconds": 60, "concurrency": 1})
+    harness = zendesk.harness(rate_limit={"requests": 10, "per_seconds": 60, "concurrency": 1})
     person = COMPANY.person("ana-lima")
     for _ in range(4):
         contact = await harness.connector.handoff_find_person(email=person.email)
@@ -128,11 +104,9 @@ async def test_the_rate_limit_headers_pause_the_connector_before_a_429(
     assert zendesk.simulator.log[0].status == 200
 
 
-async def test_a_429_with_retry_after_is_waited_out(
-    zendesk: Account, fake_clock: FakeClock
-) -> None:
+async def test_a_429_with_retry_after_is_waited_out(zendesk: Any, fake_clock: FakeClock) -> None:
     zendesk.simulator.refuse_next(Refusal("rate_limited", "per-minute limit", retry_after=30))
-    harness = zendesk.connector()
+    harness = zendesk.harness()
     contact = await harness.connector.handoff_find_person(email=COMPANY.person("ana-lima").email)
     await harness.aclose()
     assert contact is not None
@@ -141,8 +115,8 @@ async def test_a_429_with_retry_after_is_waited_out(
     assert fake_clock.slept >= 30
 
 
-async def test_a_retried_create_with_the_same_key_opens_one_ticket(zendesk: Account) -> None:
-    harness = zendesk.connector()
+async def test_a_retried_create_with_the_same_key_opens_one_ticket(zendesk: Any) -> None:
+    harness = zendesk.harness()
     case = Case(subject="Quote for 40 seats", description="Needs a PO.")
     first = await harness.connector.handoff_create_case(case, "case-1")
     again = await harness.connector.handoff_create_case(case, "case-1")
@@ -152,11 +126,9 @@ async def test_a_retried_create_with_the_same_key_opens_one_ticket(zendesk: Acco
     assert subjects.count("Quote for 40 seats") == 1
 
 
-async def test_the_export_polls_the_companys_tickets(
-    zendesk: Account, fake_clock: FakeClock
-) -> None:
+async def test_the_export_polls_the_companys_tickets(zendesk: Any, fake_clock: FakeClock) -> None:
     fake_clock.advance(120)  # the export leaves out the last minute
-    harness = zendesk.connector()
+    harness = zendesk.harness()
     result = await harness.connector.handoff_poll_events(cursor="start_time:0")
     await harness.aclose()
     exported = {e.dedupe_key.split(":")[2] for e in result.events}

@@ -8,7 +8,7 @@ from handoff_zoom.simulator import DAILY_CREATES, ZoomSimulator
 from zoom_cases import SIM_MEETING
 
 from handoff_sdk import ApiError, AuthError, RateLimitedError
-from handoff_sdk.testing import Limits, RateWindow
+from handoff_sdk.testing import RateWindow
 from handoff_sdk.testing.company import COMPANY
 
 TAYLOR = COMPANY.rep("sdr-taylor")
@@ -76,22 +76,21 @@ async def test_a_rep_without_a_zoom_user_is_zooms_1001(simulated) -> None:
 
 
 async def test_the_per_second_limit_is_waited_out(simulated, fake_clock) -> None:
-    simulator = ZoomSimulator(
-        clock=fake_clock, limits=Limits(windows=(RateWindow(2, 1.0, name="qps"),))
-    )
     sim = await simulated(
         ZoomConnector,
-        simulator=simulator,
+        window=RateWindow(2, 1.0, name="qps"),
         config={"rate_limit": {"requests": 50, "per_seconds": 1}, "reuse_existing": False},
     )
     for n in range(3):
         await sim.connector.handoff_book_meeting(
             MEETING.model_copy(update={"title": f"Meeting {n}"}), f"k-{n}"
         )
-    throttled = simulator.throttled()
+    throttled = sim.simulator.throttled()
     assert throttled, "the third creation within a second is refused"
     assert {s.status for s in throttled} == {429}
-    assert len(simulator.account.data["meetings"]) == 3, "each refusal was retried until it passed"
+    assert len(sim.simulator.account.data["meetings"]) == 3, (
+        "each refusal was retried until it passed"
+    )
 
 
 async def test_the_daily_creation_limit_fails_fast(simulated, fake_clock) -> None:

@@ -410,6 +410,8 @@ class SalesforceConnector(Connector[SalesforceConfig]):
                 sent = mapping.collection_results(body, len(ready))
             except ValueError as exc:
                 raise ApiError(self.name, 200, "UNEXPECTED_RESPONSE", str(exc)) from None
+            if not results:  # every record was sent: the answer's positions are the chunk's
+                return sent
             results += [
                 r.model_copy(update={"index": i}) for (i, _), r in zip(ready, sent, strict=True)
             ]

@@ -77,7 +77,8 @@ async def test_d5_the_same_request_id_moves_once(served: Served) -> None:
         again = await hub.post(f"/v1/leads/{KIM}/transition", body)
         assert first.json()["duplicate"] is False
         assert again.json()["duplicate"] is True
-        assert len(hub.lead(KIM)["history"]) == 1
+        history = hub.lead(KIM)["history"]
+        assert [(t["from"], t["to"]) for t in history] == [(None, "Raw"), ("Raw", "Open")]
 
 
 async def test_q16_another_flow_moves_a_lead_to_accepted_then_recycle(served: Served) -> None:
@@ -115,10 +116,11 @@ async def test_q16_another_flow_moves_a_lead_to_accepted_then_recycle(served: Se
         await hub.drain()
         lead = hub.lead(KIM)
         assert [(t["from"], t["to"], t["actor"]) for t in lead["history"]] == [
+            (None, "Raw", "hub"),
             ("Raw", "Accepted", "ai"),
             ("Accepted", "Recycle", "ai"),
         ]
-        assert lead["history"][0]["rule_ids"] == ["D5", "Q16"]
+        assert lead["history"][1]["rule_ids"] == ["D5", "Q16"]
         with hub.store.sessions() as session:
             refused = session.scalars(
                 select(Decision).where(Decision.kind == STATUS_DECISION)

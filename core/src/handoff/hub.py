@@ -49,6 +49,7 @@ from handoff_sdk.entities import (
     BusySlot,
     Case,
     Contact,
+    CrmActivity,
     Event,
     Firmographics,
     Lead,
@@ -421,6 +422,38 @@ class Hub:
             if user.active and (user.email or "").lower() == wanted:
                 return user
         return None
+
+    async def record_activities(
+        self, connector: str, activities: Sequence[CrmActivity], idempotency_key: str
+    ) -> list[WriteResult]:
+        """Record hub actions as CRM activities and campaign memberships (Q13)."""
+        results: list[WriteResult] = await self.call(
+            connector,
+            "handoff_record_activities",
+            activities=activities,
+            idempotency_key=idempotency_key,
+        )
+        return results
+
+    async def upsert_account(
+        self, connector: str, account: Account, idempotency_key: str
+    ) -> WriteResult:
+        """Create an account, or update the one with its id (D8 Buy Now)."""
+        result: WriteResult = await self.call(
+            connector, "handoff_upsert_account", account=account, idempotency_key=idempotency_key
+        )
+        return result
+
+    async def qualified_programs(self, connector: str) -> list[Program]:
+        """The marketing programs a rep may be shown: tagged UsedWithQualified = True (Q13).
+
+        Untagged or False is hidden, whatever the connector's own filter.
+        """
+        return [
+            p
+            for p in await self.list_programs(connector)
+            if str(p.tags.get("UsedWithQualified", "")).strip().casefold() == "true"
+        ]
 
     async def aclose(self) -> None:
         """Close every HTTP client the hub opened."""

@@ -24,6 +24,7 @@ __all__ = [
     "Case",
     "Contact",
     "Conversation",
+    "CrmActivity",
     "Entity",
     "Event",
     "Experience",
@@ -517,6 +518,28 @@ class Notification(BaseModel):
     subject: str | None = Field(default=None, description="Email subject.")
     text: str = Field(description="Body text.")
     link: str | None = Field(default=None, description="A link to the record, e.g. the CRM page.")
+    headers: dict[str, str] = Field(
+        default_factory=dict,
+        description="Extra email headers, e.g. List-Unsubscribe and List-Unsubscribe-Post (D7).",
+    )
+
+
+class CrmActivity(BaseModel):
+    """Something the hub did with a person, recorded in the CRM (Q13): a task, a campaign member."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    email: str = Field(description="The person's email: their Lead or Contact is found by it.")
+    subject: str = Field(description="The activity's subject, e.g. 'Chat held (Qualified)'.")
+    description: str | None = Field(default=None, description="What happened, in words.")
+    occurred_at: datetime = Field(description="When it happened, timezone-aware.")
+    campaign_id: str | None = Field(
+        default=None, description="The campaign the person joins (none: activity only)."
+    )
+    campaign_status: str | None = Field(
+        default=None, description="Their member status in the campaign, e.g. 'Responded'."
+    )
+    key: str = Field(description="Unique per activity: a retry or replay writes it once.")
 
 
 class WriteError(BaseModel):

@@ -26,6 +26,7 @@ from .entities import (
     BusySlot,
     Case,
     Contact,
+    CrmActivity,
     Event,
     Firmographics,
     Lead,
@@ -220,6 +221,20 @@ async def handoff_find_users(user_ids: Sequence[str], emails: Sequence[str]) -> 
     raise NotImplementedError
 
 
+@hookspec
+async def handoff_record_activities(
+    activities: Sequence[CrmActivity], idempotency_key: str
+) -> list[WriteResult]:
+    """Q13: record hub actions as CRM activities and campaign memberships; one result each."""
+    raise NotImplementedError
+
+
+@hookspec
+async def handoff_upsert_account(account: Account, idempotency_key: str) -> WriteResult:
+    """D1, D8: create the account (Buy Now) or update the one with its id; once per key."""
+    raise NotImplementedError
+
+
 CAPABILITY_HOOKS: tuple[str, ...] = (
     "handoff_enrich_visitor",
     "handoff_match_account",
@@ -243,6 +258,8 @@ CAPABILITY_HOOKS: tuple[str, ...] = (
     "handoff_apply_macro",
     "handoff_renewal_opportunity",
     "handoff_find_users",
+    "handoff_record_activities",
+    "handoff_upsert_account",
 )
 """Every capability hook, in documentation order."""
 

@@ -132,6 +132,10 @@ def _outreach_message(_timestamp: str, body: bytes) -> bytes:
     return body
 
 
+def _handoff_message(timestamp: str, body: bytes) -> bytes:
+    return timestamp.encode("utf-8") + b"." + body
+
+
 class WebhookScheme(Enum):
     """The signing schemes `verify_webhook` understands, one per vendor."""
 
@@ -170,6 +174,20 @@ class WebhookScheme(Enum):
         hex_signature=True,
     )
     """hex(HMAC-SHA256(secret, body)); the time is the body's signed meta.deliveredAt."""
+
+    HANDOFF = _Spec(
+        vendor="handoff",
+        signature_header="X-Handoff-Signature",
+        timestamp_header="X-Handoff-Timestamp",
+        signed_message=_handoff_message,
+        encode=lambda digest: "sha256=" + digest.hex(),
+        parse_timestamp=_epoch_timestamp,
+        format_timestamp=lambda t: str(int(t.timestamp())),
+        hex_signature=True,
+    )
+    """'sha256=' + hex(HMAC-SHA256(secret, '{timestamp}.{body}')), timestamp in epoch seconds:
+    what the company's own systems sign when they post to the hub (D8 purchase and trial
+    webhooks)."""
 
     @property
     def spec(self) -> _Spec:

@@ -123,3 +123,30 @@ def test_only_bare_addresses_pass(value: str) -> None:
 
 def test_bare_address_passes_trimmed() -> None:
     assert check_address("  first.last+tag@sub.example.test ") == "first.last+tag@sub.example.test"
+
+
+def test_d7_one_click_unsubscribe_headers_ride_on_the_message() -> None:
+    url = "<https://hub.example/v1/unsubscribe/abc>"
+    message = build(
+        Notification(
+            text="hello",
+            headers={
+                "List-Unsubscribe": url,
+                "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+            },
+        )
+    )
+    assert message["List-Unsubscribe"] == url
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+
+
+@pytest.mark.parametrize(
+    ("headers", "problem"),
+    [
+        ({"Bcc": "x@example.com"}, "cannot be set"),
+        ({"List-Unsubscribe": "<https://x>\r\nBcc: y@example.com"}, "line break"),
+    ],
+)
+def test_d7_other_headers_and_injections_are_refused(headers: dict[str, str], problem: str) -> None:
+    with pytest.raises(ValueError, match=problem):
+        build(Notification(text="hello", headers=headers))

@@ -18,6 +18,7 @@ from handoff_sdk import Verdict
 from handoff_sdk.entities import Notification
 
 __all__ = [
+    "EXTRA_HEADERS",
     "build_message",
     "check_address",
     "domain_of",
@@ -87,6 +88,10 @@ def body_text(notification: Notification) -> str:
     return "\n\n".join(parts) + "\n"
 
 
+EXTRA_HEADERS = frozenset({"list-unsubscribe", "list-unsubscribe-post", "list-id", "reply-to"})
+"""Headers a notification may add (D7: RFC 8058 one-click unsubscribe); no others."""
+
+
 def build_message(
     notification: Notification,
     *,
@@ -117,6 +122,15 @@ def build_message(
     message[idempotency_header] = idempotency_key
     message["Auto-Submitted"] = "auto-generated"
     message["X-Auto-Response-Suppress"] = "All"
+    for name, value in notification.headers.items():
+        if name.casefold() not in EXTRA_HEADERS:
+            raise ValueError(
+                f"header '{name}' cannot be set by a notification; allowed: "
+                + ", ".join(sorted(EXTRA_HEADERS))
+            )
+        if any(c in value for c in "\r\n"):
+            raise ValueError(f"header '{name}' contains a line break")
+        message[name] = value
     message.set_content(body_text(notification))
     return message
 

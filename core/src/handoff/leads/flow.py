@@ -42,10 +42,23 @@ def _handler(context: FlowContext[LeadsSettings]) -> EventHandler | None:
 
 
 def _job_runners(context: FlowContext[LeadsSettings]) -> Mapping[str, JobRunner]:
-    from handoff.leads.kinds import TIMER_JOB
-    from handoff.leads.runners import timer_runner
+    from handoff.leads.kinds import ACCOUNT_JOB, EMAIL_JOB, TIMER_JOB, WRITEBACK_JOB
+    from handoff.leads.runners import (
+        account_runner,
+        email_runner,
+        timer_runner,
+        writeback_runner,
+    )
 
-    return {TIMER_JOB: timer_runner(context.store, context.clock)}
+    runners = {TIMER_JOB: timer_runner(context.store, context.clock)}
+    config = context.settings.leads
+    if config is not None:
+        runners[EMAIL_JOB] = email_runner(
+            context.store, context.clock, config, context.config, context.hub
+        )
+        runners[WRITEBACK_JOB] = writeback_runner(context.store, config, context.hub)
+        runners[ACCOUNT_JOB] = account_runner(context.store, config, context.hub)
+    return runners
 
 
 def _routers(context: FlowContext[LeadsSettings]) -> Sequence[APIRouter]:

@@ -17,6 +17,7 @@ from handoff.leads.kinds import (
     FORM_SUBMISSION,
     INBOUND_EMAIL,
     LEAD_ACTIVITY,
+    LEAD_SUBSCRIPTION,
     LEAD_TOUCH,
 )
 from handoff.leads.records import lead_key
@@ -28,7 +29,9 @@ __all__ = [
     "FormSubmission",
     "InboundEmail",
     "LeadActivity",
+    "LeadSubscription",
     "LeadTouch",
+    "Signup",
 ]
 
 Name = Annotated[str, Field(max_length=200, pattern=r"^[^\x00-\x1f]*$")]
@@ -92,6 +95,15 @@ class LeadActivity(_AboutALead):
     detail: Text | None = Field(default=None, description="What exactly (a page, a webinar).")
 
 
+class LeadSubscription(_AboutALead):
+    """A change to a person's subscriptions (D7): Opt Out, a temporary opt-out, an opt-in."""
+
+    action: Literal["opt_out", "opt_out_temporary", "opt_in"] = Field(
+        description="opt_out: until they opt in; opt_out_temporary: [leads.subscriptions] "
+        "temporary_days (30), then it expires by itself; opt_in: email allowed again."
+    )
+
+
 class CrmLeadEvent(_AboutALead):
     """What the CRM says happened to a lead: sales accepted it, or converted it (D4 SQL)."""
 
@@ -103,11 +115,25 @@ class CrmLeadEvent(_AboutALead):
     )
 
 
+class Signup(_AboutALead):
+    """A purchase or a trial, posted signed by the company's billing or trial system (D1, D8).
+
+    Not an open intake route: `POST /v1/signups` checks the X-Handoff-Signature first.
+    """
+
+    kind: Literal["purchase", "trial"] = Field(description="A purchase (Buy Now) or a trial.")
+    first_name: Name | None = Field(default=None, description="The buyer's first name.")
+    last_name: Name | None = Field(default=None, description="The buyer's last name.")
+    company: Name | None = Field(default=None, description="The buyer's company.")
+    plan: Ident | None = Field(default=None, description="What was bought or tried.")
+
+
 INTAKE = (
     IntakeRoute("form-submissions", FormSubmission, FORM_SUBMISSION),
     IntakeRoute("inbound-emails", InboundEmail, INBOUND_EMAIL),
     IntakeRoute("lead-touches", LeadTouch, LEAD_TOUCH),
     IntakeRoute("lead-activities", LeadActivity, LEAD_ACTIVITY),
     IntakeRoute("crm-lead-events", CrmLeadEvent, CRM_LEAD_EVENT),
+    IntakeRoute("lead-subscriptions", LeadSubscription, LEAD_SUBSCRIPTION),
 )
 """The leads flow's intake routes."""

@@ -11,16 +11,19 @@ else of the leads flow) to write the events the leads flow decides on:
   changes.
 - `EMAIL_REQUEST`: send an email to a person through the hub, so opt-outs
   and one-click unsubscribe (D7) apply. Payload: `{"to": "<email>",
-  "subject": "...", "text": "...", "operational": false, "from_rep": "<rep
-  id>" (optional), "key": "<idempotency key>"}`.
+  "email_subject": "...", "text": "...", "operational": false, "from_rep":
+  "<rep id>" (optional), "key": "<idempotency key>", "subject": {"type":
+  "lead", "id": "<email>"}}`.
 - `HUB_ACTIVITY`: something happened in the hub that marketing should see in
   the CRM (Q13: an AI goal reached). Payload: `{"action": "ai_goal_reached",
-  "email": "<email>", "description": "..."}`.
+  "email": "<email>", "description": "...", "subject": {"type": "lead", "id":
+  "<email>"}}`.
 """
 
 from __future__ import annotations
 
 __all__ = [
+    "ACCOUNT_JOB",
     "ACTIVITY_DECISION",
     "ASSIGNMENT_DECISION",
     "BANT_DECISION",
@@ -45,7 +48,7 @@ __all__ = [
     "LEAD_TOUCH",
     "LEAD_TRANSITION",
     "MQL_DECISION",
-    "PROGRAMS_JOB",
+    "SCORED_EVENT_TYPES",
     "SIGNUP",
     "SQL_DECISION",
     "STATUS_DECISION",
@@ -83,7 +86,16 @@ EMAIL_REQUEST = "hub.email_request"
 HUB_ACTIVITY = "hub.activity"
 """Another flow reports something marketing should see in the CRM (Q13)."""
 
+SCORED_EVENT_TYPES = (
+    "marketo.activity.interesting_moment",
+    "marketo.activity.visit_webpage",
+    "marketo.activity.fill_out_form",
+    "marketo.activity.click_email",
+)
+"""Marketing activities the scoring model may give points for (`[leads.scoring.event_kinds]`)."""
+
 EVENT_TYPES = (
+    *SCORED_EVENT_TYPES,
     FORM_SUBMISSION,
     INBOUND_EMAIL,
     SIGNUP,
@@ -152,5 +164,5 @@ EMAIL_JOB = "leads.email"
 """Send one email, checking the opt-out when it is sent and adding List-Unsubscribe (D7)."""
 WRITEBACK_JOB = "leads.writeback"
 """Flush the leads whose CRM and marketing fields changed, in batches (write-back)."""
-PROGRAMS_JOB = "leads.programs"
-"""Refresh the Marketo programs tagged UsedWithQualified = True (Q13)."""
+ACCOUNT_JOB = "leads.account"
+"""A Buy Now purchase: create or update the CRM account, then tell its owner (D8)."""

@@ -75,3 +75,42 @@ async def test_d5_cli_moves_shows_and_explains_a_lead(
     missing = handoff(tmp_path, url, "leads", "show", "nobody@acme.example")
     assert isinstance(missing.exception, HandoffError)
     assert str(missing.exception) == "no lead nobody@acme.example"
+
+
+async def test_d3_d2_cli_records_bant_and_claims(
+    served: Served, leads_hub: LeadsHub, tmp_path: Path
+) -> None:
+    leads_hub.config = type(leads_hub.config)(
+        leads={
+            "crm": None,
+            "marketing": None,
+            "assignment": {
+                "reps": [{"id": "aki", "name": "Aki"}, {"id": "ana", "name": "Ana"}],
+                "teams": [{"name": "apac", "members": ["aki", "ana"]}],
+                "rules": [{"id": "apac", "assign": "claim:apac"}],
+            },
+        }
+    )
+    async with served() as hub:
+        await new_lead(hub, "kenji@jp.example")
+    url = str(leads_hub.store.engine.url)
+    config = tmp_path / "handoff.toml"
+    config.write_text(
+        '[leads]\ncrm = ""\nmarketing = ""\n'
+        '[[leads.assignment.reps]]\nid = "aki"\nname = "Aki"\n'
+        '[[leads.assignment.reps]]\nid = "ana"\nname = "Ana"\n'
+        '[[leads.assignment.teams]]\nname = "apac"\nmembers = ["aki", "ana"]\n'
+    )
+
+    def run(*args: str) -> Result:
+        return CliRunner().invoke(cli, [*args, "--config", str(config), "--database", url])
+
+    claimed = run("leads", "claim", "kenji@jp.example", "--rep", "aki")
+    assert claimed.exit_code == 0, claimed.output
+    assert "now aki's (Open)" in claimed.output
+    late = run("leads", "claim", "kenji@jp.example", "--rep", "ana")
+    assert late.exit_code == 1
+    assert "already taken by Aki" in str(late.exception)
+    bant = run("leads", "bant", "kenji@jp.example", "--budget", "--need", "--json")
+    assert bant.exit_code == 0, bant.output
+    assert json.loads(bant.output)["status"] == "Qualified"

@@ -92,6 +92,7 @@ async def test_a_decision_and_its_jobs_commit_together_or_not_at_all(
             "subject": None,
             "text": "hello",
             "link": None,
+            "headers": {},
         }
     }
 

@@ -492,6 +492,7 @@ async def test_a_connectors_ca_file_is_trusted_besides_the_systems(
     fake_clock: FakeClock, tmp_path: Any
 ) -> None:
     """`ca_file` in a connector's table: the hub's client trusts that CA (the sandbox's)."""
+
     class Plain(Connector):
         name = "plain"
 

@@ -100,7 +100,10 @@ def test_cassettes_are_recorded_from_the_simulator_and_replay_without_it(
     cassette = pytester.path / "cassettes" / "6sense" / "enrich_litware.yaml"
     text = cassette.read_text()
     [interaction] = yaml.safe_load(text)["interactions"]
-    assert interaction["request"]["uri"] == "https://epsilon.6sense.com/v3/company/details?ip=203.0.113.10"
+    assert (
+        interaction["request"]["uri"]
+        == "https://epsilon.6sense.com/v3/company/details?ip=203.0.113.10"
+    )
     headers = {k.lower(): v for k, v in interaction["request"]["headers"].items()}
     assert headers["authorization"] == ["REDACTED"]
     assert interaction["response"]["status"]["code"] == 200

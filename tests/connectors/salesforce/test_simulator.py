@@ -7,6 +7,7 @@ server that streams its answers.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -15,7 +16,7 @@ from handoff_salesforce.simulator import sfid
 from sf_cases import make_leads
 
 from handoff_sdk import ApiError
-from handoff_sdk.entities import AccountCriterion, AccountUpdate, Lead
+from handoff_sdk.entities import Account, AccountCriterion, AccountUpdate, CrmActivity, Lead
 from handoff_sdk.testing import Limits, RateWindow
 
 
@@ -214,3 +215,61 @@ async def test_an_api_write_stamps_who_and_when(org: Any) -> None:
     assert account.tier == "Tier 2"
     assert account.modified_by == "Avery Owner"
     assert account.modified_at is not None
+
+
+async def test_q13_activities_become_tasks_and_campaign_members_once_per_key(org: Any) -> None:
+    """Q13 over a real socket: a Task on the Contact, a CampaignMember; a retry writes nothing new."""
+    harness = org.harness()
+    activities = [
+        CrmActivity(
+            email="pat.lee@acme.example",
+            subject="Form qualified (handoff)",
+            occurred_at=datetime(2026, 3, 2, 10, tzinfo=UTC),
+            campaign_id="701Hd000000001AAA",
+            campaign_status="Responded",
+            key="leads:pat.lee@acme.example:form_qualified:1",
+        ),
+        CrmActivity(
+            email="nobody@nowhere.example",
+            subject="Chat held",
+            occurred_at=datetime(2026, 3, 2, 10, tzinfo=UTC),
+            key="leads:nobody:chat_held:1",
+        ),
+    ]
+    first = await harness.connector.handoff_record_activities(activities, "act-1")
+    again = await harness.connector.handoff_record_activities(activities, "act-1-retry")
+    await harness.aclose()
+    assert [r.ok for r in first] == [True, False]
+    assert first[1].errors[0].code == "NOT_FOUND"
+    assert [r.ok for r in again] == [True, False]
+    data = org.simulator.account.data
+    [task] = data["Task"]
+    assert task["WhoId"] == sfid("003", 30)
+    assert task["Subject"] == "Form qualified (handoff)"
+    [member] = data["CampaignMember"]
+    assert (member["ContactId"], member["CampaignId"], member["Status"]) == (
+        sfid("003", 30),
+        "701Hd000000001AAA",
+        "Responded",
+    )
+
+
+async def test_d8_buy_now_creates_the_account_once_and_updates_a_known_one(org: Any) -> None:
+    harness = org.harness()
+    new = Account(name="Hooli", website="https://hooli.example", account_type="Customer")
+    created = await harness.connector.handoff_upsert_account(new, "buy-now:order-1")
+    retried = await harness.connector.handoff_upsert_account(new, "buy-now:order-1")
+    known = Account(
+        ids={"salesforce": sfid("001", 11)}, name="Umbrella Labs", account_type="Customer"
+    )
+    updated = await harness.connector.handoff_upsert_account(known, "buy-now:order-2")
+    await harness.aclose()
+    assert created.ok
+    assert created.created is True
+    assert retried.ok
+    assert (retried.id, retried.created) == (created.id, False)
+    accounts = org.simulator.account.data["Account"]
+    assert len([a for a in accounts if a.get("Name") == "Hooli"]) == 1
+    assert updated.ok
+    umbrella = next(a for a in accounts if a["Id"] == sfid("001", 11))
+    assert umbrella["Type"] == "Customer"

@@ -174,6 +174,25 @@ class SalesforceConfig(ConnectorConfig):
         "cases are upserted on it, so a retried create never opens a second case.",
     )
 
+    activity_key_field: str = Field(
+        default="Handoff_Key__c",
+        description="External ID field on Task and CampaignMember holding the hub's key of "
+        "each recorded activity (Q13): a retry or a replay writes it once.",
+    )
+    account_key_field: str = Field(
+        default="Handoff_Key__c",
+        description="External ID field on Account holding the key of an account the hub "
+        "creates (D8 Buy Now): a retried create finds the account it made.",
+    )
+
+    @field_validator("activity_key_field", "account_key_field")
+    @classmethod
+    def _key_field(cls, value: str) -> str:
+        name = _field_name(value)
+        if name is None:
+            raise ValueError("expected a field API name such as 'Handoff_Key__c'")
+        return name
+
     @field_validator("instance_url")
     @classmethod
     def _instance_url(cls, value: str) -> str:

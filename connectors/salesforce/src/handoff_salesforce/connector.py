@@ -50,6 +50,7 @@ from handoff_sdk.entities import (
     AccountUpdate,
     Case,
     Contact,
+    CrmActivity,
     Lead,
     Opportunity,
     User,
@@ -504,6 +505,79 @@ class SalesforceConnector(Connector[SalesforceConfig]):
         return await self._write_collections(
             contacts, self._contact_record, "PATCH", url, idempotency_key
         )
+
+    @hookimpl
+    async def handoff_record_activities(
+        self, activities: Sequence[CrmActivity], idempotency_key: str
+    ) -> list[WriteResult]:
+        """Q13: a completed Task on the person's Contact or Lead, and their CampaignMember.
+
+        Both are upserted on `activity_key_field` with the activity's key, so a
+        retry or a replay writes each once. A person the org does not know fails
+        alone (NOT_FOUND); a failed campaign membership fails its activity.
+        """
+        cfg = self.config
+        field = cfg.activity_key_field
+        tasks: list[dict[str, Any] | WriteError] = []
+        members: list[tuple[int, dict[str, Any]]] = []
+        for index, activity in enumerate(activities):
+            person = await self.handoff_find_person(activity.email)
+            who = person.id_in(mapping.SYSTEM) if person is not None else None
+            if person is None or who is None:
+                tasks.append(
+                    WriteError(
+                        code="NOT_FOUND",
+                        message=f"salesforce: no Contact or Lead has the email {activity.email}",
+                        fields=["email"],
+                    )
+                )
+                continue
+            task, member = mapping.activity_records(
+                activity, who, isinstance(person, Contact), field
+            )
+            tasks.append(task)
+            if member is not None:
+                members.append((index, member))
+        results = await self._write_collections(
+            tasks,
+            lambda record: record,
+            "PATCH",
+            f"{cfg.data_url}/composite/sobjects/Task/{field}",
+            f"{idempotency_key}:task",
+        )
+        if members:
+            joined = await self._write_collections(
+                [m for _, m in members],
+                lambda record: record,
+                "PATCH",
+                f"{cfg.data_url}/composite/sobjects/CampaignMember/{field}",
+                f"{idempotency_key}:member",
+            )
+            for (index, _), outcome in zip(members, joined, strict=True):
+                if not outcome.ok and results[index].ok:
+                    results[index] = results[index].model_copy(
+                        update={"ok": False, "errors": outcome.errors}
+                    )
+        return results
+
+    @hookimpl
+    async def handoff_upsert_account(self, account: Account, idempotency_key: str) -> WriteResult:
+        """D8: update the account with its Salesforce id, or create it (keyed).
+
+        A new account carries the idempotency key in `account_key_field`, the
+        External ID it is upserted on, so a retried create finds the account it made.
+        """
+        cfg = self.config
+        record = mapping.account_to_record(account)
+        account_id = account.id_in(mapping.SYSTEM)
+        if account_id:
+            record["id"] = account_id
+            url = f"{cfg.data_url}/composite/sobjects"
+        else:
+            record[cfg.account_key_field] = idempotency_key[:255]
+            url = f"{cfg.data_url}/composite/sobjects/Account/{cfg.account_key_field}"
+        [result] = await self._send_collection("PATCH", url, [record], idempotency_key)
+        return result
 
     @hookimpl
     async def handoff_create_case(self, case: Case, idempotency_key: str) -> WriteResult:

@@ -17,6 +17,7 @@ from handoff_sdk.entities import (
     AccountUpdate,
     Case,
     Contact,
+    CrmActivity,
     Lead,
     Opportunity,
     User,
@@ -449,3 +450,49 @@ def parse_limit_info(header: str | None) -> dict[str, tuple[int, int]]:
         key = "per-app-api-usage" if match.group(1) else "api-usage"
         found[key] = (int(match.group(2)), int(match.group(3)))
     return found
+
+
+def activity_records(
+    activity: CrmActivity, who_id: str, is_contact: bool, key_field: str
+) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """The Task (and the CampaignMember, when a campaign is named) recording a hub action (Q13).
+
+    Both carry the activity's key in `key_field`, the External ID they are upserted on.
+    """
+    task = _sobject(
+        "Task",
+        {
+            key_field: activity.key,
+            "WhoId": who_id,
+            "Subject": activity.subject[:255],
+            "Description": activity.description,
+            "ActivityDate": activity.occurred_at.date().isoformat(),
+            "Status": "Completed",
+        },
+    )
+    if not activity.campaign_id:
+        return task, None
+    member = _sobject(
+        "CampaignMember",
+        {
+            key_field: activity.key,
+            "CampaignId": activity.campaign_id,
+            ("ContactId" if is_contact else "LeadId"): who_id,
+            "Status": activity.campaign_status or "Responded",
+        },
+    )
+    return task, member
+
+
+def account_to_record(account: Account) -> dict[str, Any]:
+    """The Account sObject of a create or update (D8): what is set, then `fields`."""
+    values: dict[str, Any] = {
+        "Name": account.name or None,
+        "Website": account.website,
+        "Industry": account.industry,
+        "Type": account.account_type,
+        "BillingCountry": account.country,
+        "NumberOfEmployees": account.employee_count,
+    }
+    values.update(account.fields)
+    return _sobject("Account", values)

@@ -63,7 +63,15 @@ INTEGRATION_USER = "005Hd0000000010AAA"
 PAGE_SIZE = 2_000
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _REQUIRED = {"Lead": ("LastName", "Company"), "Contact": ("LastName",), "Account": ("Name",)}
-_PREFIX = {"Account": "001", "Contact": "003", "Lead": "00Q", "Case": "500", "User": "005"}
+_PREFIX = {
+    "Account": "001",
+    "Contact": "003",
+    "Lead": "00Q",
+    "Case": "500",
+    "User": "005",
+    "Task": "00T",
+    "CampaignMember": "00v",
+}
 _RELATED = {"UserRole": "UserRole", "Profile": "Profile", "Account": "Account"}
 """Relationship fields that lead to another object than User (Owner, Manager do)."""
 ADMIN_USER = "005Hd0000000001AAA"
@@ -170,6 +178,8 @@ class SalesforceSimulator(Simulator):
                     "Contact": contacts,
                     "Lead": leads,
                     "Case": [],
+                    "Task": [],
+                    "CampaignMember": [],
                     "_next_id": 100_000,
                     "_cursors": {},
                 },
@@ -716,9 +726,7 @@ def _company_records() -> dict[str, list[dict[str, Any]]]:
     """
     users = [
         {
-            **_crm_user(
-                r.salesforce_id, r.name, r.email, title=r.title, manager=_manager_of(r.id)
-            ),
+            **_crm_user(r.salesforce_id, r.name, r.email, title=r.title, manager=_manager_of(r.id)),
             "CreatedDate": "2023-06-01T00:00:00.000+0000",
         }
         for r in COMPANY.reps

@@ -377,7 +377,11 @@ def lead_routes(context: FlowContext[LeadsSettings]) -> APIRouter:
         await asyncio.to_thread(request, email, event, decide)
         return {"unsubscribed": True, "email": email}
 
-    @router.get("/unsubscribe/{token}", response_class=HTMLResponse)
+    @router.get(
+        "/unsubscribe/{token}",
+        response_class=HTMLResponse,
+        responses={404: {"description": "Not a link this hub sent (an HTML page says so)."}},
+    )
     async def get_unsubscribe(token: Annotated[str, Path(max_length=600)]) -> Any:
         """A page with the unsubscribe button: a GET never unsubscribes (RFC 8058)."""
         email = token_email(token) if config is not None else None

@@ -152,3 +152,116 @@ def explain(email: str, config_path: Path | None, database: str | None, as_json:
         raise HandoffError(f"nothing is known about lead {email.strip().lower()}")
     else:
         click.echo(render_text(report))
+
+
+def _request(  # noqa: PLR0917 - one request, its parts
+    config_path: Path | None,
+    database: str | None,
+    event_type: str,
+    email: str,
+    payload: dict[str, Any],
+    decide_name: str,
+) -> dict[str, Any]:
+    """Store a request event about a lead and decide it now, as the API does."""
+    from handoff.leads import handler  # noqa: PLC0415
+    from handoff.leads.records import get_lead, lead_json, lead_key, transitions_of  # noqa: PLC0415
+    from handoff.leads.transitions import store_and_decide  # noqa: PLC0415
+    from handoff_sdk.entities import Event  # noqa: PLC0415
+
+    config = _config(config_path)
+    store = open_store_for(config_path, database)
+    now = _now()
+    lead = lead_key(email)
+    event = Event(
+        type=event_type,
+        source="cli",
+        dedupe_key=f"{decide_name}:{uuid.uuid4().hex}",
+        payload={"lead": lead, **payload, "subject": {"type": "lead", "id": lead}},
+    )
+    decide = getattr(handler, decide_name)
+    with store.transaction() as session:
+        store_and_decide(
+            session,
+            event,
+            lambda record: decide(session, config, record, now=now, strict=True),
+            now=now,
+        )
+    with store.sessions() as session:
+        row = get_lead(session, lead, lock=False)
+        assert row is not None
+        return lead_json(row, transitions_of(session, lead))
+
+
+@leads.command("bant")
+@click.argument("email")
+@click.option("--budget/--no-budget", default=None, help="Budget met (or not).")
+@click.option("--authority/--no-authority", default=None, help="Authority met (or not).")
+@click.option("--need/--no-need", default=None, help="Need met (or not).")
+@click.option("--timeline/--no-timeline", default=None, help="Timeline met (or not).")
+@click.option("--actor", default=None, help="Who records it (default: cli:<your user name>).")
+@store_options
+@json_option
+def bant(  # noqa: PLR0917 - click passes each option
+    email: str,
+    budget: bool | None,
+    authority: bool | None,
+    need: bool | None,
+    timeline: bool | None,
+    actor: str | None,
+    config_path: Path | None,
+    database: str | None,
+    as_json: bool,
+) -> None:
+    """Record Soft-BANT for a lead (D3): 2 of 4 met -> Qualified and passed to sales.
+
+    An answer left out keeps what was recorded before.
+    Example: handoff leads bant kim@acme.example --budget --need
+    """
+    answers = {
+        k: v
+        for k, v in {
+            "budget": budget,
+            "authority": authority,
+            "need": need,
+            "timeline": timeline,
+        }.items()
+        if v is not None
+    }
+    if not answers:
+        raise click.UsageError("give at least one of --budget, --authority, --need, --timeline")
+    from handoff.leads.kinds import LEAD_BANT  # noqa: PLC0415
+
+    lead = _request(
+        config_path,
+        database,
+        LEAD_BANT,
+        email,
+        {"answers": answers, "actor": _actor(actor)},
+        "decide_bant",
+    )
+    if as_json:
+        click.echo(json.dumps(lead, indent=2))
+    else:
+        met = ", ".join(lead["bant"].get("met") or []) or "none"
+        click.echo(f"{lead['email']} is now {lead['status']} (Soft-BANT met: {met})")
+
+
+@leads.command("claim")
+@click.argument("email")
+@click.option("--rep", required=True, help="The rep claiming it ([[leads.assignment.reps]] id).")
+@store_options
+@json_option
+def claim(
+    email: str, rep: str, config_path: Path | None, database: str | None, as_json: bool
+) -> None:
+    """Claim a lead offered to your team (D2, first notice first route): the first claim wins.
+
+    Example: handoff leads claim kenji@example.jp --rep aki
+    """
+    from handoff.leads.kinds import LEAD_CLAIM  # noqa: PLC0415
+
+    lead = _request(config_path, database, LEAD_CLAIM, email, {"rep": rep}, "decide_claim")
+    if as_json:
+        click.echo(json.dumps(lead, indent=2))
+    else:
+        click.echo(f"{lead['email']} is now {rep}'s ({lead['status']})")

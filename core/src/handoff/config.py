@@ -403,7 +403,7 @@ def load_config(
     try:
         return HubConfig.model_validate(
             {**raw, "path": path, "connectors": connectors},
-            context={"source": path, "flows": flows},
+            context={"source": path, "flows": flows, "connectors": connectors},
         )
     except ValidationError as exc:
         problems = [f"{path}: {problem}" for problem in validation_problems(exc)]

@@ -11,6 +11,8 @@ that made them succeeded in the end. `handoff serve` exposes the series at
 
 from __future__ import annotations
 
+from collections import deque
+
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
 from handoff_sdk import REQUEST_OUTCOMES, RequestRecord
@@ -25,6 +27,7 @@ class ConnectorMetrics:
     """The series of one hub's connectors, in a registry of their own (apps in tests differ)."""
 
     def __init__(self) -> None:
+        self._failures: dict[str, deque[tuple[float, str]]] = {}
         self.registry = CollectorRegistry()
         self.calls = Counter(
             "handoff_connector_calls",
@@ -66,10 +69,36 @@ class ConnectorMetrics:
         for request_outcome in REQUEST_OUTCOMES:
             self.requests.labels(connector, request_outcome)
 
-    def call_done(self, connector: str, hook: str, *, ok: bool, seconds: float) -> None:
-        """Count one capability call and its duration."""
+    def call_done(
+        self,
+        connector: str,
+        hook: str,
+        *,
+        ok: bool,
+        seconds: float,
+        at: float = 0.0,
+        error: str = "",
+    ) -> None:
+        """Count one capability call and its duration; a failure is kept (at `at`) for alerts."""
         self.calls.labels(connector, hook, "ok" if ok else "error").inc()
         self.call_seconds.labels(connector, hook).observe(seconds)
+        if not ok:
+            kept = self._failures.setdefault(connector, deque(maxlen=1000))
+            kept.append((at, f"{hook}: {error}" if error else hook))
+
+    def failing(self, *, now: float, window: float, threshold: int) -> dict[str, list[str]]:
+        """Connectors with at least `threshold` failed calls in the `window` seconds before `now`.
+
+        Each with its recent failures' descriptions, newest last. `now` is
+        the hub clock's monotonic reading (what `at` was given as).
+        """
+        found: dict[str, list[str]] = {}
+        for connector, kept in self._failures.items():
+            while kept and kept[0][0] < now - window:
+                kept.popleft()
+            if len(kept) >= threshold:
+                found[connector] = [text for _, text in kept]
+        return found
 
     def record(self, request: RequestRecord) -> None:
         """The SDK's RequestSink: count one HTTP try, its retry, its duration."""

@@ -190,14 +190,20 @@ class Hub:
         self._check_hook(hook)
         impl = self._impl(hook, connector)
         started = self.clock.monotonic()
+        error = "cancelled"
         ok = False
         try:
             answer = _checked(connector, hook, await impl(**arguments))
             ok = True
             return answer
+        except Exception as exc:
+            error = " ".join(str(exc).split())[:300] or type(exc).__name__
+            raise
         finally:
-            seconds = max(0.0, self.clock.monotonic() - started)
-            self.metrics.call_done(connector, hook, ok=ok, seconds=seconds)
+            ended = self.clock.monotonic()
+            self.metrics.call_done(
+                connector, hook, ok=ok, seconds=max(0.0, ended - started), at=ended, error=error
+            )
 
     async def call_all(self, hook: str, **arguments: Any) -> list[HookOutcome[Any]]:
         """Await every implementing connector concurrently; their failures are returned.

@@ -120,4 +120,6 @@ def test_network_check_passes_against_a_healthy_server(
         salesforce_config(isolated_home, table, server.certificate.cert_file)
         result = CliRunner().invoke(cli, ["check", "--network"])
     assert result.exit_code == 0, result.output
-    assert f"salesforce: credentials accepted by {server.url}/services/oauth2/token" in result.output
+    assert (
+        f"salesforce: credentials accepted by {server.url}/services/oauth2/token" in result.output
+    )

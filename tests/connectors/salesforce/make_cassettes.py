@@ -23,6 +23,8 @@ from handoff_salesforce import SalesforceConfig
 from handoff_salesforce.mapping import (
     account_field_name,
     account_query_fields,
+    account_to_record,
+    activity_records,
     case_to_record,
     contact_update_to_record,
     lead_to_record,
@@ -38,7 +40,9 @@ from handoff_salesforce.soql import (
     users_query,
 )
 from sf_cases import (
+    ACTIVITIES,
     BAD_EMAIL,
+    BUY_NOW_ACCOUNT,
     CASE,
     CONFIG,
     CONTACT_UPDATES,
@@ -538,6 +542,37 @@ def writeback_lead(org: Org) -> list[dict[str, Any]]:
     ]
 
 
+def record_activities(org: Org) -> list[dict[str, Any]]:
+    """Q13: Pat Lee is a Contact; a Task and a CampaignMember, upserted on the key field."""
+    [activity] = ACTIVITIES
+    field = org.config.activity_key_field
+    task, member = activity_records(activity, sfid("003", 30), True, field)
+    assert member is not None
+    data = org.config.data_url
+    return [
+        org.token(),
+        org.query(
+            contact_by_email_query(activity.email, org.config.contact_extra_fields),
+            [contact_row(30, activity.email, "Pat", "Lee", 1)],
+        ),
+        patch(org, f"{data}/composite/sobjects/Task/{field}", [task], [ok(sfid("00T", 1), True)]),
+        patch(
+            org,
+            f"{data}/composite/sobjects/CampaignMember/{field}",
+            [member],
+            [ok(sfid("00v", 1), True)],
+        ),
+    ]
+
+
+def upsert_account(org: Org) -> list[dict[str, Any]]:
+    """D8: a new account, upserted on the key field with the idempotency key."""
+    field = org.config.account_key_field
+    record = {**account_to_record(BUY_NOW_ACCOUNT), field: "buy-now:order-1"}
+    url = f"{org.config.data_url}/composite/sobjects/Account/{field}"
+    return [org.token(), patch(org, url, [record], [ok(sfid("001", 900), created=True)])]
+
+
 def create_case(org: Org) -> list[dict[str, Any]]:
     """POST sobjects/Case answered 201 with the new id."""
     body = case_to_record(CASE)
@@ -742,6 +777,8 @@ def main() -> None:
         ("writeback_contact", writeback_contact),
         ("writeback_lead", writeback_lead),
         ("create_case", create_case),
+        ("record_activities", record_activities),
+        ("upsert_account", upsert_account),
         ("list_accounts", list_accounts),
         ("renewal_opportunity", renewal_opportunity),
         ("find_users", find_users),

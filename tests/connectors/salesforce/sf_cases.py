@@ -6,9 +6,18 @@ inputs here too. Every name, id and domain is made up (.example domains).
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
-from handoff_sdk.entities import AccountCriterion, AccountUpdate, Case, Contact, Lead
+from handoff_sdk.entities import (
+    Account,
+    AccountCriterion,
+    AccountUpdate,
+    Case,
+    Contact,
+    CrmActivity,
+    Lead,
+)
 
 CONFIG: dict[str, Any] = {
     "auth": "refresh_token",
@@ -118,6 +127,22 @@ CASE = Case(
     priority="High",
 )
 """Create-case case: answered 201 with a new id."""
+
+ACTIVITIES = [
+    CrmActivity(
+        email="pat.lee@acme.example",
+        subject="Form qualified (handoff)",
+        description="Soft-BANT: 2 of 4 met",
+        occurred_at=datetime(2026, 1, 5, 9, tzinfo=UTC),
+        campaign_id="701Hd000000001AAA",
+        campaign_status="Responded",
+        key="leads:pat.lee@acme.example:form_qualified:1",
+    )
+]
+"""Q13: one activity on a Contact, with its campaign membership."""
+
+BUY_NOW_ACCOUNT = Account(name="Hooli", website="https://hooli.example", account_type="Customer")
+"""D8: a Buy Now purchase by a company the org does not know: the account is created."""
 
 CONTACT_UPDATES = [
     Contact(

@@ -5,6 +5,8 @@ from __future__ import annotations
 import httpx
 from handoff_salesforce import SalesforceConnector
 from sf_cases import (
+    ACTIVITIES,
+    BUY_NOW_ACCOUNT,
     CASE,
     CONFIG,
     CONTACT_UPDATES,
@@ -52,6 +54,16 @@ class TestSalesforceContract(ConnectorContract):
         ),
         ContractCase(
             "handoff_create_case", {"case": CASE, "idempotency_key": "case-91c2"}, "create_case"
+        ),
+        ContractCase(
+            "handoff_record_activities",
+            {"activities": ACTIVITIES, "idempotency_key": "activity:pat"},
+            "record_activities",
+        ),
+        ContractCase(
+            "handoff_upsert_account",
+            {"account": BUY_NOW_ACCOUNT, "idempotency_key": "buy-now:order-1"},
+            "upsert_account",
         ),
         ContractCase(
             "handoff_list_accounts",

@@ -231,12 +231,17 @@ class SalesforceConnector(Connector[SalesforceConfig]):
             raise PaginationError(self.name, "query is not done but has no nextRecordsUrl")
         return page
 
-    async def query(self, statement: str) -> list[dict[str, Any]]:
-        """Every record of a SOQL query, following nextRecordsUrl until `done`."""
+    async def query(
+        self, statement: str, idempotency_key: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Every record of a SOQL query, following nextRecordsUrl until `done`.
+
+        `idempotency_key`: the write this read belongs to, so its requests carry the key too.
+        """
         first = str(httpx.URL(f"{self.config.data_url}/query", params={"q": statement}))
 
         async def fetch(url: str) -> dict[str, Any]:
-            page = await self.request_json("GET", url)
+            page = await self.request_json("GET", url, idempotency_key=idempotency_key)
             if not isinstance(page, dict):
                 raise ApiError(self.name, 200, None, "query answer is not a JSON object")
             return page
@@ -371,16 +376,21 @@ class SalesforceConnector(Connector[SalesforceConfig]):
 
         The configured lead/contact_extra_fields come back in `fields` (Q11 rep view).
         """
+        return await self._find_person(email)
+
+    async def _find_person(self, email: str, key: str | None = None) -> Lead | Contact | None:
         email = email.strip()
         if "@" not in email:
             return None
         cfg = self.config
-        contacts = await self.query(soql.contact_by_email_query(email, cfg.contact_extra_fields))
+        contacts = await self.query(
+            soql.contact_by_email_query(email, cfg.contact_extra_fields), key
+        )
         if contacts:
             return mapping.record_to_contact(contacts[0], cfg.contact_extra_fields)
         score_field = cfg.lead_score_field
         leads = await self.query(
-            soql.lead_by_email_query(email, score_field, cfg.lead_extra_fields)
+            soql.lead_by_email_query(email, score_field, cfg.lead_extra_fields), key
         )
         if leads:
             return mapping.record_to_lead(leads[0], score_field, cfg.lead_extra_fields)
@@ -521,7 +531,7 @@ class SalesforceConnector(Connector[SalesforceConfig]):
         tasks: list[dict[str, Any] | WriteError] = []
         members: list[tuple[int, dict[str, Any]]] = []
         for index, activity in enumerate(activities):
-            person = await self.handoff_find_person(activity.email)
+            person = await self._find_person(activity.email, f"{idempotency_key}:find")
             who = person.id_in(mapping.SYSTEM) if person is not None else None
             if person is None or who is None:
                 tasks.append(

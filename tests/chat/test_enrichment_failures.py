@@ -32,6 +32,7 @@ from handoff_sdk.testing.company import COMPANY
 
 LITWARE = COMPANY.customer("litware")
 URL = "https://www.example.test/pricing"
+PLAYBOOK = Path(__file__).parent / "routing" / "playbook.toml"
 
 
 @dataclass
@@ -49,7 +50,10 @@ async def world(tmp_path: Path, clock: FakeClock) -> AsyncIterator[World]:
     async with SimulatorServer(simulator, tls=True) as server:
         table = simulator.connector_config(server.url)
         lines = [f'{key} = "{value}"' for key, value in table.items()]
-        (tmp_path / "handoff.toml").write_text("[connectors.6sense]\n" + "\n".join(lines) + "\n")
+        routing = f'[routing]\ninclude = "{PLAYBOOK}"\n'
+        (tmp_path / "handoff.toml").write_text(
+            routing + "[connectors.6sense]\n" + "\n".join(lines) + "\n"
+        )
         config = load_config(tmp_path / "handoff.toml")
         hub = Hub(
             config,
@@ -171,3 +175,26 @@ async def test_q1_dropped_connections_count_as_network_errors_and_explain_the_fa
     assert decision.outcome["enrichment"] == "failed"
     [step] = decision.explanation["steps"][:1]
     assert step.startswith("6sense: enrichment failed (6sense: HTTP 0")
+
+
+async def test_q1_q3_a_chat_routed_while_6sense_is_down_says_identification_failed(
+    world: World, loopback: Any
+) -> None:
+    """Q1/Q3: the chat is routed without waiting for 6sense, and its explanation says why the
+    company is unknown (the lookup failed), not that the visitor is anonymous."""
+    world.simulator.fail_next(503, body={"status": "error"}, times=1000)
+    async with loopback(world.app) as client:
+        view = {"id": "pv-3", "visitor_id": "v-3", "url": URL, "ip": LITWARE.ips[0]}
+        assert (await client.post("/v1/page-views", json=view)).status_code == 202
+        chat = {"id": "r-3", "conversation_id": "c-3", "visitor_id": "v-3"}
+        assert (await client.post("/v1/chat-requests", json=chat)).status_code == 202
+        await world.worker.run_once()
+        await world.worker.run_once()
+    with world.store.sessions() as session:
+        [routing] = session.scalars(select(Decision).where(Decision.kind == "routing")).all()
+        [identify] = session.scalars(select(Decision).where(Decision.kind == "identify")).all()
+    assert identify.outcome["enrichment"] == "failed"
+    assert (
+        f"the visitor's Q1 identification (decision {identify.id}) failed (6sense could not be "
+        "asked): routed on what is known, not as anonymous"
+    ) in routing.explanation["steps"]

@@ -6,6 +6,12 @@ inserts, a repeat only counts itself in `deliveries`. The victim, on its
 300th delivery, prints READY and hangs with its batch in hand, so the test
 can SIGKILL it at a known point: some effects applied, their jobs not yet
 marked done.
+
+Each process prints STARTED once imported and connected, then waits for a line
+on its standard input: the test starts all three together, so a process slow
+to start on a loaded machine does not find the work already done. The lease
+(20 s) and job timeout (15 s) are far above what an insert takes even on a
+starved machine, so only the victim's jobs are ever taken again.
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ from handoff_sdk.secrets import DictSecrets
 URL, ROLE, CONCURRENCY = sys.argv[1], sys.argv[2], int(sys.argv[3])
 SCHEMA = URL.rsplit("search_path%3D", 1)[-1]
 HANG_AFTER = 300
+LEASE_S = 20.0
 
 
 class EffectConnector(Connector):
@@ -70,11 +77,13 @@ async def main() -> None:
         store,
         hub=hub,
         concurrency=CONCURRENCY,
-        lease=timedelta(seconds=2),
-        job_timeout=1.5,
+        lease=timedelta(seconds=LEASE_S),
+        job_timeout=LEASE_S * 0.75,
         poll_interval=0.2,
     )
     async with hub:
+        print("STARTED", flush=True)
+        await asyncio.to_thread(sys.stdin.readline)  # the test's go, to every process at once
         stats = await worker.run(until_idle=True)
     print(f"DONE {stats.done} lost={stats.lease_lost}", flush=True)
 

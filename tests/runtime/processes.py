@@ -37,16 +37,22 @@ def free_port() -> int:
 
 
 def wait_for(
-    condition: Callable[[], Any], what: str, *, deadline_s: float = DEADLINE_S, every: float = 0.1
+    condition: Callable[[], Any],
+    what: str,
+    *,
+    deadline_s: float = DEADLINE_S,
+    every: float = 0.1,
+    detail: Callable[[], str] = str,
 ) -> Any:
-    """Poll until `condition()` is truthy, and return it; fail naming `what` after the deadline."""
+    """Poll until `condition()` is truthy, and return it; fail naming `what` after the deadline
+    (with `detail()`, e.g. the processes' output)."""
     until = time.monotonic() + deadline_s
     while True:
         value = condition()
         if value:
             return value
         if time.monotonic() > until:
-            pytest.fail(f"not within {deadline_s:g} s: {what}")
+            pytest.fail(f"not within {deadline_s:g} s: {what}\n{detail()}")
         time.sleep(every)
 
 

@@ -117,22 +117,33 @@ class Fleet:
         self.processes.append(process)
         return process
 
-    def serve(self, name: str, *args: str) -> Process:
-        """A `handoff serve` on a free port, returned once /health/live answers."""
+    def serve(self, name: str, *args: str, wait: bool = True) -> Process:
+        """A `handoff serve` on a free port; returned once /health/live answers, unless not `wait`
+        (start several, then `wait_live` for them all: they start in parallel)."""
         port = free_port()
         process = self.start(name, "serve", "--port", str(port), *args)
         process.port = port
-
-        def live() -> bool:
-            if not process.alive():
-                pytest.fail(f"{name} exited ({process.popen.returncode}):\n{process.output()}")
-            try:
-                return httpx.get(f"{process.base_url}/health/live", timeout=5).status_code == 200
-            except httpx.TransportError:
-                return False
-
-        wait_for(live, f"{name} answers /health/live")
+        if wait:
+            self.wait_live(process)
         return process
+
+    def wait_live(self, *servers: Process) -> None:
+        """Until each server answers /health/live; fails with its output if one exits."""
+        for process in servers:
+
+            def live(process: Process = process) -> bool:
+                if not process.alive():
+                    pytest.fail(
+                        f"{process.name} exited ({process.popen.returncode}):\n{process.output()}"
+                    )
+                try:
+                    return (
+                        httpx.get(f"{process.base_url}/health/live", timeout=5).status_code == 200
+                    )
+                except httpx.TransportError:
+                    return False
+
+            wait_for(live, f"{process.name} answers /health/live")
 
     def worker(self, name: str, *args: str) -> Process:
         """A `handoff worker`."""

@@ -103,8 +103,9 @@ def test_a_postgres_restart_under_load_loses_nothing_and_every_chat_is_routed_on
             "HOME": str(tmp_path),
         }
         with fleet(tmp_path, env) as machines:
-            server = machines.serve("serve", "--with-worker", "--poll", "0.2")
+            server = machines.serve("serve", "--with-worker", "--poll", "0.2", wait=False)
             workers = [machines.worker(f"worker-{n}", "--poll", "0.2") for n in (1, 2)]
+            machines.wait_live(server)
             for rep in REPS:
                 answer = httpx.put(
                     f"{server.base_url}/v1/reps/{rep}/status", json={"status": "online"}

@@ -70,8 +70,9 @@ def test_two_servers_three_workers_one_database_q3_round_robin_across_the_fleet(
     }
     with fleet(tmp_path, env) as machines:
         started = time.monotonic()
-        servers = [machines.serve(f"serve-{n}") for n in (1, 2)]
+        servers = [machines.serve(f"serve-{n}", wait=False) for n in (1, 2)]
         workers = [machines.worker(f"worker-{n}", "--poll", "0.2") for n in (1, 2, 3)]
+        machines.wait_live(*servers)
         urls = [server.base_url for server in servers]
         for rep in REPS:
             answer = httpx.put(f"{urls[0]}/v1/reps/{rep}/status", json={"status": "online"})

@@ -183,6 +183,9 @@ def account_runner(store: Store, config: LeadsConfig, hub: Any) -> JobRunner:
             update = Account(ids=dict(account.ids), name=account.name, account_type=customer)
             result = await found.upsert_account(crm, update, job.idempotency_key)
             owner = account.owner_email
+            if owner is None and account.owner_id:
+                users = await found.find_users(crm, user_ids=[account.owner_id], emails=[])
+                owner = next((u.email for u in users if u.email), None)
         else:
             new = Account(
                 name=str(payload.get("company") or domain),
@@ -201,11 +204,15 @@ def account_runner(store: Store, config: LeadsConfig, hub: Any) -> JobRunner:
         told = None
         recipients = [owner] if owner else []
         team = config.assignment.team(config.signups.notify_team)
-        if config.notify and (recipients or team is not None):
+        channel = None if recipients or team is None else team.channel
+        if not recipients and team is not None and channel is None:
+            members = [config.assignment.rep(m) for m in team.members]
+            recipients = [r.email for r in members if r is not None and r.email]
+        if config.notify and (recipients or channel):
             await found.send_notification(
                 config.notify,
                 Notification(
-                    channel=None if recipients or team is None else team.channel,
+                    channel=channel,
                     recipients=recipients,
                     subject=f"Buy Now: {payload.get('company') or domain} purchased",
                     text=f"{email} bought"
@@ -216,7 +223,7 @@ def account_runner(store: Store, config: LeadsConfig, hub: Any) -> JobRunner:
                 ),
                 f"{job.idempotency_key}:owner",
             )
-            told = owner or (team.channel if team else None)
+            told = owner or channel or ", ".join(recipients)
         return {
             "account": result.id,
             "created": account is None,

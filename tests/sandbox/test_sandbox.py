@@ -28,7 +28,7 @@ import pytest
 from sqlalchemy import select
 
 from handoff.config import load_config
-from handoff.store import Decision, open_store
+from handoff.store import Decision, EventRecord, open_store
 from handoff_sdk.secrets import looks_like_secret
 from handoff_sdk.testing import COMPANY
 
@@ -277,6 +277,41 @@ def test_traffic_goes_through_the_hub_to_every_vendor(sandbox: Running) -> None:
     assert [row["status"] for row in zoom if row["endpoint"] == "create_meeting"] == [201]
     calendar = sandbox.simulator_log("google-calendar")
     assert [row["status"] for row in calendar if row["endpoint"] == "insert_event"] == [200]
+    answered = sum(1 for answer in COMPANY.surveys if answer.score is not None)
+    assert f"gainsight: a webhook with {answered} survey responses -> {answered} event(s)" in (
+        report
+    )
+    assert "pathfactory: a webhook with 3 visitor sessions -> 1 event(s)" in report
+
+
+def test_p5_traffic_sends_gainsight_and_pathfactory_webhooks_the_hub_stores(
+    sandbox: Running,
+) -> None:
+    """P5 through the sandbox: the vendors' webhooks, authenticated, stored as their events.
+
+    Survey responses keyed by their GSID (the poll's key too), and the one
+    visitor whose session crosses PathFactory's thresholds (three assets in
+    the hour) as a Fast Moving Buyer; sending the traffic again stores nothing new.
+    """
+    command = [HANDOFF, "sandbox", "traffic", "--dir", str(sandbox.folder), "--hub", sandbox.hub]
+    for _ in range(2):
+        sent = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
+        assert sent.returncode == 0, sent.stdout + sent.stderr
+    config = load_config(sandbox.folder / "handoff.toml", required=True)
+    store = open_store(config)
+    try:
+        with store.sessions() as session:
+            events = session.scalars(
+                select(EventRecord).where(EventRecord.source.in_(("gainsight", "pathfactory")))
+            ).all()
+    finally:
+        store.dispose()
+    surveys = {e.dedupe_key for e in events if e.source == "gainsight"}
+    answered = {a.id for a in COMPANY.surveys if a.score is not None}
+    assert surveys == {f"gainsight:survey_response:{gsid}" for gsid in answered}
+    buyers = [e for e in events if e.source == "pathfactory"]
+    assert [e.payload["email"] for e in buyers] == [COMPANY.person("jamie-ortiz").email]
+    assert len(events) == len(answered) + 1, "a second delivery is the same events, not new ones"
 
 
 def test_a_second_sandbox_in_the_same_folder_is_refused(sandbox: Running) -> None:

@@ -26,7 +26,7 @@ from handoff_sdk import (
     zoom_url_validation_response,
 )
 from handoff_sdk.entities import WebhookRequest
-from handoff_sdk.webhooks import check_shared_secret
+from handoff_sdk.webhooks import check_shared_secret, shared_secret_headers
 
 SECRET = "synthetic-signing-secret-0123"
 NOW = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
@@ -328,3 +328,27 @@ def test_shared_secret_in_a_header_or_basic_auth() -> None:
         check_shared_secret(_shared_request({"Authorization": wrong_user}), mode="basic", **kw)
     with pytest.raises(WebhookSignatureError, match="header 'X-Token' is missing"):
         check_shared_secret(_shared_request({}), mode="header", **kw)
+
+
+@pytest.mark.parametrize("mode", ["header", "basic"])
+def test_the_senders_headers_are_what_the_shared_secret_check_accepts(mode: str) -> None:
+    """What a simulator or the sandbox sends as the vendor passes check_shared_secret."""
+    kw = {"header": "X-Token", "username": "hub"}
+    headers = shared_secret_headers("s3cret", mode=mode, **kw)  # type: ignore[arg-type]
+    check_shared_secret(
+        _shared_request(headers),
+        connector="gainsight",
+        secret="s3cret",
+        secret_name="webhook_secret",
+        mode=mode,  # type: ignore[arg-type]
+        **kw,
+    )
+    with pytest.raises(WebhookSignatureError):
+        check_shared_secret(
+            _shared_request(shared_secret_headers("guess", mode=mode, **kw)),  # type: ignore[arg-type]
+            connector="gainsight",
+            secret="s3cret",
+            secret_name="webhook_secret",
+            mode=mode,  # type: ignore[arg-type]
+            **kw,
+        )

@@ -45,6 +45,7 @@ __all__ = [
     "WebhookScheme",
     "WebhookSignatureError",
     "check_shared_secret",
+    "shared_secret_headers",
     "sign_webhook",
     "verify_webhook",
     "webhook_reply",
@@ -428,6 +429,20 @@ def check_shared_secret(
             f"webhook refused: basic auth does not match user '{username}' and the shared "
             f"secret '{secret_name}'",
         )
+
+
+def shared_secret_headers(
+    secret: str, *, mode: WebhookAuthMode, header: str, username: str
+) -> dict[str, str]:
+    """The headers a sender puts on a delivery that `check_shared_secret` accepts.
+
+    For simulators and sandboxes that play the vendor sending a webhook: the
+    secret in `header` (header mode) or basic auth as `username` (basic mode).
+    """
+    if mode == "basic":
+        pair = base64.b64encode(f"{username}:{secret}".encode()).decode()
+        return {"Authorization": f"Basic {pair}"}
+    return {header: secret}
 
 
 # -- Answering the sender ---------------------------------------------------------

@@ -24,11 +24,13 @@ owner rep, `SfdcAccountId` the Salesforce simulator's account id.
 from __future__ import annotations
 
 import hashlib
+import json
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from handoff_sdk import shared_secret_headers
 from handoff_sdk.testing import (
     COMPANY,
     ApiKey,
@@ -39,6 +41,7 @@ from handoff_sdk.testing import (
     Reply,
     SimAccount,
     Simulator,
+    WebhookDelivery,
     endpoint,
 )
 
@@ -146,6 +149,51 @@ class GainsightSimulator(Simulator):
                 data={OBJECT: records},
             )
         )
+
+    def webhook_deliveries(
+        self, config: Mapping[str, Any], secrets: Mapping[str, str]
+    ) -> list[WebhookDelivery]:
+        """P5: the answered surveys, as a Rules Engine "Call External API" action posts them.
+
+        One call with every answered survey in the documented body
+        (docs/connectors/gainsight.md), with the same GSIDs the poll reads, so
+        a response seen both ways is one event.
+        """
+        responses = []
+        for record in self.account.data[OBJECT]:
+            responded = _read_date(record["RespondedDate"]) if record["RespondedDate"] else None
+            if record["Score"] is None or responded is None:
+                continue
+            responses.append(
+                {
+                    "response_id": record["Gsid"],
+                    "survey_name": record["SurveyId__gr.Title"],
+                    "score": record["Score"],
+                    "comment": record["Comment"],
+                    "email": record["EmailAddress"],
+                    "survey_id": record["SurveyId"],
+                    "company_id": record["CompanyId"],
+                    "company_name": record["CompanyId__gr.Name"],
+                    "crm_account_id": record["CompanyId__gr.SfdcAccountId"],
+                    "owner_email": record["CompanyId__gr.Csm__gr.Email"],
+                    "responded_at": responded.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                }
+            )
+        if not responses:
+            return []
+        auth = shared_secret_headers(
+            secrets.get("webhook_secret", ""),
+            mode=config["webhook_auth"],
+            header=config["webhook_header"],
+            username=config["webhook_username"],
+        )
+        return [
+            WebhookDelivery(
+                json.dumps({"responses": responses}).encode(),
+                {"Content-Type": "application/json", **auth},
+                f"{len(responses)} survey responses",
+            )
+        ]
 
     def connector_config(self, url: str) -> dict[str, Any]:
         """`[connectors.gainsight]` pointing here, with the CRM account and CSM lookups."""

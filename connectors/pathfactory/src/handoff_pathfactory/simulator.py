@@ -22,11 +22,14 @@ whose role may not read engagement data (403).
 from __future__ import annotations
 
 import hashlib
+import json
 import secrets
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
+from handoff_sdk import shared_secret_headers
 from handoff_sdk.testing import (
     COMPANY,
     ApiKey,
@@ -37,6 +40,7 @@ from handoff_sdk.testing import (
     Reply,
     SimAccount,
     Simulator,
+    WebhookDelivery,
     endpoint,
 )
 
@@ -123,6 +127,54 @@ class PathfactorySimulator(Simulator):
                 data={"pageviews": pageviews},
             )
         )
+
+    def webhook_deliveries(
+        self, config: Mapping[str, Any], secret_values: Mapping[str, str]
+    ) -> list[WebhookDelivery]:
+        """P5: each known visitor's session summary, as the Visitor Activity webhook sends it.
+
+        One call listing, per visitor with an email, the assets they viewed
+        (the modelled body of docs/connectors/pathfactory.md, without an
+        activity name): the connector tests each against its thresholds.
+        """
+        sessions: dict[str, dict[str, Any]] = {}
+        for view in sorted(self.account.data["pageviews"], key=lambda v: v["created_at_utc"]):
+            if not view.get("email"):
+                continue
+            session = sessions.setdefault(
+                view["email"],
+                {
+                    "email": view["email"],
+                    "visitor_id": str(view["visitor_id"]),
+                    "account_name": view["company_name"],
+                    "account_domain": view["email_domain"],
+                    "session_id": view["session_id"],
+                    "assets": [],
+                },
+            )
+            session["occurred_at"] = view["created_at_utc"] + "Z"
+            session["assets"].append(
+                {
+                    "id": str(view["content_asset_id"]),
+                    "title": view["content_asset_title"],
+                    "engaged_seconds": view["engagement_time_seconds"],
+                }
+            )
+        if not sessions:
+            return []
+        auth = shared_secret_headers(
+            secret_values.get("webhook_secret", ""),
+            mode=config["webhook_auth"],
+            header=config["webhook_header"],
+            username=config["webhook_username"],
+        )
+        return [
+            WebhookDelivery(
+                json.dumps({"activities": list(sessions.values())}).encode(),
+                {"Content-Type": "application/json", **auth},
+                f"{len(sessions)} visitor sessions",
+            )
+        ]
 
     def connector_config(self, url: str) -> dict[str, Any]:
         """`[connectors.pathfactory]` pointing here."""

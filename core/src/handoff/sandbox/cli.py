@@ -79,9 +79,10 @@ def traffic(folder: Path, hub_url: str, api_key: str | None) -> None:
 
     Reps go online; the synthetic company's visitors view pages (identified
     by 6sense and the CRM), ask the chat for a human (routed), end their chats
-    (written back to the CRM) and one books a meeting (Zoom and calendar). Then
-    it waits for the hub's worker and prints the hub's decisions and what each
-    simulated vendor was asked.
+    (written back to the CRM) and one books a meeting (Zoom and calendar); the
+    vendors that send webhooks send theirs (Gainsight's survey responses,
+    PathFactory's visitor sessions). Then it waits for the hub's worker and
+    prints the hub's decisions and what each simulated vendor was asked.
     """
     from handoff.sandbox.files import read_state  # noqa: PLC0415 - fast startup
     from handoff.sandbox.traffic import send_traffic  # noqa: PLC0415

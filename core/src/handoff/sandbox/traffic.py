@@ -4,9 +4,13 @@ Each flow that has a part in it (`Flow.sandbox_traffic`) sends what the
 outside world would send it, through the hub's HTTP API (the chat flow: page
 views, chat requests, ended conversations, a booking), with a
 `TrafficContext` that posts, waits for the hub's worker and reads the
-hub's routing of a conversation. Then the hub's decisions (from its
-database) and what each vendor saw (each simulator's request log) are
-reported. Ids carry the run's time, so traffic can be sent again.
+hub's routing of a conversation. Each served vendor whose connector takes
+webhooks sends its own (`Simulator.webhook_deliveries`: Gainsight's survey
+responses, PathFactory's visitor sessions) to the hub's `/webhooks/<name>`,
+authenticated with the sandbox's secret as the vendor would be. Then the
+hub's decisions (from its database), the events each webhook stored, and what
+each vendor saw (each simulator's request log) are reported. Ids carry the
+run's time, so traffic can be sent again.
 """
 
 from __future__ import annotations
@@ -24,11 +28,14 @@ from typing import Any
 import httpx
 from sqlalchemy import func, select
 
-from handoff.config import load_config
+from handoff.config import HubConfig, load_config
 from handoff.errors import HandoffError
 from handoff.flow import load_target
 from handoff.flows import built_in_flows
+from handoff.plugins import discover
+from handoff.secret_store import SecretStore
 from handoff.store import Decision, EventRecord, Store, open_store
+from handoff_sdk.hookspecs import implemented_capabilities
 
 from .files import SandboxState
 
@@ -184,8 +191,54 @@ async def _vendor_report(
         echo(f"  {name:<16} {summary}")
 
 
-async def _send(
-    state: SandboxState, store: Store, hub_url: str, api_key: str | None, echo: Echo
+async def vendor_webhooks(context: TrafficContext, config: HubConfig) -> None:
+    """Every served vendor whose connector takes webhooks posts its sample ones to the hub.
+
+    The deliveries come from the connector's simulator (seeded alike with the
+    synthetic company), authenticated with the secrets the sandbox gave the
+    hub; a refusal is a HandoffError naming the connector and the hub's words.
+    """
+    found = discover().connectors
+    secrets = SecretStore(config.secrets)
+    for name, settings in sorted(config.connectors.items()):
+        connector_class = found.get(name)
+        if (
+            connector_class is None
+            or not settings.enabled
+            or "handoff_parse_webhook" not in implemented_capabilities(connector_class)
+        ):
+            continue
+        simulator_class = connector_class.load_simulator()
+        if simulator_class is None:
+            continue
+        validated = connector_class.config_model.model_validate(settings.settings)
+        values = {
+            spec.name: secrets.lookup(name, spec.name)[0] or ""
+            for spec in connector_class.secret_specs
+        }
+        simulator = simulator_class()
+        for delivery in simulator.webhook_deliveries(validated.model_dump(mode="json"), values):
+            answer = await context.client.post(
+                f"/webhooks/{name}", content=delivery.body, headers=delivery.headers
+            )
+            if answer.status_code >= 300:
+                raise HandoffError(
+                    f"the hub refused {name}'s webhook: {answer.status_code} {answer.text}"
+                )
+            stored = answer.json().get("events", [])
+            context.echo(
+                f"{name}: a webhook with {delivery.description} -> {len(stored)} event(s) "
+                f"stored ({answer.status_code})"
+            )
+
+
+async def _send(  # noqa: PLR0917 - what one traffic run needs, from send_traffic
+    state: SandboxState,
+    store: Store,
+    config: HubConfig,
+    hub_url: str,
+    api_key: str | None,
+    echo: Echo,
 ) -> None:
     parts: list[Callable[[TrafficContext], Awaitable[None]]] = [
         load_target(flow.sandbox_traffic) for flow in built_in_flows() if flow.sandbox_traffic
@@ -200,6 +253,7 @@ async def _send(
         context = TrafficContext(client=client, store=store, stamp=stamp, echo=echo, since=since)
         for part in parts:
             await part(context)
+        await vendor_webhooks(context, config)
         await context.settle()
     decisions = await asyncio.to_thread(_decisions, store, decided)
     echo(f"\nWhat the hub decided ({len(decisions)} decisions):")
@@ -216,6 +270,6 @@ def send_traffic(
     config = load_config(Path(state.config), required=True)
     store = open_store(config)
     try:
-        asyncio.run(_send(state, store, hub_url.rstrip("/"), api_key, echo))
+        asyncio.run(_send(state, store, config, hub_url.rstrip("/"), api_key, echo))
     finally:
         store.dispose()

@@ -66,6 +66,7 @@ from .simulator import (
     SimulatorProcess,
     SimulatorServer,
     TokenStore,
+    WebhookDelivery,
     endpoint,
 )
 from .smtp import (
@@ -127,6 +128,7 @@ __all__ = [
     "Ticket",
     "TokenStore",
     "VisitorSample",
+    "WebhookDelivery",
     "build_harness",
     "cassette_interaction",
     "cassette_path",

@@ -38,6 +38,7 @@ from ._model import (
     Reply,
     Served,
     SimAccount,
+    WebhookDelivery,
 )
 from ._server import SimulatorProcess, SimulatorServer
 
@@ -63,5 +64,6 @@ __all__ = [
     "SimulatorProcess",
     "SimulatorServer",
     "TokenStore",
+    "WebhookDelivery",
     "endpoint",
 ]

@@ -19,7 +19,7 @@ from ._auth import SimAuth, TokenStore
 from ._endpoint import Endpoint, declared_endpoints, parse_body, validate_query
 from ._faults import Fault, FaultQueue
 from ._limits import LimitState
-from ._model import Call, Limits, Refusal, Reply, Served, SimAccount
+from ._model import Call, Limits, Refusal, Reply, Served, SimAccount, WebhookDelivery
 
 __all__ = ["Simulator"]
 
@@ -46,7 +46,9 @@ class Simulator:
     - `refuse(refusal, call)` renders every refusal in the vendor's shape;
     - `answer_headers(account)` adds per-answer headers (usage counters);
     - `connector_config(url)` and `connector_secrets()` say how to point the
-      connector here (the contract and `handoff sandbox` use them).
+      connector here (the contract and `handoff sandbox` use them);
+    - `webhook_deliveries(config, secrets)`, for a vendor that sends webhooks:
+      what it would post to the hub (`handoff sandbox traffic` posts them).
 
     An instance is the ASGI app; serve it with `SimulatorServer`. Every
     request is kept in `log` (`calls`, `throttled`, `peak_concurrency` read
@@ -109,6 +111,18 @@ class Simulator:
     def connector_secrets(self, account: SimAccount | None = None) -> dict[str, str]:
         """The secrets that open `account` (default: the first), as a secret store holds them."""
         return dict((account or self.account).secrets)
+
+    def webhook_deliveries(
+        self, config: Mapping[str, Any], secrets: Mapping[str, str]
+    ) -> list[WebhookDelivery]:
+        """Sample webhooks this vendor would send the hub, from its seeded data.
+
+        `config` is the connector's table and `secrets` its secrets as the hub
+        holds them (a webhook's shared secret is the hub's, not the vendor's),
+        so each delivery is authenticated as the connector checks it. None by
+        default: a vendor whose connector takes no webhooks.
+        """
+        return []
 
     def refuse(self, refusal: Refusal, call: Call | None) -> Reply:
         """The vendor's answer to a refusal; override with the vendor's error shape.

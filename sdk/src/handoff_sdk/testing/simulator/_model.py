@@ -21,6 +21,7 @@ __all__ = [
     "Reply",
     "Served",
     "SimAccount",
+    "WebhookDelivery",
 ]
 
 RefusalKind = Literal[
@@ -215,3 +216,17 @@ class Served:
     def throttled(self) -> bool:
         """True when the answer said "too fast" (a rate window or the concurrency cap)."""
         return self.refusal in THROTTLES
+
+
+@dataclass(frozen=True)
+class WebhookDelivery:
+    """One webhook a vendor would send the hub: its body and headers (auth included).
+
+    `Simulator.webhook_deliveries` gives them; `handoff sandbox traffic` posts
+    them to the hub's `/webhooks/<connector>` as the vendor would.
+    """
+
+    body: bytes
+    headers: dict[str, str] = field(default_factory=dict)
+    description: str = ""
+    """What it carries, for a person reading a report ("3 survey responses")."""

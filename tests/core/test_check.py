@@ -35,26 +35,26 @@ def test_check_names_every_bad_table_at_once_as_serve_would(isolated_home: Path)
     (isolated_home / "handoff.toml").write_text(BAD_TABLES)
     checked = CliRunner().invoke(cli, ["check"])
     assert checked.exit_code == 1
-    lines = [line for line in checked.output.splitlines() if line.startswith("problem: ")]
+    lines = [line for line in checked.output.splitlines() if line.startswith("error: ")]
     assert lines == [
-        "problem: handoff.toml: routing.ai_rep: Input should be a valid string",
-        "problem: handoff.toml: writeback.enabled: Input should be a valid boolean, unable to "
+        "error: handoff.toml: routing.ai_rep: Input should be a valid string",
+        "error: handoff.toml: writeback.enabled: Input should be a valid boolean, unable to "
         "interpret input",
-        "problem: handoff.toml: tickets.bogus: unknown key",
-        "problem: handoff.toml: worker: job_timeout_seconds = 20: each must be above 0 and "
+        "error: handoff.toml: tickets.bogus: unknown key",
+        "error: handoff.toml: worker: job_timeout_seconds = 20: each must be above 0 and "
         "below lease_seconds (10), or a job still running when its lease ends runs twice",
     ]
     served = CliRunner().invoke(cli, ["serve", "--database", "sqlite:///unused.db"])
     assert served.exit_code != 0
     assert isinstance(served.exception, ConfigFileError)
-    assert [f"problem: {p}" for p in served.exception.problems] == lines, "serve says the same"
+    assert [f"error: {p}" for p in served.exception.problems] == lines, "serve says the same"
 
 
 def test_check_finds_an_unknown_table_and_names_the_known_ones(isolated_home: Path) -> None:
     (isolated_home / "handoff.toml").write_text("[routeing]\nai_rep = 'ai'\n")
     checked = CliRunner().invoke(cli, ["check"])
     assert checked.exit_code == 1
-    assert "problem: handoff.toml: routeing: unknown table; the tables are:" in checked.output
+    assert "error: handoff.toml: routeing: unknown table; the tables are:" in checked.output
     assert "routing" in checked.output
 
 
@@ -85,9 +85,9 @@ def test_network_check_on_a_closed_port_is_one_line_not_a_traceback(
     assert result.exit_code == 1
     assert result.exception is None or isinstance(result.exception, SystemExit)
     assert "Traceback" not in result.output
-    [problem] = [line for line in result.output.splitlines() if line.startswith("problem: ")]
+    [problem] = [line for line in result.output.splitlines() if line.startswith("error: ")]
     assert problem.startswith(
-        f"problem: salesforce: cannot reach {url}/services/oauth2/token: ConnectError: "
+        f"error: salesforce: cannot reach {url}/services/oauth2/token: ConnectError: "
     )
 
 
@@ -104,9 +104,9 @@ def test_network_check_against_a_500ing_server_is_one_line(
         healthy_url = server.url
     assert result.exit_code == 1, result.output
     assert "Traceback" not in result.output
-    [problem] = [line for line in result.output.splitlines() if line.startswith("problem: ")]
+    [problem] = [line for line in result.output.splitlines() if line.startswith("error: ")]
     assert problem.startswith(
-        f"problem: salesforce: {healthy_url}/services/oauth2/token refused the credentials: "
+        f"error: salesforce: {healthy_url}/services/oauth2/token refused the credentials: "
     )
     assert "HTTP 500" in problem
 

@@ -16,7 +16,7 @@ import asyncio
 import socket
 import time
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
-from contextlib import asynccontextmanager
+from contextlib import AbstractContextManager, asynccontextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -44,12 +44,21 @@ __all__ = [
     "DemoRun",
     "Echo",
     "FrozenClock",
+    "Step",
+    "no_step",
     "post_event",
     "run_demo",
     "wait_processed",
 ]
 
 Echo = Callable[[str], None]
+Step = Callable[[str], AbstractContextManager[None]]
+"""Shows what is going on while a block that takes a while runs (the CLI's spinner)."""
+
+
+def no_step(_message: str) -> AbstractContextManager[None]:
+    """A Step that shows nothing (tests, embedding)."""
+    return nullcontext()
 
 
 class FrozenClock:
@@ -79,11 +88,16 @@ class FrozenClock:
 
 @dataclass(frozen=True)
 class DemoRun:
-    """What a flow's demo part is given: where the recordings are, the store, where to print."""
+    """What a flow's demo part is given: where the recordings are, the store, where to print.
+
+    `step` wraps each wait of a second or more (the server starting, the
+    worker deciding), so the person watching sees what is going on.
+    """
 
     cassettes: Path
     database: Path
     echo: Echo
+    step: Step = no_step
 
 
 def _free_port() -> int:
@@ -151,10 +165,11 @@ class DemoHub:
         )
         task = asyncio.create_task(server.serve())
         try:
-            while not server.started:
-                if task.done():
-                    raise HandoffError(f"the demo's server could not start on port {port}")
-                await asyncio.sleep(0.05)
+            with self.run.step("starting the hub's server and worker"):
+                while not server.started:
+                    if task.done():
+                        raise HandoffError(f"the demo's server could not start on port {port}")
+                    await asyncio.sleep(0.05)
             self.run.echo(
                 f"hub listening on http://127.0.0.1:{port} (worker in the same process), "
                 f"store {self.run.database}"
@@ -197,6 +212,7 @@ def run_demo(
     workdir: Path = Path(".handoff"),
     echo: Echo = print,
     flows: Sequence[Flow[Any]] | None = None,
+    step: Step = no_step,
 ) -> dict[str, Mapping[str, int]]:
     """Run every flow's demo part and print its decisions and why; the tallies, by flow.
 
@@ -207,14 +223,15 @@ def run_demo(
     database = workdir / "demo.sqlite3"
     for leftover in workdir.glob("demo.sqlite3*"):
         leftover.unlink()
-    store = Store(f"sqlite:///{database}")
-    upgrade(store)
-    store.dispose()
     echo(
         f"handoff demo: replaying recorded API conversations from {cassettes}/. No "
         "credentials, no network: every answer below comes from a recording of synthetic data."
     )
-    run = DemoRun(cassettes, database, echo)
+    with step(f"creating the demo's database {database}"):
+        store = Store(f"sqlite:///{database}")
+        upgrade(store)
+        store.dispose()
+    run = DemoRun(cassettes, database, echo, step)
     tallies: dict[str, Mapping[str, int]] = {}
     for flow in flows if flows is not None else built_in_flows():
         if flow.demo is None:

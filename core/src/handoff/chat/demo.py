@@ -198,7 +198,8 @@ async def _drive(demo: DemoHub, visitors: list[Visitor], catalog: ExperienceCata
         for visitor in visitors:
             event = await post_event(client, "/v1/page-views", _page_view(visitor))
             echo(f"POST /v1/page-views {visitor.id} -> 202, stored as event {event}")
-        await wait_processed(store, len(visitors))
+        with demo.run.step(f"the worker is identifying {len(visitors)} visitors"):
+            await wait_processed(store, len(visitors))
         with store.sessions() as session:
             states = experience_states(session, catalog)
         for visitor in visitors:
@@ -209,7 +210,8 @@ async def _drive(demo: DemoHub, visitors: list[Visitor], catalog: ExperienceCata
                 f"POST /v1/chat-requests c-{visitor.id}: {visitor.id} asks for a human "
                 f"{where} -> 202, stored as event {event}"
             )
-        await wait_processed(store, 2 * len(visitors))
+        with demo.run.step(f"the worker is routing {len(visitors)} chats"):
+            await wait_processed(store, 2 * len(visitors))
 
 
 def chat_demo(run: DemoRun) -> dict[str, int]:

@@ -13,6 +13,7 @@ import sys
 import click
 
 from handoff import __version__
+from handoff.cli import voice
 from handoff.cli.lazy import LazyGroup
 from handoff.errors import HandoffError
 from handoff.flow import FlowCommand
@@ -112,22 +113,27 @@ def cli() -> None:
 
 
 def main() -> None:
-    """Entry point: run the CLI, printing user errors as one line, never a traceback."""
+    """Entry point: run the CLI, printing user errors as one `error:` line, never a traceback.
+
+    The exit codes and the error voice are `handoff.cli.voice`'s.
+    """
     try:
         cli.main(standalone_mode=False)
     except click.exceptions.Abort:
-        click.echo("Aborted.", err=True)
-        sys.exit(1)
+        voice.error("aborted")
+        sys.exit(voice.FAILURE)
+    except click.UsageError as exc:
+        voice.usage_error(exc)
     except click.ClickException as exc:
-        exc.show()
+        voice.error(exc.format_message())
         sys.exit(exc.exit_code)
     except SystemExit:
         raise
     except Exception as exc:
         if not _is_user_error(exc):
             raise
-        click.secho(f"error: {exc}", fg="red", err=True)
-        sys.exit(1)
+        voice.error(str(exc))
+        sys.exit(voice.FAILURE)
 
 
 def _is_user_error(exc: Exception) -> bool:

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import sys
 from pathlib import Path
 from typing import Any, NoReturn
 
 import click
 import httpx
 
+from handoff.cli import voice
 from handoff.cli.discovery import discover_quietly
 from handoff.cli.options import config_option
 from handoff.config import HubConfig, load_config, validate_connector_config
@@ -78,9 +78,7 @@ def check(config_path: Path | None, network: bool) -> None:
 
 
 def _report(problems: list[str]) -> NoReturn:
-    for problem in problems:
-        click.secho(f"problem: {problem}", fg="red", err=True)
-    sys.exit(1)
+    voice.fail(problems)
 
 
 def _one_line(text: str) -> str:

@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from handoff.cli import voice
 from handoff.cli.discovery import discover_quietly
 from handoff.cli.options import config_option, json_option
 
@@ -55,6 +56,4 @@ def connectors_list(config_path: Path | None, as_json: bool) -> None:
         click.echo(f"{'':<{width}}  capabilities: {', '.join(r['capabilities']) or '-'}")
     for name in config.connectors:
         if name not in found.connectors:
-            click.secho(
-                f"warning: handoff.toml configures '{name}', which is not installed", fg="yellow"
-            )
+            voice.warning(f"handoff.toml configures '{name}', which is not installed")

@@ -22,10 +22,12 @@ def db() -> None:
 @click.option("--revision", default="head", show_default=True, help="Target revision.")
 def db_upgrade(config_path: Path | None, database: str | None, revision: str) -> None:
     """Create the tables, or migrate them to this version of handoff."""
+    from handoff.cli.progress import step
     from handoff.store import upgrade
 
     store = open_store_for(config_path, database, migrated=False)
-    reached = upgrade(store, revision)
+    with step(f"migrating {store.describe()} to {revision}"):
+        reached = upgrade(store, revision)
     click.echo(f"{store.describe()}: at schema revision {reached}")
 
 

@@ -26,6 +26,9 @@ def demo(cassettes: Path) -> None:
     playbook (Q3/Q4). Every API answer is replayed from recorded cassettes:
     no credentials, no network.
     """
-    from handoff.demo import run_demo
+    from handoff.cli.progress import step
 
-    run_demo(cassettes, echo=click.echo)
+    with step("loading the hub (its server, store and connectors)"):
+        from handoff.demo import run_demo
+
+    run_demo(cassettes, echo=click.echo, step=step)

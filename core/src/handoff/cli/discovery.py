@@ -5,8 +5,7 @@ from __future__ import annotations
 import warnings
 from typing import TYPE_CHECKING
 
-import click
-
+from handoff.cli import voice
 from handoff.errors import UnknownConnectorError
 
 if TYPE_CHECKING:
@@ -23,7 +22,7 @@ def discover_quietly() -> Discovery:
         warnings.simplefilter("ignore", plugins.PluginWarning)
         found = plugins.discover()
     for problem in found.problems:
-        click.secho(f"warning: {problem}", fg="yellow", err=True)
+        voice.warning(problem)
     return found
 
 

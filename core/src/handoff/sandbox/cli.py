@@ -53,9 +53,11 @@ def sandbox(ctx: click.Context, folder: Path, port: int, latency: float) -> None
     """
     if ctx.invoked_subcommand is not None:
         return
-    from handoff.sandbox.run import run_sandbox  # noqa: PLC0415 - fast startup
+    from handoff.cli import voice  # noqa: PLC0415 - fast startup
+    from handoff.cli.progress import step  # noqa: PLC0415
+    from handoff.sandbox.run import run_sandbox  # noqa: PLC0415
 
-    run_sandbox(folder, port=port, latency=latency, echo=click.echo)
+    run_sandbox(folder, port=port, latency=latency, echo=click.echo, warn=voice.warning, step=step)
 
 
 @sandbox.command("traffic")

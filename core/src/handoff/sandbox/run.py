@@ -7,6 +7,7 @@ import signal
 import threading
 import warnings
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from types import FrameType
 
@@ -19,6 +20,11 @@ from .simulators import RunningSimulator, simulated_connectors, start_simulator
 __all__ = ["run_sandbox"]
 
 Echo = Callable[[str], None]
+Step = Callable[[str], AbstractContextManager[None]]
+
+
+def _no_step(_message: str) -> AbstractContextManager[None]:
+    return nullcontext()
 
 
 def _shown(path: Path) -> str:
@@ -54,12 +60,16 @@ def run_sandbox(
     latency: float = 0.0,
     echo: Echo = print,
     stop: threading.Event | None = None,
+    warn: Echo = print,
+    step: Step = _no_step,
 ) -> None:
     """Serve every installed connector's simulator and write a handoff.toml pointing at them.
 
     Blocks until Ctrl-C or SIGTERM (or `stop` is set), then stops every
     simulator. `port` is the first port (the others follow); 0 takes free
-    ones. `latency` is added to every HTTP simulator's answers.
+    ones. `latency` is added to every HTTP simulator's answers. `warn` says
+    what did not stop it (a package that failed to load); `step` shows each
+    simulator starting.
     """
     folder = folder.expanduser().resolve()
     previous = read_state(folder)
@@ -73,7 +83,7 @@ def run_sandbox(
         found = discover()
     connectors, problems = simulated_connectors(found)
     for problem in [*found.problems, *problems]:
-        echo(f"warning: {problem}")
+        warn(problem)
     if not connectors:
         raise HandoffError("no installed connector names a simulator: nothing to start")
     echo(f"handoff sandbox: starting {len(connectors)} simulators in {_shown(folder)}/")
@@ -81,7 +91,10 @@ def run_sandbox(
     stop = stop or threading.Event()
     try:
         for n, (name, cls) in enumerate(connectors.items()):
-            started = start_simulator(cls, folder, port=port + n if port else 0, latency=latency)
+            with step(f"starting the {name} simulator ({n + 1} of {len(connectors)})"):
+                started = start_simulator(
+                    cls, folder, port=port + n if port else 0, latency=latency
+                )
             running.append(started)
             echo(f"  {name:<16} {started.url:<28} ready in {started.seconds:.1f} s")
         config = write_sandbox(folder, running, connectors)

@@ -1,4 +1,4 @@
-"""Tickets to sales end to end, over real sockets (Z2, Z3, Z6).
+"""Tickets to sales end to end, over real sockets (Z2-Z6).
 
 A signed Zendesk webhook goes to `handoff serve`'s app (the hub built from a
 handoff.toml whose connectors point at the Zendesk, Salesforce and Slack
@@ -6,7 +6,10 @@ simulators), the worker decides and runs the jobs, and the simulators'
 request logs show what reached the vendors: the assignee, the macro, the
 "Escalated to Sales" field and the internal note, once, however often the
 webhook is delivered; then the daily reviews ping Slack, the second one
-copying the rep's manager, until the rep answers.
+copying the rep's manager, until the rep answers. A renewal goes to the owner
+of the account's open renewal opportunity, or, when the CRM's owners are the
+"SFDC Admin" placeholder, to the territory's rep (Z4), and its pings go to
+#account-management.
 """
 
 from __future__ import annotations
@@ -22,10 +25,10 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
-from handoff_salesforce.simulator import SalesforceSimulator
+from handoff_salesforce.simulator import ADMIN_USER, SalesforceSimulator
 from handoff_slack.simulator import SlackSimulator
 from handoff_zendesk.simulator import ZendeskSimulator
-from tickets_helpers import PO_FIELD, REQUEST_FIELD, TABLE, drain, write_config
+from tickets_helpers import CHANGE_FIELD, PO_FIELD, REQUEST_FIELD, TABLE, drain, write_config
 
 from handoff.config import load_config
 from handoff.flow import Services
@@ -46,6 +49,18 @@ WEBHOOK_SECRET = "synthetic-zendesk-webhook-secret"
 ANA = COMPANY.person("ana-lima")  # at Adventure Works, whose owner is Taylor
 TAYLOR = COMPANY.rep("sdr-taylor")
 AVERY = COMPANY.rep("bdr-avery")  # Taylor's manager in the CRM
+NORTHWIND = COMPANY.customer("northwind")  # 900 employees in France: MidMarket, EMEA
+CHLOE = COMPANY.person("chloe-durand")  # at Northwind, whose owner is Camille
+CAMILLE = COMPANY.rep("sdr-camille")
+JONAS = COMPANY.rep("bdr-jonas")
+LUKAS = COMPANY.rep("sdr-lukas")
+RENEWALS_TABLE = {
+    **TABLE,
+    "territories": [
+        {"segment": "MidMarket", "region": "EMEA", "rep": LUKAS.salesforce_id, "name": LUKAS.name}
+    ],
+}
+"""The test table with a territory whose rep is one of the company's (a CRM user, an agent)."""
 
 
 @dataclass
@@ -58,6 +73,7 @@ class World:
     worker: Worker
     flows: FlowSet
     zendesk: ZendeskSimulator
+    salesforce: SalesforceSimulator
     slack: SlackSimulator
 
 
@@ -116,7 +132,7 @@ async def world(
             events=flows.event_handler(),
             handlers=flows.job_runners(),
         )
-        yield World(store, hub, app, worker, flows, sims["zendesk"], sims["slack"])  # type: ignore[arg-type]
+        yield World(store, hub, app, worker, flows, *sims.values())  # type: ignore[arg-type]
         store.dispose()
 
 
@@ -271,3 +287,102 @@ async def test_z2_without_webhooks_the_poll_finds_the_ticket_and_passes_it(
     await drain(world.worker)
     passes = [b for b in bodies(world, "update_ticket") if not b["ticket"].get("safe_update")]
     assert len(passes) == 1
+
+
+async def open_renewal(world: World) -> str:
+    """Chloe at Northwind wants to downgrade her tier at renewal (Z5): a new ticket in Zendesk."""
+    case = Case(
+        subject="Renewal: moving to a smaller tier",
+        description="At renewal we would like to move down to the Premium tier.",
+        fields={
+            "requester_id": CHLOE.zendesk_id,
+            "custom_fields": [
+                {"id": int(REQUEST_FIELD), "value": "renewal"},
+                {"id": int(CHANGE_FIELD), "value": "tier_downgrade"},
+            ],
+        },
+    )
+    created = await world.hub.create_case("zendesk", case, "e2e-renewal")
+    assert created.ok
+    return str(created.id)
+
+
+def crm_record(world: World, kind: str, **match: str) -> dict[str, Any]:
+    """The Salesforce simulator's record of `kind` whose fields have these values."""
+    records = world.salesforce.account.data[kind]
+    return next(r for r in records if all(r.get(k) == v for k, v in match.items()))
+
+
+async def pass_it(
+    world: World, clock: FakeClock, loopback: Serve, ticket_id: str
+) -> dict[str, Any]:
+    """Deliver the signed webhook twice, run the worker; the one update that passed it."""
+    async with loopback(world.app) as client:
+        body, headers = signed(ticket_id, "inv-renewal", clock)
+        for _ in range(2):
+            answer = await client.post("/webhooks/zendesk", content=body, headers=headers)
+            assert answer.status_code == 202
+    await drain(world.worker)
+    updates = [b["ticket"] for b in bodies(world, "update_ticket")]
+    assert len(updates) == 2, "the macro, then the pass: each once for two deliveries"
+    [passed] = [u for u in updates if not u.get("safe_update")]
+    return dict(passed)
+
+
+@pytest.mark.parametrize("tickets_table", [RENEWALS_TABLE])
+async def test_z4_a_renewal_goes_to_the_owner_of_the_upcoming_renewal_opportunity(
+    world: World, clock: FakeClock, loopback: Serve
+) -> None:
+    """The renewal's owner (Jonas), not the account's (Camille), takes it; Z5 reason in the note."""
+    renewal = crm_record(world, "Opportunity", AccountId=NORTHWIND.salesforce_id, Type="Renewal")
+    renewal["OwnerId"] = JONAS.salesforce_id
+    assert crm_record(world, "Account", Id=NORTHWIND.salesforce_id)["OwnerId"] == (
+        CAMILLE.salesforce_id
+    )
+    ticket_id = await open_renewal(world)
+    passed = await pass_it(world, clock, loopback, ticket_id)
+    jonas_agent = await world.hub.connectors["zendesk"].agent_id(JONAS.email)  # type: ignore[attr-defined]
+    assert passed["assignee_id"] == jonas_agent
+    assert passed["custom_fields"] == [{"id": FIELD, "value": True}]
+    note = passed["comment"]["body"]
+    assert note.startswith(f"handoff: passed to {JONAS.name} (renewal owner)")
+    assert f"renewal {renewal['Name']}" in note
+    assert "tier_downgrade" in note
+    assert note.endswith("Rules: Z4, Z5, Z1")
+    with world.store.sessions() as session:
+        [decision] = list(session.query(Decision))
+    assert (decision.outcome["kind"], decision.outcome["route"]) == ("renewal", "renewal_owner")
+    assert decision.outcome["segment"] == "MidMarket"
+    ticket = await world.hub.get_ticket("zendesk", ticket_id)
+    assert (ticket.assignee_email, ticket.escalated_to_sales) == (JONAS.email, True)
+
+
+@pytest.mark.parametrize("tickets_table", [RENEWALS_TABLE])
+async def test_z4_an_sfdc_admin_owner_sends_the_renewal_to_the_territory_rep_and_z6_pings_am(
+    world: World, clock: FakeClock, loopback: Serve
+) -> None:
+    """SFDC Admin owns the renewal and the account: MidMarket x EMEA's rep; #account-management."""
+    crm_record(world, "Opportunity", AccountId=NORTHWIND.salesforce_id)["OwnerId"] = ADMIN_USER
+    crm_record(world, "Account", Id=NORTHWIND.salesforce_id)["OwnerId"] = ADMIN_USER
+    install_periodic(world.store, world.flows.periodic(), now=clock.now())  # Monday 09:00
+    ticket_id = await open_renewal(world)
+    passed = await pass_it(world, clock, loopback, ticket_id)
+    lukas_agent = await world.hub.connectors["zendesk"].agent_id(LUKAS.email)  # type: ignore[attr-defined]
+    assert passed["assignee_id"] == lukas_agent
+    note = passed["comment"]["body"]
+    assert note.startswith(f"handoff: passed to {LUKAS.name} (territory MidMarket x EMEA)")
+    assert "owner SFDC Admin" in note
+    assert "Z4 territory: territory MidMarket x EMEA" in note
+    assert note.endswith("Rules: Z4, Z5, Z1")
+    with world.store.sessions() as session:
+        [decision] = list(session.query(Decision))
+    assert (decision.outcome["route"], decision.outcome["region"]) == ("territory", "EMEA")
+    passed_over = " ".join(decision.explanation["not_matched"])
+    assert "renewal owner: owner SFDC Admin is an admin placeholder" in passed_over
+    assert "account owner: owner SFDC Admin is an admin placeholder" in passed_over
+
+    clock.advance(timedelta(days=1).total_seconds())  # Tuesday 09:00: a day unanswered
+    await drain(world.worker)
+    [ping] = [s.body for s in world.slack.calls("chat_post_message")]
+    assert ping["channel"] == "#account-management"
+    assert f"<@{LUKAS.slack_id}>" in ping["text"]

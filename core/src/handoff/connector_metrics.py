@@ -12,12 +12,13 @@ that made them succeeded in the end. `handoff serve` exposes the series at
 from __future__ import annotations
 
 from collections import deque
+from wsgiref.simple_server import WSGIServer
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Histogram, start_http_server
 
 from handoff_sdk import REQUEST_OUTCOMES, RequestRecord
 
-__all__ = ["CALL_OUTCOMES", "ConnectorMetrics"]
+__all__ = ["CALL_OUTCOMES", "ConnectorMetrics", "parse_listen_address"]
 
 CALL_OUTCOMES = ("ok", "error")
 """How a capability call ended: answered, or raised (after the SDK's own retries)."""
@@ -106,3 +107,20 @@ class ConnectorMetrics:
         if request.retried:
             self.retries.labels(request.connector, request.outcome).inc()
         self.request_seconds.labels(request.connector).observe(request.seconds)
+
+    def serve(self, host: str, port: int) -> WSGIServer:
+        """Serve these series at http://HOST:PORT/metrics in a thread (`worker --metrics`).
+
+        A worker process has no API of its own; this listener is how its
+        connectors' calls reach Prometheus. Stop it with `.shutdown()`.
+        """
+        server, _thread = start_http_server(port, addr=host, registry=self.registry)
+        return server
+
+
+def parse_listen_address(text: str) -> tuple[str, int]:
+    """'HOST:PORT' (or ':PORT', meaning 127.0.0.1) as (host, port); ValueError saying why not."""
+    host, sep, port = text.rpartition(":")
+    if not sep or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError(f"'{text}' is not HOST:PORT (e.g. 127.0.0.1:9464)")
+    return host.strip("[]") or "127.0.0.1", int(port)

@@ -33,8 +33,20 @@ def _stop_on_signals(stop: Callable[[], None]) -> None:
 @database_option
 @worker_options
 @click.option("--until-idle", is_flag=True, help="Exit once no job is queued or running.")
+@click.option(
+    "--metrics",
+    "metrics_address",
+    metavar="HOST:PORT",
+    default=None,
+    help="Serve Prometheus metrics of this worker's connector calls and HTTP tries at "
+    "http://HOST:PORT/metrics (off by default; bind it where only your monitoring reaches).",
+)
 def worker(
-    config_path: Path | None, database: str | None, worker: dict[str, Any], until_idle: bool
+    config_path: Path | None,
+    database: str | None,
+    worker: dict[str, Any],
+    until_idle: bool,
+    metrics_address: str | None,
 ) -> None:
     """Run the outbox: fire due timers, claim due jobs, call the connectors, retry, give up.
 
@@ -45,6 +57,8 @@ def worker(
     hand finish first.
     """
     from handoff.config import load_config
+    from handoff.connector_metrics import parse_listen_address
+    from handoff.errors import HandoffError
     from handoff.flow import Services
     from handoff.flows import FlowSet, install_periodic
     from handoff.hub import Hub
@@ -53,6 +67,12 @@ def worker(
 
     config = load_config(config_path)
     settings = worker_settings_for(config, worker)
+    listen = None
+    if metrics_address is not None:
+        try:
+            listen = parse_listen_address(metrics_address)
+        except ValueError as exc:
+            raise HandoffError(f"--metrics: {exc}") from None
     log_to_stderr()
     store = open_store_for(config_path, database, wait=True)
 
@@ -70,7 +90,18 @@ def worker(
                 handlers=flows.job_runners(),
             )
             _stop_on_signals(runner.stop)
+            exporter = None
+            if listen is not None:
+                try:
+                    exporter = hub.metrics.serve(*listen)
+                except OSError as exc:
+                    raise HandoffError(
+                        f"--metrics: cannot listen on {metrics_address}: {exc}"
+                    ) from None
+                click.echo(f"metrics at http://{metrics_address}/metrics", err=True)
             stats = await runner.run(until_idle=until_idle)
+            if exporter is not None:
+                exporter.shutdown()
             click.echo(
                 f"worker stopped: {stats.done} done, {stats.retried} retried, {stats.dead} dead"
             )

@@ -14,29 +14,19 @@ field definitions it documents (see docs/connectors/pathfactory.md).
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
 from handoff_pathfactory import PathfactoryConnector
+from pf_cases import BASE_URL, MAIN_CURSOR, SECRETS, TITLES
 
 from handoff_sdk.testing.cassettes import CassetteTransport, write_cassette
 from handoff_sdk.testing.harness import build_harness
 
 ROOT = Path(__file__).resolve().parents[3]
 CASSETTES = ROOT / "cassettes" / "pathfactory"
-BASE_URL = "https://pathfactory.example.test"
-SECRETS = {"api_key": "synthetic-api-key", "webhook_secret": "synthetic-webhook-secret"}
-
-TITLES = {
-    101: "CI/CD Primer",
-    102: "DevSecOps Buyer's Guide",
-    103: "Platform Migration Checklist",
-    104: "Total Cost of Ownership Calculator",
-    105: "Customer Story: Example Widgets",
-}
 
 
 def view(  # noqa: PLR0917 - one row of test data, read positionally
@@ -85,29 +75,6 @@ MAIN = [
     # Dana again: a fourth asset inside the cooldown: no second alert.
     view(1011, "08:40", 104, 120, DANA, 50001, "Example Widgets Inc"),
 ]
-
-MAIN_CURSOR = json.dumps(
-    {
-        "v": 1,
-        "since": "2026-01-05T08:00:00+00:00",
-        "seen": ["pv-0999"],
-        "emit_from": None,
-        "visitors": {
-            "email:dana.lee@example.test": {
-                "email": "dana.lee@example.test",
-                "visitor_id": "50001",
-                "account_name": "Example Widgets Inc",
-                "account_domain": "example.test",
-                "until": None,
-                "views": [
-                    ["pv-0901", "2026-01-05T07:30:00+00:00", "101", 120.0, TITLES[101]],
-                    ["pv-0902", "2026-01-05T07:45:00+00:00", "102", 200.0, TITLES[102]],
-                ],
-            }
-        },
-    },
-    separators=(",", ":"),
-)
 
 
 def paged(records: list[dict[str, Any]]) -> Callable[[httpx.Request], httpx.Response]:

@@ -7,39 +7,11 @@ from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from handoff_pathfactory import PathfactoryConnector
+from pf_cases import CONFIG, MAIN_CURSOR, SECRETS
 
 from handoff_sdk.entities import WebhookRequest
 from handoff_sdk.testing import ConnectorContract, ContractCase
 
-CONFIG: dict[str, Any] = {"base_url": "https://pathfactory.example.test"}
-SECRETS = {"api_key": "synthetic-api-key", "webhook_secret": "synthetic-webhook-secret"}
-MAIN_CURSOR = json.dumps(
-    {
-        "v": 1,
-        "since": "2026-01-05T08:00:00+00:00",
-        "seen": ["pv-0999"],
-        "emit_from": None,
-        "visitors": {
-            "email:dana.lee@example.test": {
-                "email": "dana.lee@example.test",
-                "visitor_id": "50001",
-                "account_name": "Example Widgets Inc",
-                "account_domain": "example.test",
-                "until": None,
-                "views": [
-                    ["pv-0901", "2026-01-05T07:30:00+00:00", "101", 120.0, "CI/CD Primer"],
-                    [
-                        "pv-0902",
-                        "2026-01-05T07:45:00+00:00",
-                        "102",
-                        200.0,
-                        "DevSecOps Buyer's Guide",
-                    ],
-                ],
-            }
-        },
-    }
-)
 WEBHOOK = WebhookRequest(
     headers={"x-handoff-token": SECRETS["webhook_secret"]},
     body=json.dumps(

@@ -14,6 +14,7 @@ import ast
 from pathlib import Path
 
 import handoff
+from handoff.chat import kinds
 
 HANDOFF = Path(handoff.__file__).parent
 REGISTRY = "flows.py"
@@ -85,3 +86,41 @@ def test_the_check_finds_each_kind_of_crossing(tmp_path: Path) -> None:
         "server/app.py: handoff.chat.api (a framework importing a flow)",
         "server/app.py: handoff.chat.api.routes (a framework importing a flow)",
     ]
+
+
+def chat_names() -> set[str]:
+    """The chat flow's event types and job kinds: strings only chat code has a reason to write."""
+    names = {getattr(kinds, name) for name in kinds.__all__}
+    return {n for n in names if isinstance(n, str) and "." in n}
+
+
+def chat_parts() -> set[str]:
+    """The names of the chat flow's modules and sub-packages (identify, routing, ...)."""
+    chat = HANDOFF / "chat"
+    return {p.stem for p in chat.glob("*.py")} | {
+        p.name for p in chat.iterdir() if (p / "__init__.py").exists()
+    }
+
+
+def test_the_chat_flow_lives_in_one_package() -> None:
+    """No chat module is left beside the frameworks, nor a chat name written outside chat/."""
+    generic = {
+        *("__init__", "flow", "kinds", "settings", "handler", "intake", "api", "cli"),
+        *("demo", "sandbox", "playbooks"),
+    }
+    topics = chat_parts() - generic
+    assert {"identify", "routing", "writeback", "meetings", "experiences", "pounce"} <= topics
+    top_level = {p.stem for p in HANDOFF.glob("*.py")} | {
+        p.name for p in HANDOFF.iterdir() if (p / "__init__.py").exists()
+    }
+    assert top_level & topics == set(), "chat modules at handoff/'s top level"
+    names = chat_names()
+    assert "hub.chat_request" in names
+    written_elsewhere = [
+        f"{path.relative_to(HANDOFF)}:{node.lineno} {node.value!r}"
+        for path in sorted(HANDOFF.rglob("*.py"))
+        if path.relative_to(HANDOFF).parts[0] != "chat"
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.Constant) and node.value in names
+    ]
+    assert written_elsewhere == [], "chat's event types or job kinds spelled outside chat/"

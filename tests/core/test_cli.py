@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import click
 import pytest
+from cli_helpers import run_handoff
 from click.testing import CliRunner
 
 from handoff import plugins
@@ -115,17 +114,6 @@ def test_secrets_for_an_undeclared_name_lists_the_declared(runner: CliRunner) ->
     result = runner.invoke(cli, ["secrets", "set", "echo", "apikey"], input="x\n")
     assert result.exit_code != 0
     assert "echo has no secret 'apikey'; its secrets are: api_key" in str(result.exception)
-
-
-def run_handoff(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "handoff", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
 
 
 def test_user_mistakes_print_one_line_not_a_traceback(tmp_path: Path) -> None:

@@ -4,12 +4,11 @@ and `--json` on every command whose output is a table (docs/configuration.md, "T
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import click
 import pytest
+from cli_helpers import run_handoff
 
 import handoff
 from handoff.cli import cli
@@ -62,17 +61,6 @@ def test_every_command_whose_output_is_a_table_offers_json() -> None:
     assert stale == [], "listed as printing no table, but gone or offering --json"
 
 
-def handoff_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "handoff", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-
-
 @pytest.mark.parametrize(
     ("args", "message"),
     [
@@ -85,7 +73,7 @@ def handoff_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 def test_a_wrong_command_line_is_an_error_line_after_the_usage_exit_2(
     tmp_path: Path, args: tuple[str, ...], message: str
 ) -> None:
-    result = handoff_cli(*args, cwd=tmp_path)
+    result = run_handoff(*args, cwd=tmp_path)
     assert result.returncode == 2
     lines = result.stderr.splitlines()
     assert lines[0].startswith("Usage: ")
@@ -95,14 +83,14 @@ def test_a_wrong_command_line_is_an_error_line_after_the_usage_exit_2(
 
 
 def test_a_failure_is_one_error_line_exit_1(tmp_path: Path) -> None:
-    result = handoff_cli("secrets", "set", "nope", "x", cwd=tmp_path)
+    result = run_handoff("secrets", "set", "nope", "x", cwd=tmp_path)
     assert result.returncode == 1
     assert result.stderr.startswith("error: unknown connector 'nope'")
     assert "Traceback" not in result.stderr
 
 
 def test_a_wrong_option_value_names_the_option(tmp_path: Path) -> None:
-    result = handoff_cli("worker", "--kind-timeout", "event", cwd=tmp_path)
+    result = run_handoff("worker", "--kind-timeout", "event", cwd=tmp_path)
     assert result.returncode == 2
     assert "error: Invalid value for '--kind-timeout': 'event': expected KIND=SECONDS" in (
         result.stderr

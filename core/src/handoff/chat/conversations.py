@@ -154,7 +154,7 @@ def record_conversation_event(
 
 @dataclass
 class RepMetrics:
-    """Q15: one rep's performance over a period."""
+    """One rep's performance over a period (Q15)."""
 
     rep_id: str
     sessions_routed_for_pouncing: int = 0
@@ -310,7 +310,7 @@ def rep_metrics(
     timezone: str = "UTC",
     status: str = ACTIVELY_WORKING,
 ) -> list[RepMetrics]:
-    """Q15 for every rep with activity in [since, until), by rep id.
+    """The performance of every rep with activity in [since, until), by rep id (Q15).
 
     - sessions routed for pouncing: page-view sessions (30 min gap) of visitors
       identified with an Actively Working account assigned to the rep;
@@ -365,7 +365,7 @@ def rep_metrics(
 
 @dataclass(frozen=True)
 class MisrouteFlag:
-    """Q19: a rep says a routing decision sent the conversation to the wrong place."""
+    """A rep says a routing decision sent the conversation to the wrong place (Q19)."""
 
     event_id: int
     decision_id: int
@@ -378,7 +378,7 @@ class MisrouteFlag:
 def flag_misrouted(
     session: Session, decision_id: int, rep: str, reason: str, *, now: datetime
 ) -> MisrouteFlag | None:
-    """Q19: store a flag against the decision (None when there is no such decision).
+    """Store a flag against the decision (None when there is no such decision; Q19).
 
     Stored as an event about the decision's own subject, so `handoff explain
     conversation:ID` lists it next to the decision. One flag per rep per
@@ -420,7 +420,7 @@ def flag_misrouted(
 def list_misroutes(
     session: Session, *, decision_ids: Iterable[int] | None = None
 ) -> list[dict[str, Any]]:
-    """Q19: every flag, oldest first, with the flagged decision's outcome and explanation."""
+    """Every flag, oldest first, with the flagged decision's outcome and explanation (Q19)."""
     query = select(EventRecord).where(EventRecord.type == MISROUTE_FLAG).order_by(EventRecord.id)
     if decision_ids is not None:
         wanted = [str(i) for i in decision_ids]

@@ -116,7 +116,7 @@ class ExperienceConfig(BaseModel):
 
 
 def language_for_path(path_or_url: str, prefixes: Mapping[str, str] | None = None) -> str:
-    """Q9: the language of a page, from its path (`/fr-fr/...` -> 'fr'); default 'en'."""
+    """The language of a page, from its path (`/fr-fr/...` -> 'fr'); default 'en' (Q9)."""
     path = urlsplit(path_or_url).path if "://" in path_or_url else path_or_url
     lowered = path.lower()
     for prefix, language in (prefixes or DEFAULT_LANGUAGE_PREFIXES).items():
@@ -159,7 +159,7 @@ class ExperienceCatalog:
         return [e for e in self.experiences.values() if e.is_ai]
 
     def live_for_page(self, page: str, states: Mapping[str, bool]) -> Experience | None:
-        """Q9: the enabled experience of the page's language whose page prefix fits it best."""
+        """The enabled experience of the page's language whose page prefix fits it best (Q9)."""
         path = urlsplit(page).path if "://" in page else page
         language = language_for_path(path, self.language_prefixes)
         rest = _strip_language(path, self.language_prefixes)
@@ -281,7 +281,7 @@ def _switch(
 def rollback_ai(
     session: Session, catalog: ExperienceCatalog, *, actor: str, now: datetime
 ) -> list[ExperienceSwitch]:
-    """Q8: every AI experience off and its traditional twin on, in the caller's transaction.
+    """Every AI experience off and its traditional twin on, in the caller's transaction (Q8).
 
     Idempotent: a second rollback changes nothing (and is audited as such).
     """
@@ -296,7 +296,7 @@ def rollback_ai(
 def restore_ai(
     session: Session, catalog: ExperienceCatalog, *, actor: str, now: datetime
 ) -> list[ExperienceSwitch]:
-    """Q8: the reverse of `rollback_ai`: AI experiences back on, their twins off.
+    """The reverse of `rollback_ai`: AI experiences back on, their twins off (Q8).
 
     Each AI experience returns to its configured state (on, unless configured
     `enabled = false`) and its twin to the opposite. Idempotent, in the

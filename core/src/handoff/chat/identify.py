@@ -84,7 +84,7 @@ def identify_retry_job(event_id: int, now: datetime) -> JobSpec:
 
 
 class IdentifyVisitors(EventHandler):
-    """Q1: enrich a page view's visitor from every enricher, then match the CRM account.
+    """Enrich a page view's visitor from every enricher, then match the CRM account (Q1).
 
     `crm` names the connector asked for the account (the first enabled one
     that implements `handoff_match_account` when None).

@@ -80,7 +80,7 @@ def _intent(explanation: dict[str, Any]) -> dict[str, Any]:
 
 
 def visitor_accounts(session: Session, visitor_ids: Iterable[str]) -> dict[str, VisitorAccount]:
-    """Q1 -> Q10: each visitor's newest identify decision, with the rep its account is assigned to.
+    """Each visitor's newest identify decision (Q1), with the rep its account is assigned to (Q10).
 
     Visitors never identified, or identified with no account, are absent.
     """
@@ -160,7 +160,7 @@ def live_visitors(
     window: timedelta = timedelta(minutes=15),
     status: str = ACTIVELY_WORKING,
 ) -> list[LiveVisitor]:
-    """Q10: visitors seen in the last `window` whose account is `status` and assigned to `rep`.
+    """Visitors seen in the last `window` whose account is `status` and assigned to `rep` (Q10).
 
     Most recently seen first.
     """
@@ -206,7 +206,7 @@ def engage(
     engagement_id: str | None = None,
     status: str = ACTIVELY_WORKING,
 ) -> tuple[StoredEvent, str]:
-    """Q10: record that `rep` starts a conversation with the visitor; returns (event, conversation).
+    """Record that `rep` starts a conversation with the visitor (Q10): (event, conversation).
 
     Refused (NotAssignedError) unless the visitor's account is `status` and
     assigned to `rep`. The same `engagement_id` is stored once.

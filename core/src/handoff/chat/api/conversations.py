@@ -105,7 +105,7 @@ class LiveVisitors(BaseModel):
 
 
 class RepMetricsOut(BaseModel):
-    """Q15 for one rep."""
+    """One rep's performance metrics (Q15)."""
 
     rep_id: str
     sessions_routed_for_pouncing: int
@@ -120,7 +120,7 @@ class RepMetricsOut(BaseModel):
 
 
 class RepMetricsReport(BaseModel):
-    """Q15 for every rep with activity in the period."""
+    """The performance metrics of every rep with activity in the period (Q15)."""
 
     since: datetime
     until: datetime
@@ -181,7 +181,7 @@ def conversation_routes(context: FlowContext[ChatSettings]) -> APIRouter:
             str, Query(description="IANA zone of available_by_hour.", json_schema_extra=_ZONES)
         ] = "UTC",
     ) -> Any:
-        """Q15 rep performance metrics, computed from the stored events.
+        """Rep performance metrics, computed from the stored events (Q15).
 
         A period that ends before it starts is empty; `until` after now means now.
         """
@@ -217,7 +217,7 @@ def conversation_routes(context: FlowContext[ChatSettings]) -> APIRouter:
     async def post_misrouted(
         decision_id: Annotated[int, Path(ge=1, le=MAX_ID)], body: MisroutedBody
     ) -> Any:
-        """Q19: flag a decision as misrouted, for ops to review with its explanation."""
+        """Flag a decision as misrouted, for ops to review with its explanation (Q19)."""
         now = clock.now()
 
         def write() -> dict[str, Any] | None:
@@ -253,7 +253,7 @@ def conversation_routes(context: FlowContext[ChatSettings]) -> APIRouter:
             int, Query(ge=1, le=1440, description="Seen within this many minutes.")
         ] = 15,
     ) -> LiveVisitors:
-        """Q10/Q2: visitors seen lately whose account is Actively Working and the rep's."""
+        """Visitors seen lately whose account is Actively Working and the rep's (Q10, Q2)."""
         now = clock.now()
         window = timedelta(minutes=minutes)
 
@@ -277,7 +277,7 @@ def conversation_routes(context: FlowContext[ChatSettings]) -> APIRouter:
         },
     )
     async def post_engage(visitor_id: IdPath, body: EngageBody) -> Any:
-        """Q10: the rep starts a conversation with the visitor (a proactive engagement)."""
+        """The rep starts a conversation with the visitor: a proactive engagement (Q10)."""
         now = clock.now()
 
         def write() -> tuple[int, str, bool]:

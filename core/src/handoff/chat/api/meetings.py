@@ -132,7 +132,7 @@ def meeting_routes(context: FlowContext[ChatSettings]) -> APIRouter:
         responses={**_RESPONSES},
     )
     async def post_meeting(body: MeetingRequest) -> Any:
-        """Q12: book a meeting on the rep's calendar, with a Zoom link in the invite.
+        """Book a meeting on the rep's calendar, with a Zoom link in the invite (Q12).
 
         Answered once the booking and its job are stored; the worker creates
         the Zoom meeting (or takes the rep's personal link) and sends the

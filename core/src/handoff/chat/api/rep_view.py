@@ -86,7 +86,7 @@ def rep_view_routes(context: FlowContext[ChatSettings]) -> APIRouter:
         responses={**_RESPONSES},
     )
     async def get_rep_view(conversation_id: IdPath) -> Any:
-        """Q11: the Lead or Contact fields shown to the rep, as `[writeback]` configures them.
+        """The Lead or Contact fields shown to the rep, as `[writeback]` configures them (Q11).
 
         The email is the conversation's (chat request, or a `visitor` object on
         its events); the person is the CRM's answer to `handoff_find_person`.

@@ -137,7 +137,7 @@ def slot_routes(context: FlowContext[ChatSettings]) -> APIRouter:
             Query(ge=MIN_MINUTES, le=MAX_MINUTES, description="Meeting length in minutes."),
         ] = 30,
     ) -> Any:
-        """Q12: the rep's free meeting slots, from working hours and calendar busy times.
+        """The rep's free meeting slots, from working hours and calendar busy times (Q12).
 
         Slots lie inside the rep's working hours (none configured: Monday to
         Friday 09:00-17:00 in their time zone), avoid every busy time, start

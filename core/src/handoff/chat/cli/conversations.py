@@ -128,7 +128,7 @@ def metrics_reps(  # noqa: PLR0917 - click passes each option
     until: str | None,
     timezone: str,
 ) -> None:
-    """Q15 per rep: pounces, waits with and without a conversation, online time.
+    """Performance per rep: pounces, waits with and without a conversation, online time (Q15).
 
     Online time is given in total and per hour of the day in --timezone.
     """

@@ -1,4 +1,4 @@
-"""Q12 meetings: the visitor books a meeting on a rep's calendar, with a Zoom link in the invite.
+"""Meetings: the visitor books a meeting on a rep's calendar, with a Zoom link in the invite (Q12).
 
 What is booked where is configuration (`[meetings]` in handoff.toml), not code:
 

@@ -60,7 +60,7 @@ def _personal(task: BookingJob, why: str) -> _Link:
 
 
 async def _choose_link(hub: Hub, task: BookingJob, key: str) -> _Link:
-    """Q12: the rep's personal link, or a new Zoom meeting (personal link if Zoom refuses)."""
+    """The rep's personal link, or a new Zoom meeting (the personal link if Zoom refuses; Q12)."""
     if task.video == "personal":
         return _personal(task, "[meetings] video = personal")
     if ZOOM not in hub.implementing(BOOK_HOOK):

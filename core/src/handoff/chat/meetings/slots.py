@@ -164,7 +164,7 @@ def free_slots(
     notice: timedelta = DEFAULT_NOTICE,
     limit: int = MAX_SLOTS,
 ) -> list[Slot]:
-    """Q12: the meeting times to offer a visitor, earliest first (rules in the module doc).
+    """The meeting times to offer a visitor, earliest first (Q12; rules in the module doc).
 
     `start` is now (the caller's clock), `end` the end of the window offered;
     both timezone-aware. `hours` are the rep's working hours (none configured:

@@ -126,7 +126,7 @@ class RepConfig(BaseModel):
     @field_validator("zoom_link")
     @classmethod
     def _zoom_link(cls, value: str | None) -> str | None:
-        """Q12: the link goes into invites as it is, so it must be a plain https URL."""
+        """The link goes into invites as it is, so it must be a plain https URL (Q12)."""
         if value is None:
             return None
         link = value.strip()

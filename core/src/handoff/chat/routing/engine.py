@@ -38,13 +38,13 @@ __all__ = [
 ]
 
 DEFAULT_AI_TAKEOVER_SECONDS = 30
-"""Q4 (000): the AI rep takes a human-first chat nobody answered within this many seconds."""
+"""The AI rep takes a human-first chat nobody answered within this many seconds (Q4)."""
 
 _PATH_LANGUAGES = {"fr-fr": "fr", "de-de": "de", "ja-jp": "ja"}
 
 
 def language_from_path(url: str | None) -> str | None:
-    """Q9: the experience language a page path implies ('/fr-fr/...' -> 'fr'), if any."""
+    """The experience language a page path implies ('/fr-fr/...' -> 'fr'), if any (Q9)."""
     if not url:
         return None
     first = urlparse(url).path.strip("/").split("/", 1)[0].lower()

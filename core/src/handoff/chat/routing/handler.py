@@ -194,7 +194,7 @@ def reuse_identification(session: Session, ctx: dict[str, Any]) -> list[str]:
 
 
 class RoutingHandler(EventHandler):
-    """Q3/Q4 for `hub.chat_request` events, and the takeover cancelled when a rep joins."""
+    """Routes `hub.chat_request` events (Q3, Q4) and cancels the takeover when a rep joins."""
 
     def __init__(
         self,
@@ -245,7 +245,7 @@ class RoutingHandler(EventHandler):
     async def _identify(
         self, hub: Hub, event: EventRecord, context: dict[str, Any], steps: list[str]
     ) -> None:
-        """Q1 on what the chat request carries (its IP, its email), then the person (Q3a)."""
+        """Identify from what the chat request carries (IP, email; Q1), then the person (Q3a)."""
         payload = event.payload
         as_page_view = EventRecord(
             id=event.id,

@@ -25,7 +25,7 @@ __all__ = ["WritebackHandler"]
 
 
 class WritebackHandler(EventHandler):
-    """Q11 on the runtime: when a conversation ends, write it back to the CRM.
+    """When a conversation ends, write it back to the CRM (Q11, on the runtime).
 
     `enrich` (outside any transaction) reads the conversation from the store
     and asks the CRM who the email belongs to (`handoff_find_person`). A lookup

@@ -85,7 +85,7 @@ def plan(
     person_found: Person | None,
     config: WritebackConfig,
 ) -> WritebackPlan:
-    """Q11: what one conversation writes to the CRM, from where, and why (pure: no I/O, no clock).
+    """What one conversation writes to the CRM, from where, and why (Q11; pure: no I/O, no clock).
 
     A Contact -> update its mapped `contact_fields`; a Lead or nobody -> upsert
     the Lead with the mapped `lead_fields` (a new one also gets the

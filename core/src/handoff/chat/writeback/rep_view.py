@@ -30,7 +30,7 @@ def _person_value(person: Person, name: str) -> Any:
 
 
 def rep_view(person: Person | None, mapping: WritebackConfig) -> list[tuple[str, str]]:
-    """Q11: the (label, value) pairs shown to the rep about a Lead or Contact, in config order.
+    """The (label, value) pairs shown to the rep about a Lead or Contact, in config order (Q11).
 
     Fields without a value are left out unless `show_empty`. A CRM field
     (by API name) is read from `person.fields`, so the connector must read it

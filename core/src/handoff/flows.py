@@ -38,12 +38,13 @@ __all__ = [
 
 def built_in_flows() -> tuple[Flow[Any], ...]:
     """The flows handoff ships, in the order their handlers see each event."""
+    from handoff.accounts.flow import ACCOUNTS  # noqa: PLC0415 - the one place flows are named
     from handoff.alerts.flow import ALERTS  # noqa: PLC0415
-    from handoff.chat.flow import CHAT  # noqa: PLC0415 - the registry is the one place flows are named
+    from handoff.chat.flow import CHAT  # noqa: PLC0415
     from handoff.leads.flow import LEADS  # noqa: PLC0415
     from handoff.tickets.flow import TICKETS  # noqa: PLC0415
 
-    return (CHAT, LEADS, TICKETS, ALERTS)
+    return (CHAT, LEADS, TICKETS, ACCOUNTS, ALERTS)
 
 
 def flow_metadata(flows: Sequence[Flow[Any]] | None = None) -> MetaData:

@@ -139,6 +139,12 @@ class SalesforceSimulator(Simulator):
             _contact(30, "pat.lee@acme.example", "Pat", "Lee", 1),
             _contact(31, "drew.kim@acme.example", "Drew", "Kim", 1),
         ]
+        # The pooled customers' contacts (P5): owned by the Pooled Sales User too.
+        contacts += [
+            {**_contact(330 + i, f"casey{i}@pooled30{i}.example", "Casey", f"Pool{i}", 300 + i),
+             "OwnerId": sfid("005", 77)}
+            for i in range(3)
+        ]  # fmt: skip
         leads = [
             _lead(40, "sam.rivera@globex.example", "Sam", "Rivera", "Globex"),
             _lead(61, "kim@initech.example", "Kim", "Park", "Initech"),

@@ -164,8 +164,8 @@ class Bound:
         number = None if got is MISSING else _number(got)
         words = self.op.replace("_", " ")
         if number is not None and _within(number, self.op, self.bound):
-            return True, f"{self.field} is {got!r}, {words} {self.bound:g}"
-        return False, f"{self.field} is {_show(got)}, not {words} {self.bound:g}"
+            return True, f"{self.field} is {got!r}, {words} {self.bound:.15g}"
+        return False, f"{self.field} is {_show(got)}, not {words} {self.bound:.15g}"
 
 
 @dataclass(frozen=True)

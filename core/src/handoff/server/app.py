@@ -49,7 +49,6 @@ from handoff.runtime.worker import JobRunner, Worker, WorkerState, WorkerStatus
 from handoff.server.health import UNAVAILABLE, health_routes, install_outage_handlers
 from handoff.server.intake import Intake
 from handoff.server.models import (
-    INTAKE_MODELS,
     Accepted,
     IntakeModel,
     Refused,
@@ -216,7 +215,7 @@ def create_app(
         return receive
 
     received = [(r.path, (r.model, r.event_type)) for r in assembled.intake()]
-    for path, (model, event_type) in [*received, *INTAKE_MODELS.items()]:
+    for path, (model, event_type) in received:
         app.add_api_route(
             f"/v1/{path}",
             intake_route(model, event_type),

@@ -14,18 +14,15 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
 __all__ = [
-    "INTAKE_MODELS",
     "Accepted",
     "BadField",
     "Email",
     "EventTime",
-    "HandRaise",
     "Ident",
     "IntakeModel",
     "Language",
     "Refused",
     "SmallMap",
-    "SurveyResponse",
     "Text",
     "Url",
     "WebhookAccepted",
@@ -106,42 +103,6 @@ class IntakeModel(BaseModel):
         if related:
             data["related"] = related
         return data
-
-
-class SurveyResponse(IntakeModel):
-    """A survey was answered (P5, Z6 signals)."""
-
-    survey_id: Ident = Field(description="Which survey.")
-    email: Email = Field(description="Who answered.")
-    score: int | None = Field(default=None, ge=0, le=10, description="0-10 score (NPS, CSAT).")
-    answers: SmallMap = Field(default_factory=dict, description="Answers, by question id.")
-
-    def subject(self) -> tuple[str, str]:
-        """About the person, by email."""
-        return "person", self.email.lower()
-
-
-class HandRaise(IntakeModel):
-    """Someone asked for sales inside the product (P5 product hand raise)."""
-
-    email: Email = Field(description="Who raised their hand.")
-    product: Ident = Field(description="The product or feature.")
-    account_id: Ident | None = Field(default=None, description="The product's account id.")
-    message: Text | None = Field(default=None, description="What they wrote.")
-
-    def subject(self) -> tuple[str, str]:
-        """About the person, by email."""
-        return "person", self.email.lower()
-
-
-INTAKE_MODELS: dict[str, tuple[type[IntakeModel], str]] = {
-    "survey-responses": (SurveyResponse, "hub.survey_response"),
-    "hand-raises": (HandRaise, "hub.hand_raise"),
-}
-"""Path under /v1 -> (body model, stored event type), for events no flow owns yet.
-
-A flow receives its own events through its `intake` (handoff.flow); the
-flow that decides on one of these takes it into its own intake."""
 
 
 class Accepted(BaseModel):

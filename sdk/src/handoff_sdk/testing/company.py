@@ -495,6 +495,7 @@ CHANNELS = (
     SlackChannel("C0SIMACCMGT", "account-management"),
     SlackChannel("C0SIMSUPESC", "support-escalations"),
     SlackChannel("C0SIMALERTS", "handoff-alerts"),
+    SlackChannel("C0SIMCSSURV", "cs_programs_survey_results"),
     SlackChannel("C0SIMGENERL", "general", member=False),
     SlackChannel("C0SIMOLDWIN", "old-wins", archived=True),
 )

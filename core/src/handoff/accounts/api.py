@@ -1,0 +1,172 @@
+"""The accounts flow's API under /v1 (P1-P6, Q14).
+
+- `GET /v1/accounts/tiers`: how many pooled accounts hold each tier.
+- `GET /v1/accounts/{id}/rank`: its tier, auto rank, override and why.
+- `POST /v1/accounts/{id}/rank`: an AE sets the rank (`{"tier", "by", "why"}`),
+  or clears the override (`{"tier": null, ...}`); stored as an event, 202.
+- `GET /v1/accounts/{id}/history`: every rank change (P3).
+- `GET /v1/accounts/{id}/signals`: its signals over time (Q14).
+- `GET /v1/cases`: the latest cases and hand-offs, with why (P4-P6);
+  `POST /v1/cases`, `/v1/hand-offs`, `/v1/survey-responses`,
+  `/v1/hand-raises`, `/v1/account-signals` are the flow's intake.
+
+Without the table a route needs, it answers 409 naming it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query
+from pydantic import BaseModel, ConfigDict, Field
+
+from handoff.accounts.kinds import ACCOUNT, RANK_OVERRIDE
+from handoff.accounts.queries import case_rows, history_rows, rank_of, signal_rows, tier_counts
+from handoff.accounts.settings import AccountsSettings
+from handoff.flow import FlowContext
+from handoff.runtime import record_events
+from handoff.server.models import Accepted, Refused, Text
+from handoff.server.responses import refused
+from handoff_sdk.entities import Event
+
+__all__ = ["account_routes", "case_routes"]
+
+AccountPath = Annotated[
+    str, Path(pattern=r"^[A-Za-z0-9]{1,100}$", description="The CRM's id of the account.")
+]
+_NO_ACCOUNTS = "no [accounts] table in handoff.toml: pooled accounts are off"
+_NO_CASES = "no [cases] table in handoff.toml: cases are off"
+_R409: dict[int | str, dict[str, Any]] = {409: {"model": Refused, "description": "Flow part off."}}
+
+
+class RankChange(BaseModel):
+    """An AE's manual rank (P3): it holds until cleared (`tier` null clears it)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: Annotated[str, Field(min_length=1, max_length=200)] = Field(
+        description="The sender's id of this change: the same id is applied once."
+    )
+    tier: Annotated[str, Field(min_length=1, max_length=100)] | None = Field(
+        description="The tier to hold, one of the tier table's; null clears the override."
+    )
+    by: Annotated[str, Field(min_length=1, max_length=200)] = Field(description="The AE.")
+    why: Text | None = Field(default=None, description="Why (kept in the history).")
+
+
+def account_routes(context: FlowContext[AccountsSettings]) -> APIRouter:
+    """The /v1/accounts router over the hub's store."""
+    router = APIRouter(prefix="/v1/accounts", tags=["accounts"])
+    store, clock, settings = context.store, context.clock, context.settings.accounts
+
+    @router.get("/tiers", responses=_R409)
+    async def get_tiers() -> Any:
+        """P2: how many pooled accounts hold each tier now."""
+        if settings is None:
+            return refused(409, _NO_ACCOUNTS)
+
+        def read() -> dict[str, int]:
+            with store.sessions() as session:
+                return tier_counts(session)
+
+        return {"tiers": await asyncio.to_thread(read)}
+
+    @router.get("/{account_id}/rank", responses={**_R409, 404: {"model": Refused}})
+    async def get_rank(account_id: AccountPath) -> Any:
+        """P2, P3: the tier, the auto rank, an override, and the ranking criterion by criterion."""
+        if settings is None:
+            return refused(409, _NO_ACCOUNTS)
+
+        def read() -> dict[str, Any] | None:
+            with store.sessions() as session:
+                return rank_of(session, account_id)
+
+        found = await asyncio.to_thread(read)
+        if found is None:
+            return refused(
+                404, f"account {account_id} has not been ranked", "account_id", "unknown"
+            )
+        return found
+
+    @router.post(
+        "/{account_id}/rank",
+        status_code=202,
+        response_model=Accepted,
+        responses={**_R409, 422: {"model": Refused}},
+    )
+    async def post_rank(account_id: AccountPath, body: RankChange) -> Any:
+        """P3: an AE sets the rank (it holds until cleared) or clears the override."""
+        if settings is None:
+            return refused(409, _NO_ACCOUNTS)
+        tiers = settings.tier_names()
+        if body.tier is not None and body.tier not in tiers:
+            return refused(422, "unknown tier", "tier", f"expected one of {tiers}")
+        event = Event(
+            type=RANK_OVERRIDE,
+            source="hub",
+            dedupe_key=f"{RANK_OVERRIDE}:{body.id}",
+            occurred_at=clock.now(),
+            payload={
+                "account_id": account_id,
+                "tier": body.tier,
+                "by": body.by,
+                "why": body.why,
+                "subject": {"type": ACCOUNT, "id": account_id},
+            },
+        )
+
+        def write() -> Accepted:
+            with store.transaction() as session:
+                [stored] = record_events(session, [event], now=clock.now())
+            return Accepted(event_id=stored.id, type=RANK_OVERRIDE, duplicate=not stored.created)
+
+        return await asyncio.to_thread(write)
+
+    @router.get("/{account_id}/history", responses=_R409)
+    async def get_history(account_id: AccountPath) -> Any:
+        """P3: the Account Rank Notes History, as the hub keeps it: who, when, from, to, why."""
+        if settings is None:
+            return refused(409, _NO_ACCOUNTS)
+
+        def read() -> list[dict[str, Any]]:
+            with store.sessions() as session:
+                return history_rows(session, account_id)
+
+        return {"account_id": account_id, "history": await asyncio.to_thread(read)}
+
+    @router.get("/{account_id}/signals", responses=_R409)
+    async def get_signals(
+        account_id: AccountPath, limit: Annotated[int, Query(ge=1, le=5000)] = 500
+    ) -> Any:
+        """Q14: the account's engagement and intent readings, newest first."""
+        if settings is None:
+            return refused(409, _NO_ACCOUNTS)
+
+        def read() -> list[dict[str, Any]]:
+            with store.sessions() as session:
+                return signal_rows(session, account_id, limit)
+
+        return {"account_id": account_id, "signals": await asyncio.to_thread(read)}
+
+    return router
+
+
+def case_routes(context: FlowContext[AccountsSettings]) -> APIRouter:
+    """The /v1/cases router: the latest cases, with why (P4-P6)."""
+    router = APIRouter(prefix="/v1/cases", tags=["cases"])
+    store, settings = context.store, context.settings.cases
+
+    @router.get("", responses=_R409)
+    async def list_cases(limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> Any:
+        """P4-P6: the latest cases opened (or not) and hand-offs, newest first."""
+        if settings is None:
+            return refused(409, _NO_CASES)
+
+        def read() -> list[dict[str, Any]]:
+            with store.sessions() as session:
+                return case_rows(session, limit)
+
+        return {"cases": await asyncio.to_thread(read)}
+
+    return router

@@ -1,0 +1,345 @@
+"""The re-rank's decisions (P2, P3).
+
+Each page of pooled accounts ranked, the changes written
+back in batches at the end of the run, and the AEs' overrides through the hub.
+
+- RERANK_PAGE (written by the `accounts.rerank` job, one per page the CRM
+  returned): its payload holds the accounts as read, so `decide` needs no
+  I/O. Each account is planned (`plan_rank`); its state row, its history
+  rows and, when anything changed, an `accounts.rank` decision are stored;
+  a write is left in the row (`pending`) for the end of the run.
+- RERANK_DONE: every page is decided (events of one run are decided in
+  order), so the waiting writes are gathered into jobs of `write_batch`
+  updates each: the CRM is called once per 200 changed accounts, not once
+  per page or per account.
+- RANK_OVERRIDE: an AE sets or clears a rank through the hub; recorded and
+  written at once.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session
+
+from handoff.accounts.config import AccountsConfig
+from handoff.accounts.kinds import (
+    ACCOUNT,
+    OVERRIDE_DECISION,
+    RANK_DECISION,
+    RANK_OVERRIDE,
+    RERANK_DONE,
+    RERANK_PAGE,
+)
+from handoff.accounts.pool import in_pool
+from handoff.accounts.rerank import (
+    HistoryLine,
+    Override,
+    RankPlan,
+    RankState,
+    append_history,
+    plan_rank,
+)
+from handoff.accounts.store import AccountRankRow, RankHistoryRow
+from handoff.runtime import DecisionSpec, EventHandler, JobSpec, record_decision
+from handoff.store import EventRecord
+from handoff_sdk.entities import Account, AccountUpdate
+
+__all__ = ["RankHandler", "state_of"]
+
+log = logging.getLogger("handoff.accounts")
+
+
+def state_of(row: AccountRankRow | None) -> RankState | None:
+    """The planning view of a stored rank row."""
+    if row is None:
+        return None
+    override = None
+    if row.override_tier:
+        override = Override(
+            row.override_tier,
+            row.override_by or "an AE",
+            row.override_at or row.updated_at,
+            row.override_why or "",
+        )
+    return RankState(row.crm_tier, row.auto_tier, override, row.history_text, row.ranked_at)
+
+
+def _override_columns(override: Override | None) -> dict[str, Any]:
+    if override is None:
+        return {
+            "override_tier": None,
+            "override_by": None,
+            "override_at": None,
+            "override_why": None,
+        }
+    return {
+        "override_tier": override.tier,
+        "override_by": override.by,
+        "override_at": override.at,
+        "override_why": override.why,
+    }
+
+
+class RankHandler(EventHandler):
+    """Decides re-rank pages, the end of a run, and overrides under one `[accounts]` table."""
+
+    def __init__(self, settings: AccountsConfig) -> None:
+        self.settings = settings
+
+    def decide(
+        self, session: Session, event: EventRecord, context: dict[str, Any], now: datetime
+    ) -> None:
+        """See the module docstring."""
+        if event.type == RERANK_PAGE:
+            self._decide_page(session, event, now)
+        elif event.type == RERANK_DONE:
+            self._decide_done(session, event, now)
+        elif event.type == RANK_OVERRIDE:
+            self._decide_override(session, event, now)
+
+    # -- a page of the weekly run ----------------------------------------------------------
+
+    def _decide_page(self, session: Session, event: EventRecord, now: datetime) -> None:
+        cfg = self.settings
+        payload = event.payload
+        run = str(payload.get("run") or "")
+        owner_id = payload.get("owner_id")
+        accounts = [Account.model_validate(a) for a in payload.get("accounts") or []]
+        ids = [a.id_in(cfg.crm) or "" for a in accounts]
+        rows = {
+            r.account_id: r
+            for r in session.scalars(
+                select(AccountRankRow).where(AccountRankRow.account_id.in_([i for i in ids if i]))
+            )
+        }
+        inserts: list[dict[str, Any]] = []
+        updates: list[dict[str, Any]] = []
+        history: list[dict[str, Any]] = []
+        for account, account_id in zip(accounts, ids, strict=True):
+            if not account_id:
+                continue
+            pooled, _why = in_pool(account, cfg.pool, owner_id)
+            if not pooled:
+                continue  # the CRM's query and the pool disagree (e.g. a text field's case)
+            row = rows.get(account_id)
+            plan = plan_rank(account, account_id, state_of(row), cfg, now)
+            decision_id = None
+            if plan.changed:
+                decision_id = self._record(session, event, plan, now)
+            history += self._history_rows(account_id, plan.lines, run, decision_id)
+            text = row.history_text if row else None
+            pending: dict[str, Any] | None = row.pending if row else None
+            if cfg.history_field:
+                text = account.fields.get(cfg.history_field, text)
+            if plan.lines or plan.write_tier:
+                new_text = append_history(text, plan.lines, cfg.history_max_chars)
+                pending = dict(pending or {})
+                if plan.write_tier:
+                    pending["tier"] = plan.write_tier
+                if cfg.history_field and plan.lines:
+                    pending["history"] = new_text
+                text = new_text
+            values = {
+                "account_id": account_id,
+                "name": account.name,
+                "crm_tier": plan.write_tier
+                if plan.write_tier and cfg.mode == "write"
+                else plan.crm_tier,
+                "auto_tier": plan.ranking.tier,
+                "auto_row": plan.ranking.row,
+                **_override_columns(plan.override),
+                "history_text": text,
+                "pending": pending if cfg.mode == "write" else None,
+                "pending_run": run if pending and cfg.mode == "write" else None,
+                "ranked_at": now,
+                "updated_at": now,
+            }
+            (updates if row is not None else inserts).append(values)
+        if inserts:
+            session.execute(insert(AccountRankRow), inserts)
+        if updates:
+            session.execute(update(AccountRankRow), updates)
+        if history:
+            session.execute(insert(RankHistoryRow), history)
+
+    def _record(self, session: Session, event: EventRecord, plan: RankPlan, now: datetime) -> int:
+        rule_ids = ("P2", "P3") if plan.lines else ("P2",)
+        return record_decision(
+            session,
+            DecisionSpec(
+                kind=RANK_DECISION,
+                subject_type=ACCOUNT,
+                subject_id=plan.account_id,
+                outcome=plan.outcome(),
+                explanation=plan.ranking.explanation(),
+                rule_ids=rule_ids,
+                event_id=event.id,
+            ),
+            now=now,
+        )
+
+    @staticmethod
+    def _history_rows(
+        account_id: str, lines: Iterable[HistoryLine], run: str | None, decision_id: int | None
+    ) -> list[dict[str, Any]]:
+        return [
+            {
+                "account_id": account_id,
+                "at": line.at,
+                "actor": line.actor,
+                "kind": line.kind,
+                "from_tier": line.from_tier,
+                "to_tier": line.to_tier,
+                "why": line.why,
+                "run": run,
+                "decision_id": decision_id,
+            }
+            for line in lines
+        ]
+
+    # -- the end of the run: the writes, in batches ----------------------------------------
+
+    def _decide_done(self, session: Session, event: EventRecord, now: datetime) -> None:
+        cfg = self.settings
+        run = str(event.payload.get("run") or "")
+        rows = list(
+            session.execute(
+                select(AccountRankRow.account_id, AccountRankRow.pending)
+                .where(AccountRankRow.pending_run == run)
+                .order_by(AccountRankRow.account_id)
+            )
+        )
+        updates = [self._update(account_id, pending) for account_id, pending in rows if pending]
+        size = cfg.rerank.write_batch
+        jobs = [
+            JobSpec.call(
+                cfg.crm,
+                "handoff_update_accounts",
+                f"accounts:rerank:{run}:write:{start // size}",
+                updates=updates[start : start + size],
+            )
+            for start in range(0, len(updates), size)
+        ]
+        if rows:
+            session.execute(
+                update(AccountRankRow)
+                .where(AccountRankRow.pending_run == run)
+                .values(pending=None, pending_run=None)
+            )
+        moves: dict[str, int] = {}
+        for item in updates:
+            if item.tier:
+                moves[item.tier] = moves.get(item.tier, 0) + 1
+        record_decision(
+            session,
+            DecisionSpec(
+                kind=RANK_DECISION,
+                subject_type="rerank",
+                subject_id=run,
+                outcome={
+                    "run": run,
+                    "pages": event.payload.get("pages"),
+                    "accounts": event.payload.get("accounts"),
+                    "writes": len(updates),
+                    "jobs": len(jobs),
+                    "to_tier": moves,
+                },
+                explanation={
+                    "why": f"{len(updates)} account(s) changed; written {size} per job, "
+                    "200 per CRM call"
+                },
+                rule_ids=("P3",),
+                event_id=event.id,
+            ),
+            now=now,
+            jobs=jobs,
+        )
+
+    def _update(self, account_id: str, pending: dict[str, Any]) -> AccountUpdate:
+        fields: dict[str, Any] = {}
+        if pending.get("history") is not None and self.settings.history_field:
+            fields[self.settings.history_field] = pending["history"]
+        return AccountUpdate(account_id=account_id, tier=pending.get("tier"), fields=fields)
+
+    # -- an AE's rank through the hub ------------------------------------------------------
+
+    def _decide_override(self, session: Session, event: EventRecord, now: datetime) -> None:
+        cfg = self.settings
+        payload = event.payload
+        account_id = str(payload.get("account_id") or "")
+        tier = payload.get("tier")
+        by = str(payload.get("by") or "an AE")
+        why = str(payload.get("why") or "set through the hub")
+        at = event.occurred_at or now
+        row = session.get(AccountRankRow, account_id)
+        state = state_of(row)
+        before = (
+            state.override.tier if state and state.override else (state.crm_tier if state else None)
+        )
+        if tier is not None:
+            override: Override | None = Override(str(tier), by, at, why)
+            line = HistoryLine("manual", by, at, before, str(tier), why)
+            target: str | None = str(tier)
+        else:
+            if state is None or state.override is None:
+                return  # nothing to clear
+            override = None
+            target = state.auto_tier
+            line = HistoryLine("cleared", by, at, before, target, f"{why}; the auto rank applies")
+        text = append_history(state.history_text if state else None, [line], cfg.history_max_chars)
+        values = {
+            **_override_columns(override),
+            "crm_tier": target if target is not None else (state.crm_tier if state else None),
+            "history_text": text,
+            "updated_at": now,
+        }
+        if row is None:
+            session.execute(insert(AccountRankRow), [{"account_id": account_id, **values}])
+        else:
+            session.execute(update(AccountRankRow), [{"account_id": account_id, **values}])
+        jobs: list[JobSpec] = []
+        if cfg.mode == "write" and (target is not None or cfg.history_field):
+            fields = {cfg.history_field: text} if cfg.history_field else {}
+            jobs.append(
+                JobSpec.call(
+                    cfg.crm,
+                    "handoff_update_accounts",
+                    f"accounts:override:{event.id}",
+                    updates=[AccountUpdate(account_id=account_id, tier=target, fields=fields)],
+                )
+            )
+        decision_id = record_decision(
+            session,
+            DecisionSpec(
+                kind=OVERRIDE_DECISION,
+                subject_type=ACCOUNT,
+                subject_id=account_id,
+                outcome={
+                    "account_id": account_id,
+                    "action": "set" if override else "cleared",
+                    "tier": target,
+                    "by": by,
+                    "history": [line.to_json()],
+                },
+                explanation={
+                    "why": why,
+                    "holds": "until an AE clears it; the weekly run records the auto rank "
+                    "it would have given"
+                    if override
+                    else f"the auto rank {target or '(at the next run)'} applies",
+                },
+                rule_ids=("P3",),
+                event_id=event.id,
+            ),
+            now=now,
+            jobs=jobs,
+        )
+        session.execute(
+            insert(RankHistoryRow),
+            self._history_rows(account_id, [line], None, decision_id),
+        )

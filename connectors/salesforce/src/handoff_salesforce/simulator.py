@@ -351,9 +351,8 @@ class SalesforceSimulator(Simulator):
                     "name.",
                 )
 
-        def get(record: Mapping[str, Any], name: str) -> Any:
-            return self._resolve(data, record, name)
-
+        resolver = _Resolver(data)
+        get = resolver.get
         found = [r for r in records if query.where is None or query.where(r, get)]
         for name, descending in reversed(query.order):
 
@@ -363,28 +362,18 @@ class SalesforceSimulator(Simulator):
             found.sort(key=key, reverse=descending)
         if query.limit is not None:
             found = found[: query.limit]
-        return [self._project(data, query, r) for r in found]
-
-    def _resolve(self, data: dict[str, Any], record: Mapping[str, Any], name: str) -> Any:
-        head, _, rest = name.partition(".")
-        lowered = {k.lower(): v for k, v in record.items()}
-        if not rest:
-            return lowered.get(head.lower())
-        target = lowered.get(f"{head}Id".lower())
-        kind = _RELATED.get(head, "User")
-        related = next((u for u in data.get(kind, []) if u["Id"] == target), None)
-        return None if related is None else self._resolve(data, related, rest)
+        return [self._project(resolver, query, r) for r in found]
 
     def _project(
-        self, data: dict[str, Any], query: Query, record: Mapping[str, Any]
+        self, resolver: _Resolver, query: Query, record: Mapping[str, Any]
     ) -> dict[str, Any]:
         kind = query.sobject
         row: dict[str, Any] = {"attributes": _attributes(kind, record["Id"])}
         for name in query.fields:
             head, _, rest = name.partition(".")
             if rest:
-                target = self._resolve(data, record, f"{head}Id")
-                value = self._resolve(data, record, name)
+                target = resolver.get(record, f"{head}Id")
+                value = resolver.get(record, name)
                 kind = _RELATED.get(head, "User")
                 row[head] = (
                     None
@@ -392,7 +381,7 @@ class SalesforceSimulator(Simulator):
                     else {"attributes": _attributes(kind, target), rest: value}
                 )
             else:
-                row[name] = self._resolve(data, record, name)
+                row[name] = resolver.get(record, name)
         return row
 
     # -- writes ---------------------------------------------------------------------------
@@ -578,6 +567,42 @@ class SalesforceSimulator(Simulator):
         record_id = self._new_id(call.data, "Case")
         cases.append({**call.body, field: key, "Id": record_id})
         return Reply({"id": record_id, "success": True, "errors": [], "created": True}, status=201)
+
+
+class _Resolver:
+    """Field values of one query's records: names in any case, relationships (Owner.Email).
+
+    Each record's lower-cased fields and each related object's index are built
+    once per query, so a query over 100,000 accounts stays linear.
+    """
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        self.data = data
+        self._lowered: dict[int, dict[str, Any]] = {}
+        self._index: dict[str, dict[str, dict[str, Any]]] = {}
+
+    def _fields(self, record: Mapping[str, Any]) -> dict[str, Any]:
+        found = self._lowered.get(id(record))
+        if found is None:
+            found = {k.lower(): v for k, v in record.items()}
+            self._lowered[id(record)] = found
+        return found
+
+    def _related(self, kind: str, record_id: Any) -> dict[str, Any] | None:
+        index = self._index.get(kind)
+        if index is None:
+            index = {r["Id"]: r for r in self.data.get(kind, [])}
+            self._index[kind] = index
+        return index.get(record_id)
+
+    def get(self, record: Mapping[str, Any], name: str) -> Any:
+        """The value of `name` (a field, or a relationship path) on `record`."""
+        head, _, rest = name.partition(".")
+        fields = self._fields(record)
+        if not rest:
+            return fields.get(head.lower())
+        related = self._related(_RELATED.get(head, "User"), fields.get(f"{head}Id".lower()))
+        return None if related is None else self.get(related, rest)
 
 
 def _key(value: Any) -> Any:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from handoff.cli_options import json_option, open_store_for, store_options
+from handoff.cli.options import json_option, open_store_for, store_options
 from handoff.config import load_config
 from handoff.errors import HandoffError
 

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from handoff.cli_options import json_option, open_store_for, store_options
+from handoff.cli.options import json_option, open_store_for, store_options
 from handoff.config import load_config
 from handoff.errors import HandoffError
 

@@ -8,9 +8,10 @@ back in batches at the end of the run, and the AEs' overrides through the hub.
   I/O. Each account is planned (`plan_rank`); its state row, its history
   rows and, when anything changed, an `accounts.rank` decision are stored;
   a write is left in the row (`pending`) for the end of the run.
-- RERANK_DONE: every page is decided (events of one run are decided in
-  order), so the waiting writes are gathered into jobs of `write_batch`
-  updates each: the CRM is called once per 200 changed accounts, not once
+- Writes: as soon as `write_batch` changes wait (a multiple of 200), they
+  become a `handoff_update_accounts` job, so writing overlaps reading;
+  RERANK_DONE (every page decided: the run's events are decided in order)
+  sends the rest. The CRM is called once per 200 changed accounts, not once
   per page or per account.
 - RANK_OVERRIDE: an AE sets or clears a rank through the hub; recorded and
   written at once.
@@ -23,7 +24,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from handoff.accounts.config import AccountsConfig
@@ -45,8 +46,15 @@ from handoff.accounts.rerank import (
     plan_rank,
 )
 from handoff.accounts.store import AccountRankRow, RankHistoryRow
-from handoff.runtime import DecisionSpec, EventHandler, JobSpec, record_decision
-from handoff.store import EventRecord
+from handoff.runtime import (
+    DecisionSpec,
+    EventHandler,
+    JobSpec,
+    enqueue,
+    record_decision,
+    record_decisions,
+)
+from handoff.store import EventRecord, Job
 from handoff_sdk.entities import Account, AccountUpdate
 
 __all__ = ["RankHandler", "state_of"]
@@ -120,6 +128,7 @@ class RankHandler(EventHandler):
         inserts: list[dict[str, Any]] = []
         updates: list[dict[str, Any]] = []
         history: list[dict[str, Any]] = []
+        plans: list[tuple[RankPlan, AccountRankRow | None, Account]] = []
         for account, account_id in zip(accounts, ids, strict=True):
             if not account_id:
                 continue
@@ -127,11 +136,18 @@ class RankHandler(EventHandler):
             if not pooled:
                 continue  # the CRM's query and the pool disagree (e.g. a text field's case)
             row = rows.get(account_id)
-            plan = plan_rank(account, account_id, state_of(row), cfg, now)
-            decision_id = None
-            if plan.changed:
-                decision_id = self._record(session, event, plan, now)
-            history += self._history_rows(account_id, plan.lines, run, decision_id)
+            plans.append((plan_rank(account, account_id, state_of(row), cfg, now), row, account))
+        changed = [plan for plan, _row, _account in plans if plan.changed]
+        decided = dict(
+            zip(
+                [p.account_id for p in changed],
+                record_decisions(session, [self._spec(event, p) for p in changed], now=now),
+                strict=True,
+            )
+        )
+        for plan, row, account in plans:
+            account_id = plan.account_id
+            history += self._history_rows(account_id, plan.lines, run, decided.get(account_id))
             text = row.history_text if row else None
             pending: dict[str, Any] | None = row.pending if row else None
             if cfg.history_field:
@@ -166,21 +182,19 @@ class RankHandler(EventHandler):
             session.execute(update(AccountRankRow), updates)
         if history:
             session.execute(insert(RankHistoryRow), history)
+        if cfg.mode == "write":
+            self._flush(session, event, run, now, last=False)
 
-    def _record(self, session: Session, event: EventRecord, plan: RankPlan, now: datetime) -> int:
-        rule_ids = ("P2", "P3") if plan.lines else ("P2",)
-        return record_decision(
-            session,
-            DecisionSpec(
-                kind=RANK_DECISION,
-                subject_type=ACCOUNT,
-                subject_id=plan.account_id,
-                outcome=plan.outcome(),
-                explanation=plan.ranking.explanation(),
-                rule_ids=rule_ids,
-                event_id=event.id,
-            ),
-            now=now,
+    @staticmethod
+    def _spec(event: EventRecord, plan: RankPlan) -> DecisionSpec:
+        return DecisionSpec(
+            kind=RANK_DECISION,
+            subject_type=ACCOUNT,
+            subject_id=plan.account_id,
+            outcome=plan.outcome(),
+            explanation=plan.ranking.explanation(),
+            rule_ids=("P2", "P3") if plan.lines else ("P2",),
+            event_id=event.id,
         )
 
     @staticmethod
@@ -202,11 +216,19 @@ class RankHandler(EventHandler):
             for line in lines
         ]
 
-    # -- the end of the run: the writes, in batches ----------------------------------------
+    # -- the writes, in full batches ------------------------------------------------------
 
-    def _decide_done(self, session: Session, event: EventRecord, now: datetime) -> None:
+    def _flush(
+        self, session: Session, event: EventRecord, run: str, now: datetime, *, last: bool
+    ) -> int:
+        """Write jobs for the run's waiting changes: every full batch, and the rest when `last`.
+
+        Batches are `write_batch` updates (a multiple of the CRM's 200 a call),
+        so every call but the run's very last is full: the call floor, while
+        the writes start as soon as a batch is ready. Returns the updates sent.
+        """
         cfg = self.settings
-        run = str(event.payload.get("run") or "")
+        size = cfg.rerank.write_batch
         rows = list(
             session.execute(
                 select(AccountRankRow.account_id, AccountRankRow.pending)
@@ -214,27 +236,48 @@ class RankHandler(EventHandler):
                 .order_by(AccountRankRow.account_id)
             )
         )
-        updates = [self._update(account_id, pending) for account_id, pending in rows if pending]
-        size = cfg.rerank.write_batch
+        ready = len(rows) if last else len(rows) // size * size
+        if not ready:
+            return 0
+        taken = rows[:ready]
+        updates = [self._update(account_id, pending) for account_id, pending in taken if pending]
         jobs = [
             JobSpec.call(
                 cfg.crm,
                 "handoff_update_accounts",
-                f"accounts:rerank:{run}:write:{start // size}",
+                f"accounts:rerank:{run}:write:{updates[start].account_id}",
                 updates=updates[start : start + size],
             )
             for start in range(0, len(updates), size)
         ]
-        if rows:
+        enqueue(session, jobs, now=now, event_id=event.id)
+        ids = [account_id for account_id, _pending in taken]
+        for start in range(0, len(ids), 500):
             session.execute(
                 update(AccountRankRow)
-                .where(AccountRankRow.pending_run == run)
+                .where(AccountRankRow.account_id.in_(ids[start : start + 500]))
                 .values(pending=None, pending_run=None)
             )
+        return len(updates)
+
+    def _decide_done(self, session: Session, event: EventRecord, now: datetime) -> None:
+        cfg = self.settings
+        run = str(event.payload.get("run") or "")
+        self._flush(session, event, run, now, last=True)
         moves: dict[str, int] = {}
-        for item in updates:
-            if item.tier:
-                moves[item.tier] = moves.get(item.tier, 0) + 1
+        for from_tier, to_tier, count in session.execute(
+            select(RankHistoryRow.from_tier, RankHistoryRow.to_tier, func.count())
+            .where(
+                RankHistoryRow.run == run, RankHistoryRow.kind.in_(("auto", "manual", "cleared"))
+            )
+            .group_by(RankHistoryRow.from_tier, RankHistoryRow.to_tier)
+        ):
+            moves[f"{from_tier or 'none'} -> {to_tier or 'none'}"] = int(count)
+        writes = 0
+        for payload in session.scalars(
+            select(Job.payload).where(Job.idempotency_key.like(f"accounts:rerank:{run}:write:%"))
+        ):
+            writes += len(payload.get("updates") or [])
         record_decision(
             session,
             DecisionSpec(
@@ -245,19 +288,17 @@ class RankHandler(EventHandler):
                     "run": run,
                     "pages": event.payload.get("pages"),
                     "accounts": event.payload.get("accounts"),
-                    "writes": len(updates),
-                    "jobs": len(jobs),
-                    "to_tier": moves,
+                    "writes": writes,
+                    "moves": moves,
                 },
                 explanation={
-                    "why": f"{len(updates)} account(s) changed; written {size} per job, "
-                    "200 per CRM call"
+                    "why": f"{writes} account(s) written, in jobs of {cfg.rerank.write_batch} "
+                    "updates, 200 per CRM call"
                 },
                 rule_ids=("P3",),
                 event_id=event.id,
             ),
             now=now,
-            jobs=jobs,
         )
 
     def _update(self, account_id: str, pending: dict[str, Any]) -> AccountUpdate:

@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 from handoff.runtime.cron import CronSchedule, ScheduleError
-from handoff.runtime.decisions import DecisionSpec, decisions_about, jobs_of, record_decision
+from handoff.runtime.decisions import (
+    DecisionSpec,
+    decisions_about,
+    jobs_of,
+    record_decision,
+    record_decisions,
+)
 from handoff.runtime.events import (
     EVENT_KIND,
     CompositeHandler,
@@ -55,6 +61,7 @@ __all__ = [
     "list_jobs",
     "next_in_rotation",
     "record_decision",
+    "record_decisions",
     "record_events",
     "retry_jobs",
     "schedule_periodic",

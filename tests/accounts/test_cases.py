@@ -194,6 +194,8 @@ async def test_p4_a_pooled_customer_asking_for_sales_help_is_handed_to_the_poole
         await world.drain()
         listed = (await client.get("/v1/cases")).json()["cases"]
     assert (pooled.status_code, other.status_code, nobody.status_code) == (202, 202, 422)
+    assert pooled.json()["landing_page"] == "https://about.gitlab.com/sales/self-service/"
+    assert pooled.json()["message"].startswith("Next time you need sales help, use https://")
     [case] = cases(world)
     assert case["Origin"] == "Hand-off"
     assert case["OwnerId"] == "00GHd0000000001AAA"

@@ -6,9 +6,11 @@
   or clears the override (`{"tier": null, ...}`); stored as an event, 202.
 - `GET /v1/accounts/{id}/history`: every rank change (P3).
 - `GET /v1/accounts/{id}/signals`: its signals over time (Q14).
-- `GET /v1/cases`: the latest cases and hand-offs, with why (P4-P6);
-  `POST /v1/cases`, `/v1/hand-offs`, `/v1/survey-responses`,
-  `/v1/hand-raises`, `/v1/account-signals` are the flow's intake.
+- `GET /v1/cases`: the latest cases and hand-offs, with why (P4-P6).
+- `POST /v1/hand-offs`: a pooled customer asking for sales help (P4); the
+  answer carries the self-service landing page to point them to.
+  `POST /v1/cases`, `/v1/survey-responses`, `/v1/hand-raises` and
+  `/v1/account-signals` are the flow's intake.
 
 Without the table a route needs, it answers 409 naming it.
 """
@@ -21,7 +23,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from handoff.accounts.kinds import ACCOUNT, RANK_OVERRIDE
+from handoff.accounts.intake import HandOff
+from handoff.accounts.kinds import ACCOUNT, HAND_OFF, RANK_OVERRIDE
 from handoff.accounts.queries import case_rows, history_rows, rank_of, signal_rows, tier_counts
 from handoff.accounts.settings import AccountsSettings
 from handoff.flow import FlowContext
@@ -30,7 +33,7 @@ from handoff.server.models import Accepted, Refused, Text
 from handoff.server.responses import refused
 from handoff_sdk.entities import Event
 
-__all__ = ["account_routes", "case_routes"]
+__all__ = ["HandOffAccepted", "account_routes", "case_routes"]
 
 AccountPath = Annotated[
     str, Path(pattern=r"^[A-Za-z0-9]{1,100}$", description="The CRM's id of the account.")
@@ -152,12 +155,23 @@ def account_routes(context: FlowContext[AccountsSettings]) -> APIRouter:
     return router
 
 
-def case_routes(context: FlowContext[AccountsSettings]) -> APIRouter:
-    """The /v1/cases router: the latest cases, with why (P4-P6)."""
-    router = APIRouter(prefix="/v1/cases", tags=["cases"])
-    store, settings = context.store, context.settings.cases
+class HandOffAccepted(Accepted):
+    """A hand-off stored (P4): the worker checks the pool and opens the case."""
 
-    @router.get("", responses=_R409)
+    landing_page: str | None = Field(
+        description="The self-service landing page to point the customer to next time."
+    )
+    message: str = Field(description="What to tell the customer.")
+
+
+def case_routes(context: FlowContext[AccountsSettings]) -> APIRouter:
+    """The cases router: the latest cases, with why, and hand-offs (P4-P6)."""
+    router = APIRouter(prefix="/v1", tags=["cases"])
+    store, clock, settings = context.store, context.clock, context.settings.cases
+    accounts = context.settings.accounts
+    landing = accounts.landing_page if accounts else None
+
+    @router.get("/cases", responses=_R409)
     async def list_cases(limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> Any:
         """P4-P6: the latest cases opened (or not) and hand-offs, newest first."""
         if settings is None:
@@ -168,5 +182,46 @@ def case_routes(context: FlowContext[AccountsSettings]) -> APIRouter:
                 return case_rows(session, limit)
 
         return {"cases": await asyncio.to_thread(read)}
+
+    @router.post(
+        "/hand-offs",
+        status_code=202,
+        response_model=HandOffAccepted,
+        responses={**_R409, 422: {"model": Refused, "description": "Invalid body."}},
+    )
+    async def hand_off(body: HandOff) -> Any:
+        """P4: a pooled customer asked for sales help; answered with the landing page.
+
+        Stored before the answer; the worker checks the account is owned by
+        the Pooled Sales User and opens a case for the Pooled AE team.
+        """
+        if settings is None:
+            return refused(409, _NO_CASES)
+        now = clock.now()
+        event = Event(
+            type=HAND_OFF,
+            source="hub",
+            dedupe_key=f"{HAND_OFF}:{body.id}",
+            occurred_at=body.occurred_at or now,
+            payload=body.to_payload(),
+        )
+
+        def write() -> HandOffAccepted:
+            with store.transaction() as session:
+                [stored] = record_events(session, [event], now=now)
+            tell = (
+                f"Next time you need sales help, use {landing}"
+                if landing
+                else "A Pooled AE will be in touch."
+            )
+            return HandOffAccepted(
+                event_id=stored.id,
+                type=HAND_OFF,
+                duplicate=not stored.created,
+                landing_page=landing,
+                message=tell,
+            )
+
+        return await asyncio.to_thread(write)
 
     return router

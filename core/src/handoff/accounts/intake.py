@@ -4,7 +4,6 @@
   surveys come through its connector as `gainsight.survey.*` events);
 - `hand-raises`: a PQL hand raise in the product (P5);
 - `cases`: a case opened by hand by self-service ops (P6);
-- `hand-offs`: a pooled customer asked someone for sales help (P4);
 - `account-signals`: an engagement or intent reading of an account (Q14).
 
 Each body's `id` is the sender's: the same id is stored once, so a signal
@@ -18,7 +17,7 @@ from typing import Annotated, Literal
 
 from pydantic import ConfigDict, Field, StringConstraints, model_validator
 
-from handoff.accounts.kinds import CASE_REQUEST, HAND_OFF, HAND_RAISE, SIGNAL, SURVEY_RESPONSE
+from handoff.accounts.kinds import CASE_REQUEST, HAND_RAISE, SIGNAL, SURVEY_RESPONSE
 from handoff.flow import IntakeRoute
 from handoff.server.models import Email, Ident, IntakeModel, SmallMap, Text
 
@@ -102,7 +101,7 @@ class CaseRequest(_AboutACustomer):
 
 
 class HandOff(_AboutACustomer):
-    """A pooled customer asked someone for sales help (P4)."""
+    """A pooled customer asked someone for sales help (P4): `POST /v1/hand-offs` (api.py)."""
 
     message: Text | None = Field(default=None, description="What the customer asked for.")
     channel: Short = Field(default="other", description="Where they asked: email, call, ticket.")
@@ -133,6 +132,5 @@ def intake_routes() -> Sequence[IntakeRoute]:
         IntakeRoute("survey-responses", SurveyResponse, SURVEY_RESPONSE),
         IntakeRoute("hand-raises", HandRaise, HAND_RAISE),
         IntakeRoute("cases", CaseRequest, CASE_REQUEST),
-        IntakeRoute("hand-offs", HandOff, HAND_OFF),
         IntakeRoute("account-signals", AccountSignal, SIGNAL),
     )

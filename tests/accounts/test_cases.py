@@ -15,8 +15,8 @@ from typing import Any
 
 import httpx
 import pytest
+from accounts_world import WEBHOOK_SECRET, World
 from click.testing import CliRunner
-from conftest import WEBHOOK_SECRET, World
 from fastapi import FastAPI
 from handoff_salesforce.simulator import sfid
 

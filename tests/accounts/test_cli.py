@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from accounts_world import World
 from click.testing import CliRunner
-from conftest import World
 from handoff_salesforce.simulator import sfid
 
 from handoff.cli import cli

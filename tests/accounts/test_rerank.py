@@ -12,7 +12,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 import httpx
-from conftest import World
+from accounts_world import World
 from fastapi import FastAPI
 from handoff_salesforce.simulator import sfid
 

@@ -9,7 +9,7 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
-from conftest import World
+from accounts_world import World
 from fastapi import FastAPI
 from handoff_salesforce.simulator import sfid
 

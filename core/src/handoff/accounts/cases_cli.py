@@ -41,6 +41,7 @@ def cases() -> None:
 @click.option("--source", default="Manual", show_default=True, help="How they raised their hand.")
 @click.option("--by", "requested_by", required=True, help="Who opens it.")
 @click.option("--id", "request_id", default=None, help="Your id for it (the same id opens once).")
+@json_option
 def create(  # noqa: PLR0917 - click passes each option
     config_path: Path | None,
     database: str | None,
@@ -51,6 +52,7 @@ def create(  # noqa: PLR0917 - click passes each option
     source: str,
     requested_by: str,
     request_id: str | None,
+    as_json: bool,
 ) -> None:
     """Open a case for a pooled customer's hand raise by hand (P6).
 
@@ -92,6 +94,10 @@ def create(  # noqa: PLR0917 - click passes each option
     )
     with store.transaction() as session:
         [stored] = record_events(session, [event], now=now)
+    if as_json:
+        answer = {"id": body.id, "event_id": stored.id, "duplicate": not stored.created}
+        click.echo(json.dumps(answer, indent=2))
+        return
     state = "already received" if not stored.created else "stored"
     click.echo(f"case request {body.id} {state} (event {stored.id}); the worker opens the case")
 

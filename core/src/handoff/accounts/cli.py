@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sys
 import uuid
 from collections import Counter
 from pathlib import Path
@@ -103,7 +104,7 @@ async def _rerank(
             return
         if bar is None:
             bar = click.progressbar(
-                length=max(total or read, 1), label="reading the pool", file=None
+                length=max(total or read, 1), label="reading the pool", file=sys.stderr
             )
             bar.__enter__()
         bar.update(read - shown)
@@ -275,6 +276,7 @@ def _override(config_path: Path | None, database: str | None, payload: dict[str,
 @click.argument("tier")
 @click.option("--by", required=True, help="The AE making the change (kept in the history).")
 @click.option("--why", default=None, help="Why (kept in the history).")
+@json_option
 def set_rank(  # noqa: PLR0917 - click passes each option
     config_path: Path | None,
     database: str | None,
@@ -282,6 +284,7 @@ def set_rank(  # noqa: PLR0917 - click passes each option
     tier: str,
     by: str,
     why: str | None,
+    as_json: bool,
 ) -> None:
     """Set an account's rank by hand (P3); it holds until `clear-override`.
 
@@ -294,6 +297,9 @@ def set_rank(  # noqa: PLR0917 - click passes each option
     event_id = _override(
         config_path, database, {"account_id": account_id, "tier": tier, "by": by, "why": why}
     )
+    if as_json:
+        _echo_json({"account_id": account_id, "tier": tier, "by": by, "event_id": event_id})
+        return
     click.echo(f"{account_id}: {tier} set by {by} (event {event_id}; the worker writes it)")
 
 
@@ -302,14 +308,23 @@ def set_rank(  # noqa: PLR0917 - click passes each option
 @click.argument("account_id")
 @click.option("--by", required=True, help="The AE clearing it (kept in the history).")
 @click.option("--why", default=None, help="Why (kept in the history).")
-def clear_override(
-    config_path: Path | None, database: str | None, account_id: str, by: str, why: str | None
+@json_option
+def clear_override(  # noqa: PLR0917 - click passes each option
+    config_path: Path | None,
+    database: str | None,
+    account_id: str,
+    by: str,
+    why: str | None,
+    as_json: bool,
 ) -> None:
     """Clear an AE's override (P3): the auto rank applies again."""
     _settings(config_path)
     event_id = _override(
         config_path, database, {"account_id": account_id, "tier": None, "by": by, "why": why}
     )
+    if as_json:
+        _echo_json({"account_id": account_id, "tier": None, "by": by, "event_id": event_id})
+        return
     click.echo(f"{account_id}: override cleared by {by} (event {event_id})")
 
 

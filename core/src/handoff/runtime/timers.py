@@ -113,20 +113,17 @@ def fire_due_timers(store: Store, *, now: datetime, limit: int = 100) -> int:
         query = query.with_for_update(skip_locked=True)
     fired = 0
     with store.transaction() as session:
+        due_jobs: list[JobSpec] = []
         for timer in session.scalars(query):
             due = timer.due_at
-            enqueue(
-                session,
-                [
-                    JobSpec(
-                        kind=timer.kind,
-                        idempotency_key=f"timer:{timer.key}:{due.isoformat()}",
-                        payload=timer.payload,
-                        connector=timer.connector,
-                        hook=timer.hook,
-                    )
-                ],
-                now=now,
+            due_jobs.append(
+                JobSpec(
+                    kind=timer.kind,
+                    idempotency_key=f"timer:{timer.key}:{due.isoformat()}",
+                    payload=timer.payload,
+                    connector=timer.connector,
+                    hook=timer.hook,
+                )
             )
             timer.fired_count += 1
             timer.last_fired_at = now
@@ -136,4 +133,5 @@ def fire_due_timers(store: Store, *, now: datetime, limit: int = 100) -> int:
             else:
                 timer.state = TimerState.FIRED.value
             fired += 1
+        enqueue(session, due_jobs, now=now)
     return fired

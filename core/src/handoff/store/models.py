@@ -189,6 +189,12 @@ class Timer(Base):
     last_fired_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
 
+    __table_args__ = (
+        # The worker's question, "pending and due", walks only pending timers: fired and
+        # cancelled ones (all the history) stay out of its range (docs/performance.md).
+        Index("ix_timers_state_due_at", "state", "due_at"),
+    )
+
 
 class Cursor(Base):
     """A named position that must survive restarts: a round-robin pointer, a poll cursor."""

@@ -49,6 +49,7 @@ __all__ = [
     "StoreSettings",
     "WorkerSettings",
     "describe_validation",
+    "load_candidate",
     "load_config",
     "validate_connector_config",
     "validate_table",
@@ -408,6 +409,59 @@ def load_config(
     except ValidationError as exc:
         problems = [f"{path}: {problem}" for problem in validation_problems(exc)]
         raise ConfigFileError(f"{path}: {describe_validation(exc)}", problems) from None
+
+
+def load_candidate(
+    live: HubConfig, path: Path, *, flows: Sequence[Flow[Any]] | None = None
+) -> HubConfig:
+    """A candidate configuration: `live` with the flow tables `path` holds put in their place.
+
+    `handoff replay --candidate` and `[shadow] config` read one. The file
+    holds flow tables only (a `[routing]`, a `[tickets]`...); each replaces
+    the live table of that name, the others stay as live, and the
+    connectors, store and secrets are always the live ones. Errors name the
+    file, table and field, as for handoff.toml.
+    """
+    from handoff.flows import built_in_flows, flow_tables  # noqa: PLC0415 - cycle: flows -> config
+
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigFileError(f"{path}: not valid TOML: {exc}") from None
+    except OSError as exc:
+        raise ConfigFileError(f"{path}: cannot be read: {exc.strerror}") from None
+    for name in raw:
+        if name in HubConfig.model_fields:
+            raise ConfigFileError(
+                f"{path}: [{name}]: a candidate holds flow tables only; the connectors, "
+                "store, secrets and worker are the live handoff.toml's"
+            )
+    known = list(flows) if flows is not None else list(built_in_flows())
+    owners = flow_tables(known)
+    given: dict[str, Any] = {}
+    for flow in known:
+        current = live.flows.get(flow.name)
+        if current is None:
+            continue
+        if any(owners.get(table) is flow for table in raw):
+            given[flow.name] = dict(current)  # its tables, as models: the candidate's replace some
+        else:
+            given[flow.name] = current
+    try:
+        return HubConfig.model_validate(
+            {
+                **raw,
+                "path": path,
+                "secrets": live.secrets,
+                "store": live.store,
+                "worker": live.worker,
+                "connectors": live.connectors,
+                "flows": given,
+            },
+            context={"source": path, "flows": known},
+        )
+    except ValidationError as exc:
+        raise ConfigFileError(f"{path}: {describe_validation(exc)}") from None
 
 
 def validate_connector_config(

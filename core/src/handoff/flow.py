@@ -16,6 +16,9 @@ those values. From it the frameworks take:
   the decisions of `decision_kinds` with their jobs (one transaction, no I/O);
 - `job_runners`: what the worker runs for the job kinds its decisions write;
 - `periodic`: timers the worker keeps on a cron schedule;
+- `internal_jobs`: the job kinds whose runner acts on the hub alone (stores
+  a timer's event, a decision): replay and shadow mode run them on their
+  simulated clock; every other job is captured there, never run;
 - `routers`: its API routes (FastAPI routers);
 - `commands`: its CLI commands, imported only when run;
 - `demo`: its part of `handoff demo`;
@@ -197,6 +200,14 @@ class Flow(Generic[S]):
     periodic: Callable[[FlowContext[S]], Sequence[Periodic]] = _no_periodic
     routers: Callable[[FlowContext[S]], Sequence[APIRouter]] = _no_routers
     commands: tuple[FlowCommand, ...] = field(default_factory=tuple)
+    internal_jobs: tuple[str, ...] = ()
+    """Job kinds whose runner only writes to the hub's store (a timer's event, a decision).
+
+    `handoff replay` and shadow mode run these on their simulated clock, so
+    a timer's consequences are decided again; every other job (a connector
+    write) is captured there and never run. A runner listed here must not
+    call a connector.
+    """
     demo: str | None = None
     """'package.module:function' of its part of `handoff demo` (see handoff.demo)."""
     models: str | None = None

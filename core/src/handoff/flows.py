@@ -117,15 +117,20 @@ class FlowSet:
             flows,
         )
 
-    def event_handler(self) -> EventHandler:
-        """Every flow's handler under its name, each given only the event types it declares."""
-        from handoff.runtime.events import CompositeHandler  # noqa: PLC0415 - SQLAlchemy
-
+    def handlers(self) -> dict[str, EventHandler]:
+        """The handler of each flow its settings turn on, by flow name."""
         handlers: dict[str, EventHandler] = {}
         for flow in self.flows:
             handler = flow.handler(flow.context(self.services))
             if handler is not None:
                 handlers[flow.name] = handler
+        return handlers
+
+    def event_handler(self) -> EventHandler:
+        """Every flow's handler under its name, each given only the event types it declares."""
+        from handoff.runtime.events import CompositeHandler  # noqa: PLC0415 - SQLAlchemy
+
+        handlers = self.handlers()
         event_types = {flow.name: flow.event_types for flow in self.flows if flow.event_types}
         return CompositeHandler(handlers, event_types=event_types)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
-from handoff.chat.kinds import DECISION_KINDS, EVENT_TYPES
+from handoff.chat.kinds import AI_TAKEOVER_JOB, DECISION_KINDS, EVENT_TYPES
 from handoff.flow import Flow, FlowCommand, FlowContext, IntakeRoute
 
 if TYPE_CHECKING:
@@ -88,16 +88,12 @@ CHAT: Flow[ChatSettings] = Flow(
     handler=_handler,
     job_runners=_job_runners,
     routers=_routers,
+    internal_jobs=(AI_TAKEOVER_JOB,),
     commands=(
         FlowCommand(
             "route",
             "handoff.chat.cli.routing:route_command",
             "Route one visitor with the configured rules; nothing is written.",
-        ),
-        FlowCommand(
-            "replay",
-            "handoff.chat.cli.routing:replay_command",
-            "Replay recorded chat requests through the current and candidate rules.",
         ),
         FlowCommand(
             "experiences",

@@ -25,7 +25,9 @@ def chat_handler(context: FlowContext[ChatSettings]) -> EventHandler:
     # As written in handoff.toml: an unset language must not outrank the visitor's (Q3d).
     experiences = [e.model_dump(mode="json", exclude_unset=True) for e in settings.experiences]
     if settings.routing is not None:
-        parts["routing"] = RoutingHandler(settings.routing, experiences, identify=identify)
+        parts["routing"] = RoutingHandler(
+            settings.routing, experiences, identify=identify, store=context.store
+        )
     if settings.writeback is not None:
         reps = [r.entity() for r in settings.routing.reps] if settings.routing else []
         parts["writeback"] = WritebackHandler(

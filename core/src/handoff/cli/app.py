@@ -73,6 +73,16 @@ CORE_COMMANDS: tuple[FlowCommand, ...] = (
         "Show the decisions about REF and why, with the jobs each one caused.",
     ),
     FlowCommand(
+        "events",
+        "handoff.cli.events:events",
+        "The stored events: export a period of them for `handoff replay`.",
+    ),
+    FlowCommand(
+        "replay",
+        "handoff.cli.replay:replay_command",
+        "Decide exported events again through the whole hub; with a candidate, what changes.",
+    ),
+    FlowCommand(
         "sandbox",
         "handoff.sandbox.cli:sandbox",
         "Try the whole hub with no vendor account: every connector against a simulator.",

@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from handoff.flow import Flow, FlowCommand, FlowContext, IntakeRoute
-from handoff.leads.kinds import DECISION_KINDS, EVENT_TYPES
+from handoff.leads.kinds import DECISION_KINDS, EVENT_TYPES, TIMER_JOB
 
 if TYPE_CHECKING:
     from fastapi import APIRouter
@@ -77,6 +77,7 @@ LEADS: Flow[LeadsSettings] = Flow(
     handler=_handler,
     job_runners=_job_runners,
     routers=_routers,
+    internal_jobs=(TIMER_JOB,),
     commands=(
         FlowCommand(
             "leads",

@@ -3,8 +3,9 @@
 One fairness model across channels: a chat routed to a team and a lead
 assigned to it take turns on the same cursor (`rr:<team>`), advanced by
 `handoff.runtime.next_in_rotation` in the decision's transaction (one
-UPSERT, correct with several workers). `handoff route`, replay and shadow
-decisions use `MemoryRotation` instead, so they change nothing.
+UPSERT, correct with several workers). `handoff route` uses
+`MemoryRotation` instead, so it changes nothing; replay and shadow mode
+use the stored rotation on a database of their own.
 """
 
 from __future__ import annotations

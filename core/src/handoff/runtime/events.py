@@ -9,7 +9,9 @@ the order they were stored (see `event_subjects` and `claim_jobs`).
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -29,12 +31,32 @@ __all__ = [
     "CompositeHandler",
     "EventHandler",
     "StoredEvent",
+    "decide_event",
     "event_subjects",
     "record_events",
+    "stored_by",
 ]
 
 EVENT_KIND = "event"
 """Job kind that runs the EventHandler on one stored event."""
+
+
+_ORIGIN: ContextVar[str | None] = ContextVar("handoff_event_origin", default=None)
+
+
+@contextmanager
+def stored_by(job_kind: str) -> Iterator[None]:
+    """Events stored meanwhile (in this task and its threads) came from a `job_kind` job.
+
+    The worker wraps each job runner in it, so an event a timer or a poll
+    stores says so (`EventRecord.origin`): replay regenerates a timer's
+    events on its simulated clock instead of reading them from the file.
+    """
+    token = _ORIGIN.set(job_kind)
+    try:
+        yield
+    finally:
+        _ORIGIN.reset(token)
 
 
 @dataclass(frozen=True)
@@ -87,6 +109,7 @@ def record_events(session: Session, events: Sequence[Event], *, now: datetime) -
         return []
     rows: list[dict[str, Any]] = []
     seen: set[tuple[str, str]] = set()
+    origin = _ORIGIN.get()
     for event in events:
         key = (event.source, event.dedupe_key)
         if key in seen:
@@ -103,6 +126,7 @@ def record_events(session: Session, events: Sequence[Event], *, now: datetime) -
                 "payload": event.payload,
                 "subject_type": subject_type,
                 "subject_id": subject_id,
+                "origin": origin,
             }
         )
     statement = (
@@ -162,10 +186,41 @@ class EventHandler:
         """Ask connectors what the decision needs (firmographics, CRM match). Default: nothing."""
         return {}
 
+    async def complete(
+        self, hub: Hub | None, event: EventRecord, recorded: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        """The context recorded when the event was decided, for deciding it again (replay).
+
+        Default: as recorded. `CompositeHandler` enriches the parts it lacks.
+        """
+        return dict(recorded)
+
     def decide(
         self, session: Session, event: EventRecord, context: dict[str, Any], now: datetime
     ) -> None:
         """Take and store the decisions about this event. Default: none."""
+
+
+def decide_event(
+    session: Session,
+    handler: EventHandler,
+    event: EventRecord,
+    context: dict[str, Any],
+    now: datetime,
+) -> bool:
+    """Decide a stored event once, keeping the context it was decided on; False: done already.
+
+    The worker calls it in the transaction that finishes the event's job;
+    replay and shadow mode call it on their own stores. The context is kept
+    on the event (`EventRecord.context`) so the event can be exported and
+    decided again under another configuration without asking the connectors.
+    """
+    if event.processed_at is not None:
+        return False
+    handler.decide(session, event, context, now)
+    event.processed_at = now
+    event.context = context
+    return True
 
 
 class CompositeHandler(EventHandler):
@@ -196,6 +251,29 @@ class CompositeHandler(EventHandler):
             for name, handler in self.handlers.items()
             if self._wants(name, event)
         }
+
+    async def complete(
+        self, hub: Hub | None, event: EventRecord, recorded: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        """A recorded context, with the parts it lacks enriched now (replay, shadow).
+
+        A handler the recorded run did not have (another configuration turns
+        it on) has no recorded part: it is enriched with `hub` (None: no
+        connector, so it decides on what the event itself says). Nested
+        composites are completed part by part.
+        """
+        context: dict[str, Any] = {}
+        for name, handler in self.handlers.items():
+            if not self._wants(name, event):
+                continue
+            part = recorded.get(name)
+            if not isinstance(part, Mapping):
+                context[name] = await handler.enrich(hub, event)
+            elif isinstance(handler, CompositeHandler):
+                context[name] = await handler.complete(hub, event, part)
+            else:
+                context[name] = dict(part)
+        return context
 
     def decide(
         self, session: Session, event: EventRecord, context: dict[str, Any], now: datetime

@@ -30,7 +30,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from handoff.config import WorkerSettings
 from handoff.errors import HandoffError
-from handoff.runtime.events import EVENT_KIND, EventHandler
+from handoff.runtime.events import EVENT_KIND, EventHandler, decide_event, stored_by
 from handoff.runtime.jobs import (
     HOOK_KIND,
     ClaimedJob,
@@ -414,7 +414,8 @@ class Worker:
         runner = self.handlers.get(job.kind)
         if runner is None:
             raise JobFailedError(f"job {job.id}: no handler for kind '{job.kind}'", permanent=True)
-        return await runner(job)
+        with stored_by(job.kind):
+            return await runner(job)
 
     async def _process_event(self, job: ClaimedJob) -> None:
         """Enrich outside any transaction, then decide + mark processed + finish the job at once."""
@@ -437,9 +438,7 @@ class Worker:
             event = session.get(EventRecord, event_id)
             if event is None:
                 raise JobFailedError(f"event {event_id} no longer exists", permanent=True)
-            if event.processed_at is None:
-                self.events.decide(session, event, context, now)
-                event.processed_at = now
+            decide_event(session, self.events, event, context, now)
             if not complete_job(session, job, now=now):
                 raise _LeaseLostError  # rolls back the decisions with it
         self.store.health.succeeded()

@@ -77,9 +77,14 @@ class EventRecord(Base):
     subject_type: Mapped[str | None] = mapped_column(String(50))
     subject_id: Mapped[str | None] = mapped_column(String(200))
     processed_at: Mapped[datetime | None]
+    context: Mapped[dict[str, Any] | None]
+    """What the handlers' `enrich` returned when it was decided (by flow): replay reads it."""
+    origin: Mapped[str | None] = mapped_column(String(50))
+    """The job kind whose runner stored it (a timer, a poll); None: it came from outside."""
 
     __table_args__ = (
         UniqueConstraint("source", "dedupe_key"),
+        Index(None, "received_at"),
         Index(None, "subject_type", "subject_id"),
     )
 

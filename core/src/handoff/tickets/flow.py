@@ -86,6 +86,7 @@ TICKETS: Flow[TicketsSettings] = Flow(
     job_runners=_job_runners,
     periodic=_periodic,
     routers=_routers,
+    internal_jobs=(REVIEW_JOB,),
     commands=(
         FlowCommand(
             "tickets",

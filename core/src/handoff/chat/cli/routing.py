@@ -1,4 +1,4 @@
-"""The routing commands (`handoff route`, `handoff replay`), added to the CLI.
+"""The routing command (`handoff route`), added to the CLI.
 
 Imports of the routing engine happen inside each command, so `handoff --help` stays fast.
 """
@@ -19,7 +19,7 @@ from handoff.errors import HandoffError
 if TYPE_CHECKING:
     from handoff.chat.routing.config import RoutingConfig
 
-__all__ = ["replay_command", "route_command"]
+__all__ = ["route_command"]
 
 
 def _read_json(path: Path) -> dict[str, Any]:
@@ -87,45 +87,3 @@ def route_command(config_path: Path | None, visitor: Path, explain: bool, as_jso
         return
     lines = decision.lines()
     click.echo("\n".join(lines if explain else lines[:1]))
-
-
-@click.command("replay")
-@click.argument("events", type=click.Path(path_type=Path, dir_okay=False, exists=True))
-@click.option(
-    "--rules",
-    "rules_path",
-    type=click.Path(path_type=Path, dir_okay=False, exists=True),
-    required=True,
-    help="The candidate rules: a TOML file with a [routing] table (or its keys at the top).",
-)
-@config_option
-@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
-def replay_command(events: Path, rules_path: Path, config_path: Path | None, as_json: bool) -> None:
-    """Replay recorded chat requests (EVENTS.jsonl) through the current and candidate rules.
-
-    Each line is one `handoff route` input with its own `now` (a frozen clock).
-    Nothing is written and no connector is called. Reports the visitors who
-    would go elsewhere and the load per rep and per pool before and after.
-    """
-    import tomllib  # noqa: PLC0415
-
-    from handoff.chat.routing.config import load_routing  # noqa: PLC0415
-    from handoff.chat.routing.replay import read_events, replay  # noqa: PLC0415
-
-    try:
-        current = _current_routing(config_path)
-        try:
-            raw = tomllib.loads(rules_path.read_text(encoding="utf-8"))
-        except tomllib.TOMLDecodeError as exc:
-            raise HandoffError(f"{rules_path}: not valid TOML: {exc}") from None
-        table = raw.get("routing", raw)
-        if not isinstance(table, dict):
-            raise HandoffError(f"{rules_path}: routing: expected a table")
-        candidate = load_routing(table, rules_path)
-        report = replay(read_events(events), current, candidate)
-    except (HandoffError, ValueError) as exc:
-        raise click.ClickException(str(exc)) from None
-    if as_json:
-        click.echo(json.dumps(report.to_json(), indent=2, default=str))
-        return
-    click.echo("\n".join(report.lines()))

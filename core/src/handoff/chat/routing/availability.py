@@ -235,13 +235,16 @@ def load_snapshot(
     reps: Iterable[tuple[str, str]],
     busy: Mapping[str, Sequence[BusySlot]] | None = None,
     capped: Iterable[str] = (),
+    statuses: Mapping[str, RepStatus] | None = None,
 ) -> AvailabilitySnapshot:
     """Presence and today's routed counts from the store (inside the decision's transaction).
 
     `reps` are (rep id, time zone) pairs: each rep's day is counted in their
-    own time zone. `busy` is what `fetch_busy` found during enrich. The
-    counters of `capped` reps (those with a daily cap) are locked until the
-    decision commits, so two workers cannot both give a rep the last chat
+    own time zone. `statuses`: the presence `enrich` recorded (replay decides
+    on the presence of the time); absent, it is read here. `busy` is what
+    `fetch_busy` found during enrich. The counters of `capped` reps (those
+    with a daily cap) are locked until the decision commits, so two workers
+    cannot both give a rep the last chat
     under their cap: SQLite's writer lock does this for every transaction;
     on PostgreSQL the rows are created if absent and locked in name order.
     """
@@ -269,7 +272,7 @@ def load_snapshot(
             counts[names[name]] = position
     return AvailabilitySnapshot(
         now=now,
-        statuses=_presence(session, version),
+        statuses=_presence(session, version) if statuses is None else dict(statuses),
         busy={k: list(v) for k, v in (busy or {}).items()},
         routed_today=counts,
     )

@@ -131,6 +131,8 @@ class RoutingDecision:
     ai_takeover_seconds: int | None
     explanation: dict[str, Any] = field(default_factory=dict)
     rep_name: str | None = None
+    pool: str | None = None
+    """The team the rep was drawn from by round robin (None: named by a field, or the AI)."""
 
     @property
     def routed(self) -> bool:
@@ -146,6 +148,7 @@ class RoutingDecision:
             "mode": self.mode.value,
             "rule": self.rule,
             "target": self.target,
+            "pool": self.pool,
             "ai_takeover_seconds": self.ai_takeover_seconds,
         }
 
@@ -197,6 +200,7 @@ class _Attempt:
     why: str = ""
     skipped: list[dict[str, str]] = field(default_factory=list)
     first_choice: tuple[str, str] | None = None  # (rep id, reason skipped)
+    pool: str | None = None  # the team rotated, when one was
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -285,6 +289,7 @@ class _Router:
             members, how=how, pool=pool, rotation=self.rotation, unavailable=self.reason
         )
         attempt.rep = pick.member
+        attempt.pool = pool
         attempt.why = pick.why
         attempt.skipped = pick.skipped
         attempt.first_choice = pick.first_choice
@@ -327,7 +332,11 @@ def route(
     }
 
     def decided(
-        rep: RepConfig | None, rule: RuleConfig | None, target: str | None, timer: int | None
+        rep: RepConfig | None,
+        rule: RuleConfig | None,
+        target: str | None,
+        timer: int | None,
+        pool: str | None = None,
     ) -> RoutingDecision:
         ids = list(rule.rule_ids) if rule else []
         ids.append("Q4")
@@ -341,6 +350,7 @@ def route(
             target=target,
             ai_takeover_seconds=timer,
             explanation=explanation,
+            pool=pool,
         )
 
     if mode is ExperienceMode.AI_FIRST and not human_requested:
@@ -376,7 +386,7 @@ def route(
                 if mode is ExperienceMode.HUMAN_FIRST and not attempt.rep.is_ai and ai is not None
                 else None
             )
-            return decided(attempt.rep, rule, text, timer)
+            return decided(attempt.rep, rule, text, timer, attempt.pool)
         if first_choice is not None:
             explanation["counterfactual"] = {
                 "rep": first_choice[0],

@@ -15,7 +15,7 @@ the decision.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -32,7 +32,12 @@ from handoff.chat.kinds import (
     PAGE_VIEW,
     ROUTING_DECISION,
 )
-from handoff.chat.routing.availability import count_routed, fetch_busy, load_snapshot
+from handoff.chat.routing.availability import (
+    count_routed,
+    fetch_busy,
+    load_snapshot,
+    rep_statuses,
+)
 from handoff.chat.routing.config import RoutingConfig
 from handoff.chat.routing.engine import RoutingDecision, route
 from handoff.rules import stored_rotation
@@ -48,7 +53,7 @@ from handoff.runtime import (
 from handoff.runtime.worker import JobRunner
 from handoff.store import Decision, EventRecord, Store
 from handoff_sdk import Clock, ConnectorError
-from handoff_sdk.entities import BusySlot
+from handoff_sdk.entities import BusySlot, RepStatus
 
 if TYPE_CHECKING:
     from handoff.hub import Hub
@@ -92,8 +97,12 @@ def store_routing_decision(
     busy: dict[str, list[BusySlot]] | None = None,
     event_id: int | None = None,
     steps: Sequence[str] = (),
+    presence: Mapping[str, RepStatus] | None = None,
 ) -> RoutingDecision:
-    """Decide and store one chat's routing in the caller's transaction (durable cursors)."""
+    """Decide and store one chat's routing in the caller's transaction (durable cursors).
+
+    `presence`: the reps' presence as `enrich` recorded it; absent, read now.
+    """
     humans = [r for r in config.reps if not r.is_ai]
     snapshot = load_snapshot(
         session,
@@ -101,6 +110,7 @@ def store_routing_decision(
         reps=[(r.id, r.timezone) for r in humans],
         busy=busy,
         capped=[r.id for r in humans if r.daily_cap is not None],
+        statuses=presence,
     )
 
     decision = route(context, config, snapshot, stored_rotation(session, now=now))
@@ -204,8 +214,11 @@ class RoutingHandler(EventHandler):
         identify: IdentifyVisitors | None = None,
         crm: str | None = None,
         busy_window: timedelta = timedelta(minutes=30),
+        store: Store | None = None,
     ) -> None:
         self.config = config
+        self.store = store
+        """When given, `enrich` records the reps' presence, so a replay decides on it."""
         self.experiences = list(experiences)
         self.identify = identify or IdentifyVisitors(crm=crm)
         self.crm = crm
@@ -240,7 +253,15 @@ class RoutingHandler(EventHandler):
             steps += notes
         context["busy"] = {k: [s.model_dump(mode="json") for s in v] for k, v in busy.items()}
         context["steps"] = steps
+        if self.store is not None:
+            context["presence"] = await asyncio.to_thread(self._presence, self.store)
         return {"routing": context}
+
+    @staticmethod
+    def _presence(store: Store) -> dict[str, str]:
+        """Every rep's presence now, as recorded with the chat (replay decides on it)."""
+        with store.sessions() as session:
+            return {rep: status.value for rep, status in rep_statuses(session).items()}
 
     async def _identify(
         self, hub: Hub, event: EventRecord, context: dict[str, Any], steps: list[str]
@@ -319,6 +340,12 @@ class RoutingHandler(EventHandler):
         ctx = dict(context["routing"])
         busy = {k: [BusySlot.model_validate(s) for s in v] for k, v in ctx.pop("busy", {}).items()}
         steps = list(ctx.pop("steps", []))
+        recorded = ctx.pop("presence", None)
+        presence = (
+            {rep: RepStatus(status) for rep, status in recorded.items()}
+            if isinstance(recorded, dict)
+            else None
+        )
         if not ctx.get("account") or not ctx.get("firmographics"):
             steps += reuse_identification(session, ctx)
         store_routing_decision(
@@ -330,6 +357,7 @@ class RoutingHandler(EventHandler):
             busy=busy,
             event_id=event.id,
             steps=steps,
+            presence=presence,
         )
 
 

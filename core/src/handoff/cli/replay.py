@@ -1,0 +1,52 @@
+"""`handoff replay`: exported events decided again through the whole hub, and a candidate."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from handoff.cli.options import config_option, json_option
+
+__all__ = ["replay_command"]
+
+
+@click.command("replay")
+@click.argument("events_file", type=click.Path(path_type=Path, dir_okay=False, exists=True))
+@click.option(
+    "--candidate",
+    "candidate_path",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    default=None,
+    help="A TOML file of flow tables ([routing], [tickets], ...) to compare with the live ones.",
+)
+@config_option
+@json_option
+def replay_command(
+    events_file: Path, candidate_path: Path | None, config_path: Path | None, as_json: bool
+) -> None:
+    """Decide EVENTS_FILE (from `handoff events export`) again, through the whole hub.
+
+    Every enabled flow decides each event on the context it was decided on,
+    on a simulated clock that fires the timers as the events' times pass.
+    Jobs are captured, never run; no connector is called and the live store
+    is not touched. Without --candidate: every decision. With it: what
+    would change, per flow, and the load per rep, pool and team before and
+    after. The live configuration is --config's.
+    """
+    from handoff.config import load_candidate, load_config
+    from handoff.replay.compare import replay
+    from handoff.replay.format import read_lines
+
+    live = load_config(config_path, required=config_path is not None)
+    candidate = load_candidate(live, candidate_path) if candidate_path else None
+    lines = list(read_lines(events_file))
+    with click.progressbar(length=len(lines), label="replaying", file=sys.stderr) as bar:
+        report = asyncio.run(replay(lines, live, candidate, progress=bar.update))
+    if as_json:
+        click.echo(json.dumps(report.to_json(), indent=2, default=str))
+        return
+    click.echo("\n".join(report.text_lines()))

@@ -152,7 +152,7 @@ def test_a_table_no_flow_owns_is_refused_naming_the_known_ones(tmp_path: Path) -
     with pytest.raises(ConfigFileError) as caught:
         load_config(path, flows=[TALLY])
     assert str(caught.value) == (
-        f"{path}: routing: unknown table; the tables are: connectors, secrets, store, tally, worker"
+        f"{path}: routing: unknown table; the tables are: connectors, secrets, shadow, store, tally, worker"
     )
 
 

@@ -46,6 +46,7 @@ __all__ = [
     "ConnectorSettings",
     "HubConfig",
     "SecretsSettings",
+    "ShadowSettings",
     "StoreSettings",
     "WorkerSettings",
     "describe_validation",
@@ -113,6 +114,28 @@ class StoreSettings(BaseModel):
                 "set HANDOFF_DATABASE_URL or use ~/.pgpass"
             )
         return value
+
+
+class ShadowSettings(BaseModel):
+    """`[shadow]`: a candidate configuration decided beside the live one on every event.
+
+    Its decisions are kept in a database of their own and never act (no job
+    runs, no live cursor moves); `handoff shadow report` compares them with
+    the live ones (docs/replay.md).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    config: Path = Field(
+        description="The candidate: a TOML file of flow tables ([routing], [tickets], ...) "
+        "that replace the live ones; relative to handoff.toml's folder."
+    )
+    database: str | None = Field(
+        default=None,
+        description="Where the shadow's decisions and state are kept; default: a SQLite file "
+        "named after the candidate (candidate.shadow.db) beside it. Never the live database.",
+    )
+    enabled: bool = Field(default=True, description="false: keep the table, decide no shadow.")
 
 
 class WorkerSettings(BaseModel):
@@ -188,6 +211,9 @@ class HubConfig(BaseModel):
     secrets: SecretsSettings = Field(default_factory=SecretsSettings)
     store: StoreSettings = Field(default_factory=StoreSettings)
     worker: WorkerSettings = Field(default_factory=WorkerSettings)
+    shadow: ShadowSettings | None = Field(
+        default=None, description="A candidate decided beside the live configuration."
+    )
     connectors: dict[str, ConnectorSettings] = Field(default_factory=dict)
     flows: dict[str, SerializeAsAny[BaseModel]] = Field(
         default_factory=dict,
@@ -282,7 +308,7 @@ def _as_details(error: ValidationError) -> list[InitErrorDetails]:
     ]
 
 
-_HUB_TABLES = ("connectors", "secrets", "store", "worker")
+_HUB_TABLES = ("connectors", "secrets", "shadow", "store", "worker")
 """The tables the hub itself reads; every other table belongs to a flow."""
 
 

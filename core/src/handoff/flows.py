@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
     from handoff.config import HubConfig
     from handoff.hub import Hub
-    from handoff.runtime.events import EventHandler
+    from handoff.runtime.events import EventHandler, EventObserver
     from handoff.runtime.worker import JobRunner
     from handoff.store import Store
     from handoff_sdk import Clock
@@ -163,6 +163,27 @@ class FlowSet:
                     raise HandoffError(f"two flows receive events at POST /v1/{route.path}")
                 found[route.path] = route
         return list(found.values())
+
+    def observers(self) -> list[EventObserver]:
+        """What the worker tells of each event it decided: the shadow, when `[shadow]` is on.
+
+        The shadow's candidate is loaded and its database migrated now, so a
+        bad candidate stops the worker at start, naming the file and field.
+        """
+        settings = self.services.config.shadow
+        if settings is None or not settings.enabled:
+            return []
+        from handoff.replay.shadow import Shadow  # noqa: PLC0415 - only with a [shadow]
+
+        return [
+            Shadow.open(
+                self.services.config,
+                now=self.services.clock.now(),
+                hub=self.services.hub(),
+                live_url=self.services.store.url,
+                flows=self.flows,
+            )
+        ]
 
     def periodic(self) -> list[Periodic]:
         """Every flow's periodic jobs."""

@@ -73,6 +73,7 @@ CONVERSATION_KINDS = (
 )
 """Every kind of conversation event the metrics read."""
 
+
 def record_conversation_event(
     session: Session,
     conversation_id: str,

@@ -83,6 +83,11 @@ CORE_COMMANDS: tuple[FlowCommand, ...] = (
         "Decide exported events again through the whole hub; with a candidate, what changes.",
     ),
     FlowCommand(
+        "shadow",
+        "handoff.cli.shadow:shadow",
+        "The candidate `[shadow]` names, decided beside the live configuration: where it differs.",
+    ),
+    FlowCommand(
         "sandbox",
         "handoff.sandbox.cli:sandbox",
         "Try the whole hub with no vendor account: every connector against a simulator.",

@@ -69,6 +69,7 @@ def serve(  # noqa: PLR0917 - click passes each option
         events=flows.event_handler(),
         handlers=flows.job_runners(),
         periodic=flows.periodic(),
+        observers=flows.observers() if with_worker else (),
     )
     try:
         uvicorn.run(app, host=host, port=port, log_level="info", access_log=False)

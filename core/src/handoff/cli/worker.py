@@ -88,6 +88,7 @@ def worker(
                 clock=clock,
                 events=flows.event_handler(),
                 handlers=flows.job_runners(),
+                observers=flows.observers(),
             )
             _stop_on_signals(runner.stop)
             exporter = None

@@ -25,7 +25,15 @@ if TYPE_CHECKING:
     from handoff.config import HubConfig
     from handoff.flow import Flow
 
-__all__ = ["LOAD_KEYS", "Change", "ReplayReport", "load_of", "replay"]
+__all__ = [
+    "LOAD_KEYS",
+    "Change",
+    "ReplayReport",
+    "RunSummary",
+    "load_of",
+    "pair_decisions",
+    "replay",
+]
 
 LOAD_KEYS = ("rep", "pool", "team")
 """The outcome fields that say who or what a decision gives work to (docs/replay.md)."""
@@ -82,14 +90,16 @@ class Change:
     line: int | None
     before: RunDecision | None
     after: RunDecision | None
+    names: tuple[str, str] = ("current", "candidate")
+    """What the two runs are called: ('current', 'candidate') or ('live', 'shadow')."""
 
     @property
     def what(self) -> str:
-        """'changed', 'only current' or 'only candidate'."""
+        """'changed', 'only current' or 'only candidate' (or the runs' own names)."""
         if self.before is None:
-            return "only candidate"
+            return f"only {self.names[1]}"
         if self.after is None:
-            return "only current"
+            return f"only {self.names[0]}"
         return "changed"
 
     def differences(self) -> list[str]:
@@ -113,8 +123,8 @@ class Change:
             "subject": self.subject,
             "event": self.event,
             "line": self.line,
-            "current": self.before.to_json() if self.before else None,
-            "candidate": self.after.to_json() if self.after else None,
+            self.names[0]: self.before.to_json() if self.before else None,
+            self.names[1]: self.after.to_json() if self.after else None,
             "differences": self.differences(),
         }
 
@@ -176,6 +186,10 @@ class ReplayReport:
     current: RunSummary | None = None
     candidate: RunSummary | None = None
     changes: list[Change] = field(default_factory=list)
+    names: tuple[str, str] = ("current", "candidate")
+    """What the two runs are called, in the text and the JSON."""
+    heading: str = ""
+    """The report's first line; default: what was replayed."""
 
     def load(self) -> dict[str, dict[str, dict[str, int]]]:
         """Per rep, pool and team: decisions before (current) and after (candidate)."""
@@ -204,13 +218,13 @@ class ReplayReport:
             "events": self.events,
             "regenerated": self.current.regenerated,
             "flows": self.flows,
-            "current": self.current.to_json(),
+            self.names[0]: self.current.to_json(),
             "load": self.load(),
         }
         if self.candidate is None:
             out["decisions"] = [d.to_json() for d in self.current.decisions]
             return out
-        out["candidate"] = self.candidate.to_json()
+        out[self.names[1]] = self.candidate.to_json()
         out["changes"] = {
             flow: [c.to_json() for c in changes]
             for flow, changes in self.changes_per_flow().items()
@@ -221,7 +235,8 @@ class ReplayReport:
         """The report in words."""
         assert self.current is not None
         out = [
-            f"{self.events} events replayed ({self.lines} lines) through "
+            self.heading
+            or f"{self.events} events replayed ({self.lines} lines) through "
             f"{', '.join(self.flows) or 'no flow'}"
         ]
         if self.current.regenerated:
@@ -229,9 +244,9 @@ class ReplayReport:
                 f"{self.current.regenerated} events the hub's own timers stored were made "
                 "again by the simulated clock"
             )
-        runs = [("current", self.current)]
+        runs = [(self.names[0], self.current)]
         if self.candidate is not None:
-            runs.append(("candidate", self.candidate))
+            runs.append((self.names[1], self.candidate))
         for name, run in runs:
             totals = run.to_json()
             flows = ", ".join(f"{k} {v}" for k, v in totals["per_flow"].items()) or "none"
@@ -252,7 +267,7 @@ class ReplayReport:
             for flow, changes in self.changes_per_flow().items():
                 out.append(f"{flow}: {len(changes)} decision(s) would change")
                 out += [change.text() for change in changes]
-        title = "current -> candidate" if self.candidate is not None else "decisions"
+        title = " -> ".join(self.names) if self.candidate is not None else "decisions"
         for key, rows in self.load().items():
             if not rows:
                 continue
@@ -267,8 +282,12 @@ class ReplayReport:
         return out
 
 
-def _pair(before: Sequence[RunDecision], after: Sequence[RunDecision]) -> list[Change]:
-    """Pair the runs' decisions by (kind, subject, event, n-th) and keep those that differ."""
+def pair_decisions(
+    before: Sequence[RunDecision],
+    after: Sequence[RunDecision],
+    names: tuple[str, str] = ("current", "candidate"),
+) -> list[Change]:
+    """Pair two runs' decisions by (kind, subject, event, n-th) and keep those that differ."""
 
     def keyed(decisions: Sequence[RunDecision]) -> dict[tuple[Any, ...], RunDecision]:
         seen: Counter[tuple[str, str, str]] = Counter()
@@ -296,6 +315,7 @@ def _pair(before: Sequence[RunDecision], after: Sequence[RunDecision]) -> list[C
                 line=some.line,
                 before=a,
                 after=b,
+                names=names,
             )
         )
     changes.sort(key=lambda c: (c.line is None, c.line or 0))
@@ -351,5 +371,5 @@ async def replay(
     report.current = runs[0]
     if len(runs) > 1:
         report.candidate = runs[1]
-        report.changes = _pair(runs[0].decisions, runs[1].decisions)
+        report.changes = pair_decisions(runs[0].decisions, runs[1].decisions)
     return report

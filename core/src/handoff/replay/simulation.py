@@ -41,8 +41,16 @@ from handoff_sdk.entities import Event
 
 if TYPE_CHECKING:
     from handoff.config import HubConfig
+    from handoff.hub import Hub
 
-__all__ = ["CAPTURED", "RunDecision", "RunJob", "Simulation", "scratch_store"]
+__all__ = [
+    "CAPTURED",
+    "RunDecision",
+    "RunJob",
+    "Simulation",
+    "scratch_store",
+    "stored_decisions",
+]
 
 log = logging.getLogger(__name__)
 
@@ -138,8 +146,12 @@ class Simulation:
         start: datetime,
         flows: Sequence[Flow[Any]] | None = None,
         recorded: Mapping[tuple[str, str], dict[str, Any]] | None = None,
+        hub: Hub | None = None,
     ) -> None:
         self.store = store
+        self.hub = hub
+        """What enriches an event with no recorded context: None (replay) or the live hub
+        (shadow mode, whose enrich only reads)."""
         self.recorded = dict(recorded or {})
         """(source, dedupe key) -> the context the live hub decided a timer's event on.
 
@@ -275,9 +287,9 @@ class Simulation:
             recorded = self.recorded.get((event.source, event.dedupe_key))
         try:
             if recorded is None:
-                context = await self.handler.enrich(None, event)
+                context = await self.handler.enrich(self.hub, event)
             else:
-                context = await self.handler.complete(None, event, recorded)
+                context = await self.handler.complete(self.hub, event, recorded)
             with self.store.transaction() as session:
                 stored = session.get(EventRecord, event_id)
                 assert stored is not None
@@ -297,37 +309,7 @@ class Simulation:
 
     def decisions(self) -> list[RunDecision]:
         """Every decision this run took, oldest first, with its jobs."""
-        found: list[RunDecision] = []
-        with self.store.sessions() as session:
-            events = {
-                ident: f"{source}/{key}"
-                for ident, source, key in session.execute(
-                    select(EventRecord.id, EventRecord.source, EventRecord.dedupe_key)
-                )
-            }
-            jobs: dict[int, list[RunJob]] = {}
-            for job in session.scalars(
-                select(Job).where(Job.decision_id.is_not(None)).order_by(Job.id)
-            ):
-                assert job.decision_id is not None
-                jobs.setdefault(job.decision_id, []).append(_run_job(job))
-            for row in session.scalars(select(Decision).order_by(Decision.id)):
-                found.append(
-                    RunDecision(
-                        id=row.id,
-                        flow=self.kinds.get(row.kind, "?"),
-                        kind=row.kind,
-                        subject=f"{row.subject_type}:{row.subject_id}",
-                        outcome=row.outcome,
-                        rule_ids=[str(r) for r in row.rule_ids],
-                        explanation=row.explanation,
-                        at=row.decided_at,
-                        event=events.get(row.event_id) if row.event_id is not None else None,
-                        line=self.lines.get(row.event_id) if row.event_id is not None else None,
-                        jobs=jobs.get(row.id, []),
-                    )
-                )
-        return found
+        return stored_decisions(self.store, self.kinds, lines=self.lines)
 
     def loose_jobs(self) -> list[RunJob]:
         """Jobs no decision wrote (a timer's), other than events' own: captured or run."""
@@ -338,6 +320,63 @@ class Simulation:
                 .order_by(Job.id)
             )
             return [_run_job(job) for job in rows]
+
+
+def stored_decisions(
+    store: Store,
+    kinds: Mapping[str, str],
+    *,
+    lines: Mapping[int, int] | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> list[RunDecision]:
+    """The decisions in a store (a run's, or the live hub's), oldest first, with their jobs.
+
+    `kinds` maps each decision kind to its flow; `lines` each event id to the
+    line of the events file it came from; `since`/`until` bound the time
+    decided.
+    """
+    query = select(Decision).order_by(Decision.id)
+    if since is not None:
+        query = query.where(Decision.decided_at >= since)
+    if until is not None:
+        query = query.where(Decision.decided_at < until)
+    found: list[RunDecision] = []
+    with store.sessions() as session:
+        rows = list(session.scalars(query))
+        event_ids = {row.event_id for row in rows if row.event_id is not None}
+        events = {
+            ident: f"{source}/{key}"
+            for ident, source, key in session.execute(
+                select(EventRecord.id, EventRecord.source, EventRecord.dedupe_key).where(
+                    EventRecord.id.in_(event_ids)
+                )
+            )
+        }
+        jobs: dict[int, list[RunJob]] = {}
+        for job in session.scalars(
+            select(Job).where(Job.decision_id.in_([row.id for row in rows])).order_by(Job.id)
+        ):
+            assert job.decision_id is not None
+            jobs.setdefault(job.decision_id, []).append(_run_job(job))
+        for row in rows:
+            event = row.event_id
+            found.append(
+                RunDecision(
+                    id=row.id,
+                    flow=kinds.get(row.kind, "?"),
+                    kind=row.kind,
+                    subject=f"{row.subject_type}:{row.subject_id}",
+                    outcome=row.outcome,
+                    rule_ids=[str(r) for r in row.rule_ids],
+                    explanation=row.explanation,
+                    at=row.decided_at,
+                    event=events.get(event) if event is not None else None,
+                    line=(lines or {}).get(event) if event is not None else None,
+                    jobs=jobs.get(row.id, []),
+                )
+            )
+    return found
 
 
 def _run_job(job: Job) -> RunJob:

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session
@@ -30,6 +30,7 @@ __all__ = [
     "EVENT_KIND",
     "CompositeHandler",
     "EventHandler",
+    "EventObserver",
     "StoredEvent",
     "decide_event",
     "event_subjects",
@@ -199,6 +200,18 @@ class EventHandler:
         self, session: Session, event: EventRecord, context: dict[str, Any], now: datetime
     ) -> None:
         """Take and store the decisions about this event. Default: none."""
+
+
+class EventObserver(Protocol):
+    """Told of every event the worker decided, after its decisions are committed (shadow mode).
+
+    It must never act on the live hub: it reads the event and the context it
+    was decided on. Its failures are logged and never affect the event.
+    """
+
+    async def observe(self, event: EventRecord, context: dict[str, Any], now: datetime) -> None:
+        """Look at one decided event."""
+        ...
 
 
 def decide_event(

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -30,7 +30,13 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from handoff.config import WorkerSettings
 from handoff.errors import HandoffError
-from handoff.runtime.events import EVENT_KIND, EventHandler, decide_event, stored_by
+from handoff.runtime.events import (
+    EVENT_KIND,
+    EventHandler,
+    EventObserver,
+    decide_event,
+    stored_by,
+)
 from handoff.runtime.jobs import (
     HOOK_KIND,
     ClaimedJob,
@@ -178,6 +184,7 @@ class Worker:
         handlers: dict[str, JobRunner] | None = None,
         job_timeout: float = DEFAULT_JOB_TIMEOUT_S,
         timeouts: Mapping[str, float] | None = None,
+        observers: Sequence[EventObserver] = (),
     ) -> None:
         if concurrency < 1:
             raise HandoffError("worker concurrency must be at least 1")
@@ -191,6 +198,8 @@ class Worker:
         self.handlers: dict[str, JobRunner] = dict(handlers or {})
         self.job_timeout = job_timeout
         self.timeouts = dict(timeouts or {})
+        self.observers = tuple(observers)
+        """Told of each event once decided and committed (shadow mode); never acting."""
         for kind, seconds in {"every kind": job_timeout, **self.timeouts}.items():
             if not 0 < seconds < lease.total_seconds():
                 raise HandoffError(
@@ -424,6 +433,11 @@ class Worker:
         context = await self.events.enrich(self.hub, event)
         await asyncio.to_thread(self._decide, job, event_id, context)
         self.stats.done += 1
+        for observer in self.observers:
+            try:
+                await observer.observe(event, context, self.clock.now())
+            except Exception:  # an observer never fails the live event
+                log.exception("event %s: an observer failed", event_id)
 
     def _load_event(self, event_id: int) -> EventRecord:
         with self.store.sessions() as session:

@@ -43,7 +43,7 @@ from handoff.config import HubConfig, WorkerSettings
 from handoff.errors import HandoffError
 from handoff.flow import Flow, Periodic, Services
 from handoff.flows import FlowSet, install_periodic
-from handoff.runtime.events import EventHandler
+from handoff.runtime.events import EventHandler, EventObserver
 from handoff.runtime.jobs import job_counts
 from handoff.runtime.worker import JobRunner, Worker, WorkerState, WorkerStatus
 from handoff.server.health import UNAVAILABLE, health_routes, install_outage_handlers
@@ -120,6 +120,7 @@ def create_app(
     handlers: dict[str, JobRunner] | None = None,
     periodic: Sequence[Periodic] = (),
     flows: Sequence[Flow[Any]] | None = None,
+    observers: Sequence[EventObserver] = (),
 ) -> FastAPI:
     """The intake app over `store`. `hub` (or one built from `config`) parses webhooks.
 
@@ -127,7 +128,8 @@ def create_app(
     With `with_worker`, a Worker (`worker_settings`, else config's [worker])
     runs in the same event loop for the app's life, with `events` and
     `handlers` (see `handoff.flows.FlowSet`), and /health reports it; the
-    `periodic` timers are installed before it starts.
+    `periodic` timers are installed before it starts; `observers` (shadow
+    mode) are told of each event it decides.
     """
     clock = clock or SystemClock()
     intake = Intake(store, clock)
@@ -150,7 +152,13 @@ def create_app(
             if periodic:
                 await asyncio.to_thread(install_periodic, store, periodic, now=clock.now())
             worker = Worker.configured(
-                store, settings, hub=state["hub"], clock=clock, events=events, handlers=handlers
+                store,
+                settings,
+                hub=state["hub"],
+                clock=clock,
+                events=events,
+                handlers=handlers,
+                observers=observers,
             )
             task = asyncio.create_task(worker.run(), name="handoff-worker")
             state["worker"], state["worker_task"] = worker, task

@@ -8,9 +8,12 @@ in time and some do not (the AI takes over after 30 s, Q4).
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+import httpx
 
 from handoff.config import load_config
 from handoff.flow import Services
@@ -88,11 +91,18 @@ def write_configs(tmp_path: Path) -> tuple[Path, Path]:
     return live, candidate
 
 
-async def live_day(config_path: Path, loopback: Any) -> Store:
+async def live_day(
+    config_path: Path,
+    loopback: Any,
+    *,
+    away: Mapping[int, str] | None = None,
+    probe: Callable[[httpx.AsyncClient], Awaitable[None]] | None = None,
+) -> Store:
     """The day as the hub lived it: API over a socket, the worker on a fake clock.
 
     The worker is assembled as `handoff worker` does it: with the shadow when
-    handoff.toml has a `[shadow]`.
+    handoff.toml has a `[shadow]`. `away`: before chat N, that rep goes away.
+    `probe` is awaited at the end of the day with a client of the hub's API.
     """
     config = load_config(config_path)
     store = Store(str(config.store.url))
@@ -115,6 +125,10 @@ async def live_day(config_path: Path, loopback: Any) -> Store:
         for number, (minute, language, joins) in enumerate(CHATS):
             clock.advance((minute - elapsed) * 60)
             elapsed = minute
+            if number in (away or {}):
+                rep = (away or {})[number]
+                answer = await client.put(f"/v1/reps/{rep}/status", json={"status": "away"})
+                assert answer.status_code == 200, answer.text
             body = {
                 "id": f"req-{number}",
                 "conversation_id": f"c-{number}",
@@ -140,5 +154,7 @@ async def live_day(config_path: Path, loopback: Any) -> Store:
             elapsed += 1  # about a minute went by
         clock.advance(3600)
         await worker.run_once()
+        if probe is not None:
+            await probe(client)
     await app.state.intake.aclose()
     return store

@@ -1,4 +1,4 @@
-"""`handoff shadow report`: where the candidate of `[shadow]` decided otherwise than the live hub."""
+"""`handoff shadow report`: where the `[shadow]` candidate decided otherwise than the live hub."""
 
 from __future__ import annotations
 

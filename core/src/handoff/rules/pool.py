@@ -79,9 +79,11 @@ def pick_member(
         pick.why = f"{how}: every member has weight 0"
         return pick
     seen: set[str] = set()
+    cursor = pool_cursor(pool)
     for _ in range(len(sequence)):
-        member_id = rotation(pool_cursor(pool), sequence)
+        member_id = rotation(cursor, sequence)
         why = reasons[member_id]
+        rotation.turn(cursor, member_id, why)
         if why is None:
             pick.member = by_id[member_id]
             return pick

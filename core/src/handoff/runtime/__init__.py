@@ -29,7 +29,7 @@ from handoff.runtime.jobs import (
     list_jobs,
     retry_jobs,
 )
-from handoff.runtime.state import advance_counter, audit, next_in_rotation, upsert_entity
+from handoff.runtime.state import advance_counter, audit, upsert_entity
 from handoff.runtime.timers import cancel_timer, fire_due_timers, schedule_periodic, schedule_timer
 from handoff.runtime.worker import JobFailedError, Worker, WorkerStats
 
@@ -59,7 +59,6 @@ __all__ = [
     "job_counts",
     "jobs_of",
     "list_jobs",
-    "next_in_rotation",
     "record_decision",
     "record_decisions",
     "record_events",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -10,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from handoff.store import Audit, Cursor, EntityRecord, dialect_insert
 
-__all__ = ["advance_counter", "audit", "next_in_rotation", "upsert_entity"]
+__all__ = ["advance_counter", "audit", "upsert_entity"]
 
 
 def advance_counter(session: Session, name: str, *, now: datetime, modulo: int = 0) -> int:
@@ -31,17 +30,6 @@ def advance_counter(session: Session, name: str, *, now: datetime, modulo: int =
     )
     position: int = session.connection().execute(statement).scalar_one()
     return position
-
-
-def next_in_rotation(session: Session, name: str, members: Sequence[str], *, now: datetime) -> str:
-    """The next member of a round robin (Q3), advancing the stored cursor in this transaction.
-
-    The cursor holds the 1-based position of the member handed out last;
-    two workers routing at once hand out different members.
-    """
-    if not members:
-        raise ValueError(f"round robin '{name}' has no members")
-    return members[advance_counter(session, name, now=now, modulo=len(members)) - 1]
 
 
 def audit(

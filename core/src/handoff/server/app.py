@@ -54,6 +54,7 @@ from handoff.server.models import (
     Refused,
     WebhookAccepted,
 )
+from handoff.server.rotations import rotation_routes
 from handoff.store import JobState, Store
 from handoff_sdk import Clock, ConnectorError, SystemClock, WebhookSignatureError
 from handoff_sdk.entities import Event, WebhookRequest
@@ -324,6 +325,7 @@ def create_app(
         return worker.status  # type: ignore[no-any-return]
 
     app.include_router(health_routes(store, clock=clock, worker=worker_status))
+    app.include_router(rotation_routes(store, clock))
 
     @app.get("/metrics", tags=["operations"], response_class=PlainTextResponse)
     async def prometheus() -> Response:

@@ -22,6 +22,7 @@ from handoff.store.models import (
     Job,
     JobState,
     JobSubject,
+    RotationTurn,
     Timer,
     TimerState,
 )
@@ -37,6 +38,7 @@ __all__ = [
     "Job",
     "JobState",
     "JobSubject",
+    "RotationTurn",
     "Store",
     "StoreError",
     "StoreHealth",

@@ -38,6 +38,7 @@ __all__ = [
     "Job",
     "JobState",
     "JobSubject",
+    "RotationTurn",
     "Timer",
     "TimerState",
 ]
@@ -210,6 +211,27 @@ class Cursor(Base):
     position: Mapped[int] = mapped_column(Integer, default=0)
     value: Mapped[str | None] = mapped_column(Text)
     updated_at: Mapped[datetime]
+
+
+class RotationTurn(Base):
+    """One turn of a round robin: the member the cursor gave it to, taken or skipped and why.
+
+    The fairness ledger (`handoff explain rotation POOL`): each member's
+    count and share over a period, the skips and their reasons, and from the
+    last turn's cycle and the cursor, who is next.
+    """
+
+    __tablename__ = "rotation_turns"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    cursor: Mapped[str] = mapped_column(String(200))
+    member: Mapped[str] = mapped_column(String(200))
+    reason: Mapped[str | None] = mapped_column(Text)
+    position: Mapped[int] = mapped_column(Integer)
+    cycle: Mapped[list[Any]]
+    at: Mapped[datetime]
+
+    __table_args__ = (Index(None, "cursor", "at"),)
 
 
 class Audit(Base):

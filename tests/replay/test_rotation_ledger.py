@@ -67,6 +67,15 @@ async def test_q3_the_ledger_shows_shares_skips_and_who_is_next(
     assert "round robin sales (rr:sales)" in text
     assert "away x8" in text
     assert "next: ben is next" in text
+    # The decision that skipped Ben explains itself the same way: matched, not matched, else.
+    chat = (
+        CliRunner()
+        .invoke(cli, ["explain", f"conversation:c-{AWAY_FROM + 1}", "--config", str(live)])
+        .stdout
+    )
+    assert "matched  everyone-else (Q3e): no condition: always" in chat
+    assert "not      german: " in chat
+    assert "else     had ben been available (away), it would have gone to ben (team:sales)" in chat
     result = CliRunner().invoke(cli, ["explain", "rotation", "--config", str(live)])
     assert result.exit_code != 0
     assert "POOL" in result.output + str(result.exception)

@@ -68,7 +68,7 @@ def test_jobs_list_retry_discard_and_the_worker(db_url: str) -> None:
     assert json.loads(run("jobs", "list", "--json"))["counts"] == {"dead": 2}
     explained = run("explain", "conversation:conv-1")
     assert "routing about conversation:conv-1  [Q3]" in explained
-    assert "because  why: owner" in explained
+    assert "why      owner" in explained
     assert "job " in explained
     missing = CliRunner().invoke(cli, ["explain", "conversation:nope"])
     assert missing.exit_code != 0

@@ -63,6 +63,12 @@ async def test_z3_z6_an_exported_week_of_tickets_replays_and_a_candidate_shows_t
     zendesk_before = len(world.zendesk.calls("update_ticket"))
 
     config = tmp_path / "handoff.toml"
+    # The pass explains itself as every decision does: matched, not matched, what else.
+    explained = await run("explain", f"ticket:{ticket_id}", "--config", str(config), "--json")
+    [route] = [d for d in json.loads(explained.stdout)["decisions"] if d["kind"] == "tickets.route"]
+    assert route["why"]["summary"].startswith("passed to")
+    assert route["why"]["matched"]
+    assert route["why"]["counterfactual"]
     events = tmp_path / "week.jsonl"
     await run(
         "events",

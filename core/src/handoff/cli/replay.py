@@ -28,8 +28,9 @@ __all__ = ["replay_command"]
 def replay_command(
     events_file: Path, candidate_path: Path | None, config_path: Path | None, as_json: bool
 ) -> None:
-    """Decide EVENTS_FILE (from `handoff events export`) again, through the whole hub.
+    """Decide exported events again through the whole hub; with a candidate, what changes.
 
+    EVENTS_FILE is what `handoff events export` writes.
     Every enabled flow decides each event on the context it was decided on,
     on a simulated clock that fires the timers as the events' times pass.
     Jobs are captured, never run; no connector is called and the live store

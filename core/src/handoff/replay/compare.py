@@ -39,17 +39,24 @@ LOAD_KEYS = ("rep", "pool", "team")
 """The outcome fields that say who or what a decision gives work to (docs/replay.md)."""
 
 
-def load_of(outcome: dict[str, Any]) -> dict[str, str]:
-    """Who or what a decision gives work to: its outcome's `rep`, `pool` and `team`.
+def _name(value: Any) -> Any:
+    """An id, or the id of an object naming a person (`rep`, `id`, `email`, `name`)."""
+    if isinstance(value, dict):
+        return value.get("rep") or value.get("id") or value.get("email") or value.get("name")
+    return value
 
-    A `rep` may be an id or an object with an `id`, `email` or `name`. Flows
-    name these fields so, and replay counts the load under them.
+
+def load_of(outcome: dict[str, Any]) -> dict[str, str]:
+    """Who or what a decision gives work to: its outcome's `rep` (or `owner`), `pool`, `team`.
+
+    A person may be an id or an object with a `rep`, `id`, `email` or `name`.
+    Flows name these fields so, and replay counts the load under them.
     """
     found: dict[str, str] = {}
     for key in LOAD_KEYS:
-        value = outcome.get(key)
-        if isinstance(value, dict):
-            value = value.get("id") or value.get("email") or value.get("name")
+        value = _name(outcome.get(key))
+        if key == "rep" and not value:
+            value = _name(outcome.get("owner"))
         if isinstance(value, str) and value:
             found[key] = value
     return found
@@ -59,7 +66,7 @@ def _brief(outcome: dict[str, Any]) -> str:
     """The outcome's simple fields, for one line of text."""
     parts = []
     for key, raw in outcome.items():
-        value = load_of({key: raw}).get(key) if isinstance(raw, dict) else raw
+        value = _name(raw)
         if value is None or isinstance(value, list | dict):
             continue
         parts.append(f"{key}={value}")
@@ -72,9 +79,7 @@ def _differences(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
     for key in dict.fromkeys([*before, *after]):
         old, new = before.get(key), after.get(key)
         if old != new:
-            if isinstance(old, dict) or isinstance(new, dict):
-                old = load_of({key: old}).get(key, old) if isinstance(old, dict) else old
-                new = load_of({key: new}).get(key, new) if isinstance(new, dict) else new
+            old, new = _name(old), _name(new)
             out.append(f"{key}: {old} -> {new}")
     return out
 

@@ -9,7 +9,81 @@ from sqlalchemy.orm import Session
 
 from handoff.runtime.decisions import decisions_about, jobs_of
 
-__all__ = ["explain_ref", "render_text"]
+__all__ = ["explain_ref", "render_text", "why_of"]
+
+
+_SHOWN = ("summary", "why", "matched", "not_matched", "counterfactual", "rules")
+"""The explanation keys `why_of` reads: printed once, in its lines, not again as 'because'."""
+
+
+def _counterfactual(value: Any) -> str | None:
+    """A counterfactual as a sentence, whatever shape the flow stored it in."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict) and value.get("rep"):
+        where = f" ({value['target']})" if value.get("target") else ""
+        return (
+            f"had {value['rep']} been available ({value.get('reason', 'unavailable')}), "
+            f"it would have gone to {value['rep']}{where}"
+        )
+    return json.dumps(value, sort_keys=True, default=str)
+
+
+def _skipped_first(explanation: dict[str, Any]) -> str | None:
+    """The counterfactual of a round-robin pick: who would have had it but was skipped."""
+    pick = explanation.get("pick")
+    skipped = pick.get("skipped") if isinstance(pick, dict) else explanation.get("skipped")
+    if isinstance(skipped, list) and skipped and isinstance(skipped[0], dict):
+        first = skipped[0]
+        if first.get("rep"):
+            return _counterfactual({"rep": first["rep"], "reason": first.get("reason")})
+    return None
+
+
+def why_of(explanation: dict[str, Any], outcome: dict[str, Any]) -> dict[str, Any]:
+    """A decision's reasons in the one shape `handoff explain` shows for every flow.
+
+    `summary` (what was decided, in words), `matched` (the rule that
+    applied), `not_matched` (each rule before it that did not, and why) and
+    `counterfactual` (what would have changed the outcome). Flows store
+    their explanations in their own words; this reads the keys they share:
+    `summary` or `why`; `matched`, or the matched entry of `rules` (the
+    rules engine's checks); `not_matched`, or the other entries of `rules`;
+    `counterfactual`, or the first member a round robin skipped.
+    """
+    summary = explanation.get("summary") or explanation.get("why")
+    rules = explanation.get("rules")
+    checks = (
+        [r for r in rules if isinstance(r, dict) and "matched" in r]
+        if isinstance(rules, list)
+        else []
+    )
+    matched = explanation.get("matched")
+    if matched is None:
+        hit = next((r for r in checks if r.get("matched")), None)
+        if hit is not None:
+            ids = ", ".join(str(i) for i in hit.get("rule_ids") or [])
+            matched = (
+                f"{hit.get('rule')}"
+                + (f" ({ids})" if ids else "")
+                + (f": {hit['why']}" if hit.get("why") else "")
+            )
+        elif outcome.get("rule"):
+            matched = str(outcome["rule"])
+    not_matched = explanation.get("not_matched")
+    if not isinstance(not_matched, list):
+        not_matched = [f"{r.get('rule')}: {r.get('why')}" for r in checks if not r.get("matched")]
+    counterfactual = _counterfactual(explanation.get("counterfactual")) or _skipped_first(
+        explanation
+    )
+    return {
+        "summary": summary if isinstance(summary, str) else None,
+        "matched": matched if matched is None or isinstance(matched, str) else str(matched),
+        "not_matched": [str(item) for item in not_matched],
+        "counterfactual": counterfactual,
+    }
 
 
 def explain_ref(session: Session, ref: str) -> dict[str, Any]:
@@ -38,6 +112,7 @@ def explain_ref(session: Session, ref: str) -> dict[str, Any]:
                 "decided_at": d.decided_at.isoformat(),
                 "rule_ids": d.rule_ids,
                 "outcome": d.outcome,
+                "why": why_of(d.explanation, d.outcome),
                 "explanation": d.explanation,
                 "jobs": [
                     {
@@ -77,7 +152,17 @@ def render_text(report: dict[str, Any]) -> str:
             + (f" (event {d['event_id']})" if d["event_id"] is not None else "")
         )
         lines.append(f"  outcome  {_compact(d['outcome'])}")
+        why = d.get("why") or why_of(d["explanation"], d["outcome"])
+        if why["summary"]:
+            lines.append(f"  why      {why['summary']}")
+        if why["matched"]:
+            lines.append(f"  matched  {why['matched']}")
+        lines += [f"  not      {item}" for item in why["not_matched"]]
+        if why["counterfactual"]:
+            lines.append(f"  else     {why['counterfactual']}")
         for key, value in d["explanation"].items():
+            if key in _SHOWN:
+                continue
             lines.append(
                 f"  because  {key}: {value if isinstance(value, str) else _compact(value)}"
             )

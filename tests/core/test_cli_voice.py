@@ -20,6 +20,7 @@ NOT_TABLES: dict[str, str] = {
     "db current": "one line: the schema revision and the one needed",
     "db upgrade": "an action: migrates, then one line",
     "demo": "a narrative of the demo's steps and decisions",
+    "events export": "the events file itself: JSON Lines, one event per line",
     "experiences restore-ai": "an action on one experience",
     "experiences rollback-ai": "an action on one experience",
     "jobs discard": "an action: one line, how many were discarded",

@@ -244,7 +244,7 @@ def test_q19_misroutes_list_cli(tmp_path: Any, isolated_home: Any, clock: FakeCl
     assert text.exit_code == 0, text.output
     assert "by bo" in text.output
     assert "wrong language" in text.output
-    assert "matched  Q3c BDR Assigned" in text.output
+    assert "because  matched: Q3c BDR Assigned" in text.output
     as_json = runner.invoke(cli, ["misroutes", "list", "--database", url, "--json"])
     [flag] = json.loads(as_json.output)
     assert flag["decision"]["rule_ids"] == ["Q3c"]

@@ -64,6 +64,7 @@ def events_export(  # noqa: PLR0917 - click passes each option
     the hub decided them, and a last line that moves the clock to the end.
     """
     from handoff.cli.options import open_store_for
+    from handoff.cli.progress import bar
     from handoff.replay.export import count_events, export_lines
 
     now = datetime.now(UTC)
@@ -75,11 +76,11 @@ def events_export(  # noqa: PLR0917 - click passes each option
         with store.sessions() as session:
             total = count_events(session, since=start, until=end, sources=sources)
             lines = export_lines(session, now=now, since=start, until=end, sources=sources)
-            with click.progressbar(length=total, label="exporting events", file=sys.stderr) as bar:
+            with bar("exporting events", total) as advance:
                 for line in lines:
                     handle.write(json.dumps(line, separators=(",", ":"), default=str) + "\n")
                     if line["kind"] == "event":
-                        bar.update(1)
+                        advance(1)
     finally:
         if output:
             handle.close()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import sys
 from pathlib import Path
 
 import click
@@ -38,6 +37,7 @@ def replay_command(
     would change, per flow, and the load per rep, pool and team before and
     after. The live configuration is --config's.
     """
+    from handoff.cli.progress import bar
     from handoff.config import load_candidate, load_config
     from handoff.replay.compare import replay
     from handoff.replay.format import read_lines
@@ -45,8 +45,8 @@ def replay_command(
     live = load_config(config_path, required=config_path is not None)
     candidate = load_candidate(live, candidate_path) if candidate_path else None
     lines = list(read_lines(events_file))
-    with click.progressbar(length=len(lines), label="replaying", file=sys.stderr) as bar:
-        report = asyncio.run(replay(lines, live, candidate, progress=bar.update))
+    with bar(f"replaying {events_file.name}", len(lines)) as advance:
+        report = asyncio.run(replay(lines, live, candidate, progress=advance))
     if as_json:
         click.echo(json.dumps(report.to_json(), indent=2, default=str))
         return

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from handoff.config import ConnectorSettings, HubConfig, load_config
-from handoff.errors import ConfigFileError
+from handoff.errors import ConfigFileError, HandoffError
 from handoff.flow import Services
 from handoff.flows import FlowSet, install_periodic
 from handoff.hub import Hub
@@ -165,3 +165,22 @@ def test_alerts_table_is_validated_at_load_naming_the_field(tmp_path: Path) -> N
         f"{path}: alerts.notify[0].connector: 'slack' is not an enabled connector of this "
         "handoff.toml (enabled: none)"
     ]
+
+
+async def test_a_target_that_cannot_send_stops_the_worker_at_start(
+    store: Store, clock: FakeClock, recorder: type[RecordingConnector]
+) -> None:
+    """An alert to a connector without handoff_send_notification would die unheard: refused."""
+    classes = {"recorder": recorder, "broken": BrokenEnricher}
+    table = {**ALERTS, "notify": [{"connector": "broken", "channel": "#ops"}]}
+    config = HubConfig.model_validate(
+        {"connectors": {name: ConnectorSettings() for name in classes}, "alerts": table}
+    )
+    async with make_hub(clock, classes) as hub:
+        flows = FlowSet(Services(config, store, clock, lambda: hub))
+        with pytest.raises(HandoffError) as info:
+            flows.job_runners()
+    assert str(info.value) == (
+        "alerts.notify[0].connector: 'broken' cannot send notifications (it does not "
+        "implement handoff_send_notification); those that can: recorder"
+    )

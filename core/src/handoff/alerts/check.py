@@ -27,6 +27,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from handoff.alerts.settings import AlertsSettings, AlertsTable
+from handoff.errors import HandoffError
 from handoff.runtime import ClaimedJob, DecisionSpec, JobSpec, record_decision
 from handoff.store import Cursor, Job, JobState
 from handoff_sdk.entities import Notification
@@ -42,6 +43,8 @@ ALERTS_CHECK_JOB = "alerts.check"
 ALERT_DECISION = "alert"
 """The decision kind of one alert (subject type `alert`)."""
 _KEY_PREFIX = "alert:"
+SEND = "handoff_send_notification"
+"""The hook every alert is sent through."""
 _DEAD_SEEN = "alerts:dead-seen"
 """Cursor: the finish time of the newest dead job already told."""
 _SHOWN = 5
@@ -84,7 +87,7 @@ def _alert(
     jobs = [
         JobSpec.call(
             target.connector,
-            "handoff_send_notification",
+            SEND,
             f"{_KEY_PREFIX}{subject}:{index}:{now.isoformat()}",
             notification=Notification(
                 channel=target.channel,
@@ -172,6 +175,26 @@ def raise_alerts(
         _alert(session, table, subject, text, {"failures": failures[-_SHOWN:]}, now=now)
         alerted.append(subject)
     return alerted
+
+
+def check_targets(context: FlowContext[AlertsSettings]) -> None:
+    """Refuse, when the worker starts, a target whose connector cannot send notifications.
+
+    Its alerts would go dead unheard (the alerts' own jobs are not alerted),
+    so `handoff worker` and `handoff serve` stop with the target named.
+    """
+    table = context.settings.alerts
+    hub = context.hub()
+    if table is None or hub is None:
+        return
+    senders = hub.implementing(SEND)
+    for index, target in enumerate(table.notify):
+        if target.connector not in senders:
+            raise HandoffError(
+                f"alerts.notify[{index}].connector: '{target.connector}' cannot send "
+                f"notifications (it does not implement {SEND}); those that can: "
+                f"{', '.join(senders) or 'none enabled'}"
+            )
 
 
 def alerts_runner(context: FlowContext[AlertsSettings]) -> JobRunner:

@@ -26,8 +26,9 @@ def _settings() -> type[AlertsSettings]:
 
 
 def _job_runners(context: FlowContext[AlertsSettings]) -> Mapping[str, JobRunner]:
-    from handoff.alerts.check import ALERTS_CHECK_JOB, alerts_runner
+    from handoff.alerts.check import ALERTS_CHECK_JOB, alerts_runner, check_targets
 
+    check_targets(context)
     return {ALERTS_CHECK_JOB: alerts_runner(context)}
 
 

@@ -8,8 +8,8 @@ poll's events); empty for what came from outside. `rotation_turns` is the
 fairness ledger: every turn of a stored round robin, taken or skipped and
 why (`handoff explain rotation POOL`).
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0006
+Revises: 0005
 Create Date: 2026-12-02 11:50:00.000000
 """
 
@@ -20,8 +20,8 @@ from alembic import op
 
 import handoff.store.types
 
-revision: str = "0005"
-down_revision: str | None = "0004"
+revision: str = "0006"
+down_revision: str | None = "0005"
 branch_labels: str | None = None
 depends_on: str | None = None
 

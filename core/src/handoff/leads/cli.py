@@ -65,6 +65,11 @@ def _show_text(lead: dict[str, Any]) -> None:
     click.echo(
         f"  score    {lead['score']}" + (f", MQL {lead['mql_at']}" if lead["mql_at"] else "")
     )
+    breakdown = lead["score_breakdown"] or {}
+    for kind, part in sorted((breakdown.get("behaviour") or {}).items()):
+        click.echo(f"           {kind}: {part['points']:g} ({part['events']} events)")
+    for match in (breakdown.get("demographic") or {}).get("matched") or []:
+        click.echo(f"           {match['rule']}: {match['points']:+g}")
     if lead["bant"]:
         click.echo(f"  BANT     {json.dumps(lead['bant'], sort_keys=True)}")
     if lead["opt_out"] or lead["opt_out_until"]:

@@ -28,6 +28,7 @@ from handoff.leads.kinds import (
     MQL_DECISION,
     SQL_DECISION,
 )
+from handoff.leads.records import get_lead, remember_id
 from handoff.leads.settings import LeadsConfig
 from handoff.leads.store import LeadRow
 from handoff.rules import MemoryRotation
@@ -547,3 +548,42 @@ async def test_q13_an_ai_goal_reached_is_recorded_as_crm_activity_and_campaign(
         assert job.kind == HOOK_KIND
         [activity] = job.payload["activities"]
         assert (activity["campaign_id"], activity["campaign_status"]) == ("701Q", "Responded")
+
+
+async def test_d4_marketo_interesting_moments_score_by_the_lead_s_marketo_id(
+    served: Served, leads_hub: LeadsHub
+) -> None:
+    leads_hub.config = HubConfig(
+        leads={
+            **CONFIG,
+            "scoring": {
+                **CONFIG["scoring"],
+                "event_kinds": {"marketo.activity.interesting_moment": "webinar_attended"},
+            },
+        }
+    )
+    lead = "im@us.example"
+    async with served() as hub:
+        await new_lead(hub, lead, country="United States")
+        with hub.store.transaction() as session:
+            row = get_lead(session, lead)
+            assert row is not None
+            remember_id(session, row, "marketo", "4711")
+        with hub.store.transaction() as session:
+            record_events(
+                session,
+                [
+                    Event(
+                        type="marketo.activity.interesting_moment",
+                        source="marketo",
+                        dedupe_key=f"marketo:activity:{n}",
+                        payload={"lead_id": "4711", "subject": {"type": "lead", "id": lead}},
+                    )
+                    for n in range(2)
+                ],
+                now=hub.clock.now(),
+            )
+        await hub.drain()
+        assert hub.lead(lead)["score"] == 20
+        [mql] = decisions(hub, MQL_DECISION, lead)
+        assert mql.explanation["last_change"]["cause"] == "webinar_attended"

@@ -4,19 +4,18 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
-import httpx
 
 from handoff.cli import voice
 from handoff.cli.discovery import discover_quietly
 from handoff.cli.options import config_option
-from handoff.config import HubConfig, load_config, validate_connector_config
 from handoff.errors import ConfigFileError, HandoffError
-from handoff.hub import Hub
-from handoff.secret_store import SecretStore
-from handoff_sdk import ConnectorError, TokenAuth
+
+if TYPE_CHECKING:
+    from handoff.config import HubConfig
+    from handoff.secret_store import SecretStore
 
 __all__ = ["check"]
 
@@ -39,6 +38,9 @@ def check(config_path: Path | None, network: bool) -> None:
     credentials does so, and a connector that cannot be reached is one line
     naming it. Exits 1 on any problem, listing each one.
     """
+    from handoff.config import load_config, validate_connector_config
+    from handoff.secret_store import SecretStore
+
     found = discover_quietly()
     try:
         config = load_config(config_path, required=True)
@@ -87,6 +89,11 @@ def _one_line(text: str) -> str:
 
 async def _network_check(config: HubConfig, store: SecretStore, names: list[str]) -> list[str]:
     """Exchange credentials with each connector that has a token flow; one line per failure."""
+    import httpx
+
+    from handoff.hub import Hub
+    from handoff_sdk import ConnectorError, TokenAuth
+
     problems = []
     async with Hub(config, secrets=store) as hub:
         for name in names:

@@ -36,6 +36,24 @@ def routed(store: Store) -> int:
         return int(s.scalar(select(func.count()).where(Decision.kind == "routing")) or 0)
 
 
+async def post_as_a_sender_does(
+    client: httpx.AsyncClient, url: str, body: dict[str, str]
+) -> httpx.Response:
+    """POST, and on a dropped connection send the same body again, as senders do.
+
+    A server may close an idle keep-alive connection just as the client reuses
+    it (more likely on a loaded machine); the sender's `id` makes the retry
+    safe: a second delivery is recognised as a duplicate, never stored twice.
+    """
+    for attempt in range(3):
+        try:
+            return await client.post(url, json=body)
+        except (httpx.ReadError, httpx.RemoteProtocolError, httpx.ConnectError):
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
 async def post_chats(servers: list[str]) -> list[int]:
     """Post CHATS chat requests, the servers taking turns, 16 in flight at once."""
     statuses: list[int] = []
@@ -45,7 +63,9 @@ async def post_chats(servers: list[str]) -> list[int]:
         async def one(n: int) -> None:
             body = {"id": f"chat-{n}", "conversation_id": f"conv-{n}", "visitor_id": f"v-{n}"}
             async with gate:
-                answer = await client.post(f"{servers[n % 2]}/v1/chat-requests", json=body)
+                answer = await post_as_a_sender_does(
+                    client, f"{servers[n % 2]}/v1/chat-requests", body
+                )
             statuses.append(answer.status_code)
 
         await asyncio.gather(*(one(n) for n in range(CHATS)))

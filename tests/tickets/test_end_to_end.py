@@ -57,10 +57,11 @@ LUKAS = COMPANY.rep("sdr-lukas")
 RENEWALS_TABLE = {
     **TABLE,
     "territories": [
-        {"segment": "MidMarket", "region": "EMEA", "rep": LUKAS.salesforce_id, "name": LUKAS.name}
+        {"segment": "MidMarket", "region": "EMEA", "rep": LUKAS.salesforce_id, "name": LUKAS.name},
+        {"segment": "Large", "region": "EMEA", "rep": JONAS.salesforce_id, "name": JONAS.name},
     ],
 }
-"""The test table with a territory whose rep is one of the company's (a CRM user, an agent)."""
+"""The test table with territories whose reps are the company's (CRM users, agents)."""
 
 
 @dataclass

@@ -22,9 +22,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import Table, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from handoff.accounts.config import AccountsConfig
@@ -93,6 +93,17 @@ def _override_columns(override: Override | None) -> dict[str, Any]:
     }
 
 
+def _account(stored: dict[str, Any]) -> Account:
+    """An account as a page event holds it, built without validating it again.
+
+    The connector's model wrote it, so it is valid; its one time field is read back.
+    """
+    account = Account.model_construct(**stored)
+    if isinstance(account.modified_at, str):
+        account.__dict__["modified_at"] = datetime.fromisoformat(account.modified_at)
+    return account
+
+
 class RankHandler(EventHandler):
     """Decides re-rank pages, the end of a run, and overrides under one `[accounts]` table."""
 
@@ -117,7 +128,7 @@ class RankHandler(EventHandler):
         payload = event.payload
         run = str(payload.get("run") or "")
         owner_id = payload.get("owner_id")
-        accounts = [Account.model_validate(a) for a in payload.get("accounts") or []]
+        accounts = [_account(a) for a in payload.get("accounts") or []]
         ids = [a.id_in(cfg.crm) or "" for a in accounts]
         rows = {
             r.account_id: r
@@ -176,12 +187,13 @@ class RankHandler(EventHandler):
                 "updated_at": now,
             }
             (updates if row is not None else inserts).append(values)
+        # Core statements, many rows each: no ORM unit of work, no ids read back.
         if inserts:
-            session.execute(insert(AccountRankRow), inserts)
+            session.execute(insert(cast("Table", AccountRankRow.__table__)), inserts)
         if updates:
             session.execute(update(AccountRankRow), updates)
         if history:
-            session.execute(insert(RankHistoryRow), history)
+            session.execute(insert(cast("Table", RankHistoryRow.__table__)), history)
         if cfg.mode == "write":
             self._flush(session, event, run, now, last=False)
 

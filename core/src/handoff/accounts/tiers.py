@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from handoff.accounts.config import TierRule
+from handoff.rules.conditions import Condition
 from handoff_sdk.entities import Account
 
 __all__ = ["CriterionCheck", "Ranking", "RowCheck", "account_facts", "rank"]
@@ -99,15 +100,45 @@ class Ranking:
         }
 
 
+@dataclass(frozen=True)
+class _Row:
+    id: str
+    tier: str
+    combination: str
+    needed: int
+    criteria: tuple[tuple[dict[str, Any], Condition], ...]
+
+
+_COMPILED: dict[int, tuple[Sequence[TierRule], tuple[_Row, ...]]] = {}
+
+
+def _compiled(tiers: Sequence[TierRule]) -> tuple[_Row, ...]:
+    """The table's rows with their parsed criteria, read once per table (not per account)."""
+    found = _COMPILED.get(id(tiers))
+    if found is None or found[0] is not tiers:
+        rows = tuple(
+            _Row(
+                r.id,
+                r.tier,
+                r.combination,
+                r.needed(),
+                tuple(zip(r.criteria, r.conditions(), strict=True)),
+            )
+            for r in tiers
+        )
+        found = (tiers, rows)
+        _COMPILED[id(tiers)] = found
+    return found[1]
+
+
 def rank(facts: Mapping[str, Any], tiers: Sequence[TierRule]) -> Ranking:
     """The first row of the table that holds for the account (P2)."""
     checks: list[RowCheck] = []
-    for row in tiers:
+    for row in _compiled(tiers):
         criteria = tuple(
-            CriterionCheck(raw, *condition.check(facts))
-            for raw, condition in zip(row.criteria, row.conditions(), strict=True)
+            CriterionCheck(raw, *condition.check(facts)) for raw, condition in row.criteria
         )
-        check = RowCheck(row.id, row.tier, row.combination, row.needed(), criteria)
+        check = RowCheck(row.id, row.tier, row.combination, row.needed, criteria)
         checks.append(check)
         if check.matched:
             return Ranking(row.tier, row.id, tuple(checks))

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, insert, or_, select
+from sqlalchemy import Table, and_, insert, or_, select
 from sqlalchemy.orm import Session
 
 from handoff.runtime.jobs import JobSpec, enqueue
@@ -102,8 +102,9 @@ def record_decisions(
         }
         for d in decisions
     ]
-    statement = insert(Decision).returning(Decision.id, sort_by_parameter_order=True)
-    return list(session.scalars(statement, rows))
+    table = cast("Table", Decision.__table__)
+    statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
+    return list(session.connection().execute(statement, rows).scalars())
 
 
 def decisions_about(session: Session, ref: str) -> tuple[list[EventRecord], list[Decision]]:

@@ -23,6 +23,9 @@ ceil(accounts / 2000) + ceil(changed / 200)`), and the time beside the
 floor, `max(calls / rate, ceil(calls / concurrency) x latency)` with the
 connector's budget (25 a second, 10 at once), and the round-trip floor of
 the reads, which cannot overlap (each page's URL comes in the page before).
+`hub_cpu_seconds` is the hub process's CPU time over the run (every thread):
+on a machine whose cores others share, wall time is that plus the waiting
+for a core, so the load average is printed beside it.
 """
 
 from __future__ import annotations
@@ -211,6 +214,7 @@ async def measure(
             poll_interval=0.05,
         )
         started = time.perf_counter()
+        cpu_started = time.process_time()
         working = asyncio.create_task(worker.run())
         found = await read_pool(hub, store, settings, run="bench", now=clock.now())
         read_done = time.perf_counter() - started
@@ -221,6 +225,7 @@ async def measure(
                 break
             await asyncio.sleep(0.05)
         seconds = time.perf_counter() - started
+        cpu = time.process_time() - cpu_started
         worker.stop()
         await working
     log = await asyncio.to_thread(served, process)
@@ -245,6 +250,8 @@ async def measure(
         "refused": sum(1 for s in log if s.status >= 400 and not s.throttled),
         "seconds": round(seconds, 2),
         "read_seconds": round(read_done, 2),
+        "hub_cpu_seconds": round(cpu, 2),
+        "load_average": round(os.getloadavg()[0], 1),
         "floor": round(floor(calls, args.latency), 2),
         "ratio": round(seconds / floor(calls, args.latency), 2),
         "read_floor": round(pages * args.latency, 2),

@@ -482,12 +482,7 @@ class SalesforceSimulator(Simulator):
             kind = str((sent.get("attributes") or {}).get("type") or "")
             values = {k: v for k, v in sent.items() if k not in ("attributes", "id", "Id")}
             record_id = sent.get("id") or sent.get("Id")
-            records = call.data.get(kind)
-            existing = (
-                next((r for r in records if r["Id"] == record_id), None)
-                if isinstance(records, list)
-                else None
-            )
+            existing = _by_id(call.data, kind).get(str(record_id))
             if existing is None:
                 results.append(
                     {
@@ -603,6 +598,19 @@ class _Resolver:
             return fields.get(head.lower())
         related = self._related(_RELATED.get(head, "User"), fields.get(f"{head}Id".lower()))
         return None if related is None else self.get(related, rest)
+
+
+def _by_id(data: dict[str, Any], kind: str) -> dict[str, dict[str, Any]]:
+    """The object's records by Id, kept until a record is added (records are never removed)."""
+    records = data.get(kind)
+    if not isinstance(records, list):
+        return {}
+    cache: dict[str, tuple[int, dict[str, dict[str, Any]]]] = data.setdefault("_by_id", {})
+    found = cache.get(kind)
+    if found is None or found[0] != len(records):
+        found = (len(records), {r["Id"]: r for r in records})
+        cache[kind] = found
+    return found[1]
 
 
 def _key(value: Any) -> Any:

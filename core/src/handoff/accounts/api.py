@@ -65,7 +65,7 @@ def account_routes(context: FlowContext[AccountsSettings]) -> APIRouter:
 
     @router.get("/tiers", responses=_R409)
     async def get_tiers() -> Any:
-        """P2: how many pooled accounts hold each tier now."""
+        """How many pooled accounts hold each tier now (P2)."""
         if settings is None:
             return refused(409, _NO_ACCOUNTS)
 
@@ -77,7 +77,7 @@ def account_routes(context: FlowContext[AccountsSettings]) -> APIRouter:
 
     @router.get("/{account_id}/rank", responses={**_R409, 404: {"model": Refused}})
     async def get_rank(account_id: AccountPath) -> Any:
-        """P2, P3: the tier, the auto rank, an override, and the ranking criterion by criterion."""
+        """The tier, the auto rank, an override, and the ranking criterion by criterion (P2, P3)."""
         if settings is None:
             return refused(409, _NO_ACCOUNTS)
 
@@ -99,7 +99,7 @@ def account_routes(context: FlowContext[AccountsSettings]) -> APIRouter:
         responses={**_R409, 422: {"model": Refused}},
     )
     async def post_rank(account_id: AccountPath, body: RankChange) -> Any:
-        """P3: an AE sets the rank (it holds until cleared) or clears the override."""
+        """An AE sets the rank (it holds until cleared) or clears the override (P3)."""
         if settings is None:
             return refused(409, _NO_ACCOUNTS)
         tiers = settings.tier_names()
@@ -128,7 +128,7 @@ def account_routes(context: FlowContext[AccountsSettings]) -> APIRouter:
 
     @router.get("/{account_id}/history", responses=_R409)
     async def get_history(account_id: AccountPath) -> Any:
-        """P3: the Account Rank Notes History, as the hub keeps it: who, when, from, to, why."""
+        """The Account Rank Notes History as the hub keeps it: who, when, from, to, why (P3)."""
         if settings is None:
             return refused(409, _NO_ACCOUNTS)
 
@@ -142,7 +142,7 @@ def account_routes(context: FlowContext[AccountsSettings]) -> APIRouter:
     async def get_signals(
         account_id: AccountPath, limit: Annotated[int, Query(ge=1, le=5000)] = 500
     ) -> Any:
-        """Q14: the account's engagement and intent readings, newest first."""
+        """The account's engagement and intent readings, newest first (Q14)."""
         if settings is None:
             return refused(409, _NO_ACCOUNTS)
 
@@ -173,7 +173,7 @@ def case_routes(context: FlowContext[AccountsSettings]) -> APIRouter:
 
     @router.get("/cases", responses=_R409)
     async def list_cases(limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> Any:
-        """P4-P6: the latest cases opened (or not) and hand-offs, newest first."""
+        """The latest cases opened (or not) and hand-offs, newest first (P4-P6)."""
         if settings is None:
             return refused(409, _NO_CASES)
 
@@ -190,7 +190,7 @@ def case_routes(context: FlowContext[AccountsSettings]) -> APIRouter:
         responses={**_R409, 422: {"model": Refused, "description": "Invalid body."}},
     )
     async def hand_off(body: HandOff) -> Any:
-        """P4: a pooled customer asked for sales help; answered with the landing page.
+        """A pooled customer asked for sales help (P4); answered with the landing page.
 
         Stored before the answer; the worker checks the account is owned by
         the Pooled Sales User and opens a case for the Pooled AE team.

@@ -9,10 +9,11 @@ Heavy imports happen inside each command, so `handoff --help` stays fast.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
-import sys
 import uuid
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -88,6 +89,7 @@ async def _rerank(
     config: HubConfig, settings: AccountsConfig, store: Any, dry_run: bool, quiet: bool
 ) -> dict[str, Any]:
     from handoff.accounts.runners import read_pool, run_id  # noqa: PLC0415
+    from handoff.cli.progress import bar, step  # noqa: PLC0415
     from handoff.flow import Services  # noqa: PLC0415
     from handoff.flows import FlowSet  # noqa: PLC0415
     from handoff.hub import Hub  # noqa: PLC0415
@@ -95,25 +97,23 @@ async def _rerank(
     from handoff_sdk import SystemClock  # noqa: PLC0415
 
     clock = SystemClock()
-    bar: Any = None
+    bars = contextlib.ExitStack()
+    advance: Callable[[int], None] | None = None
     shown = 0
 
     def progress(read: int, total: int | None) -> None:
-        nonlocal bar, shown
+        nonlocal advance, shown
         if quiet:
             return
-        if bar is None:
-            bar = click.progressbar(
-                length=max(total or read, 1), label="reading the pool", file=sys.stderr
-            )
-            bar.__enter__()
-        bar.update(read - shown)
+        if advance is None:
+            advance = bars.enter_context(bar("reading the pool", max(total or read, 1)))
+        advance(read - shown)
         shown = read
 
     async with Hub(config, clock=clock) as hub:
-        if dry_run:
-            result = await _preview(hub, settings, store, clock.now(), progress)
-        else:
+        with bars:
+            if dry_run:
+                return await _preview(hub, settings, store, clock.now(), progress)
             flows = FlowSet(Services(config, store, clock, lambda: hub))
             worker = Worker(
                 store,
@@ -128,16 +128,9 @@ async def _rerank(
             found = await read_pool(
                 hub, store, settings, run=run, now=clock.now(), progress=progress
             )
-            if bar is not None:
-                bar.__exit__(None, None, None)
-                bar = None
-            if not quiet:
-                click.echo("ranking and writing back...", err=True)
+        with contextlib.nullcontext() if quiet else step("ranking and writing back"):
             await worker.run(until_idle=True)
-            result = await asyncio.to_thread(_summary, store, found.run, found.accounts)
-    if bar is not None:
-        bar.__exit__(None, None, None)
-    return result
+        return await asyncio.to_thread(_summary, store, found.run, found.accounts)
 
 
 async def _preview(

@@ -299,6 +299,9 @@ def main() -> None:
     )
     parser.add_argument("--quick", action="store_true", help="A tenth of every size.")
     parser.add_argument(
+        "--only", choices=("scoring", "sweep"), default=None, help="Run one part only."
+    )
+    parser.add_argument(
         "--no-scan", action="store_true", help="Skip the leads-table scan beside it."
     )
     args = parser.parse_args()
@@ -309,6 +312,14 @@ def main() -> None:
         args.timers //= 10
     rng = random.Random(4)
     sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
+    if args.only != "sweep":
+        run_scoring(args, rng)
+    if args.only != "scoring":
+        run_sweep(args)
+
+
+def run_scoring(args: argparse.Namespace, rng: random.Random) -> None:
+    """The scoring part: pure, stored, and the commit floor beside it."""
     pure = scoring_pure(args.events, args.leads, rng)
     print(
         f"scoring, pure: {pure['events']:,} events over {pure['leads']:,} leads in "
@@ -329,6 +340,10 @@ def main() -> None:
         f"{floor['p50_ms']:.2f} ms, p99 {floor['p99_ms']:.2f} ms (stored / floor: "
         f"{stored['rate'] / floor['rate']:.2f}x)"
     )
+
+
+def run_sweep(args: argparse.Namespace) -> None:
+    """The sweep part: due nurture timers one day later, and the scan beside it."""
     with tempfile.TemporaryDirectory(prefix="bench-leads-") as tmp:
         swept = sweep(args.timers, Path(tmp), scan=not args.no_scan)
     print(

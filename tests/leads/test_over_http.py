@@ -31,6 +31,7 @@ from handoff.server import create_app
 from handoff.store import Store
 from handoff_sdk import DictSecrets, FakeClock, WebhookScheme, sign_webhook
 from handoff_sdk.testing import SimulatorServer
+from handoff_sdk.testing.company import COMPANY
 
 Serve = Callable[[FastAPI], AbstractAsyncContextManager[httpx.AsyncClient]]
 SIGNUP_SECRET = "synthetic-signup-secret"
@@ -224,3 +225,33 @@ async def test_d2_d3_d7_q13_a_known_account_qualified_introduced_unsubscribed_wr
     written = [r for r in world.salesforce.account.data["Lead"] if r.get("Email") == email]
     assert written[-1]["Status"] == "Qualified"  # write-back, in one batch
     assert "leadScore" in world.marketo.account.data["leads"][email]
+
+
+async def test_d6_the_escalation_goes_to_the_manager_on_the_crm_user_record(
+    world: World, loopback: Serve
+) -> None:
+    """Ana's account is owned by Taylor, who is in no [leads.assignment] rep list: the
+    manager comes from Taylor's Salesforce user record (Avery), read when escalating."""
+    ana, taylor, avery = (
+        COMPANY.person("ana-lima"),
+        COMPANY.rep("sdr-taylor"),
+        COMPANY.rep("bdr-avery"),
+    )
+    async with loopback(world.app) as client:
+        raw, headers = signed({"id": "trial-ana", "kind": "trial", "email": ana.email}, world.clock)
+        assert (await client.post("/v1/signups", content=raw, headers=headers)).status_code == 202
+        await world.drain()
+        lead = (await client.get(f"/v1/leads/{ana.email}")).json()
+        assert lead["owner"]["id"] == taylor.salesforce_id
+        passed = await client.post(
+            f"/v1/leads/{ana.email}/bant", json={"authority": True, "timeline": True}
+        )
+        assert passed.json()["lead"]["status"] == "Qualified"
+        await world.drain()
+        world.clock.advance(3 * 86_400)  # [leads.follow_up] defaults: 3 days, then 2 more
+        await world.drain()
+        world.clock.advance(2 * 86_400)
+        await world.drain()
+    subjects = {(tuple(m.rcpt_tos), str(m.message["Subject"])) for m in world.smtp.messages}
+    assert ((taylor.email,), f"Reminder: follow up {ana.email}") in subjects
+    assert ((avery.email,), f"Escalation: {ana.email} has had no follow-up") in subjects

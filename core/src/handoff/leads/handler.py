@@ -153,7 +153,7 @@ class LeadsHandler(EventHandler):
                 return {}
             account = await hub.match_account(crm, email_domain=domain, website=None)
             return {"account": account.model_dump(mode="json") if account else None}
-        if event.type == LEAD_TIMER and payload.get("step") == "escalate":
+        if event.type == LEAD_TIMER and payload.get("step") in ("remind", "escalate"):
             if crm not in hub.implementing("handoff_find_users"):
                 return {}
             ids = [str(payload["owner_id"])] if payload.get("owner_id") else []
@@ -162,7 +162,8 @@ class LeadsHandler(EventHandler):
                 return {}
             users = await hub.find_users(crm, user_ids=ids, emails=emails)
             manager = next((u.manager_email for u in users if u.manager_email), None)
-            return {"manager": manager}
+            owner_email = next((u.email for u in users if u.email), None)
+            return {"manager": manager, "owner_email": owner_email}
         return {}
 
     # -- decide: one transaction, no I/O -------------------------------------------------

@@ -224,20 +224,26 @@ def follow_up_due(
         return None
     follow = config.follow_up
     owner = lead.owner_name or lead.owner_rep or lead.owner_id or "the owner"
-    owner_email = lead.context.get("owner_email")
+    owner_email = lead.context.get("owner_email") or context.get("owner_email")
     if payload.get("step") == "remind":
         days = follow.remind_after_days
         why = f"no action by {owner} {days:g} days after the lead was passed: reminder"
-        jobs = notify_job(
-            config,
-            f"leads:{lead.id}:remind:{payload.get('passed_at')}",
-            Notification(
-                recipients=[owner_email] if owner_email else [],
-                subject=f"Reminder: follow up {lead.email}",
-                text=f"{lead.email} ({lead.company or 'no company'}) was passed to you "
-                f"{days:g} days ago and has no action yet.",
-            ),
+        jobs = (
+            notify_job(
+                config,
+                f"leads:{lead.id}:remind:{payload.get('passed_at')}",
+                Notification(
+                    recipients=[owner_email],
+                    subject=f"Reminder: follow up {lead.email}",
+                    text=f"{lead.email} ({lead.company or 'no company'}) was passed to you "
+                    f"{days:g} days ago and has no action yet.",
+                ),
+            )
+            if owner_email
+            else []
         )
+        if not owner_email:
+            why += " (the owner's email is not known, in config or the CRM: not sent)"
         schedule_timer(
             session,
             timer_key(FOLLOW_UP_TIMER, lead.id),

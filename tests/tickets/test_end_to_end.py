@@ -35,7 +35,6 @@ from handoff.flow import Services
 from handoff.flows import FlowSet, install_periodic
 from handoff.hub import Hub
 from handoff.runtime import Worker
-from handoff.server import create_app
 from handoff.store import Decision, Store, upgrade
 from handoff.tickets.queue import queue
 from handoff_sdk import DictSecrets, FakeClock, WebhookScheme, sign_webhook
@@ -117,15 +116,7 @@ async def world(
         upgrade(store)
         # As `handoff serve --config handoff.toml` assembles it (handoff.cli.serve).
         flows = FlowSet(Services(config, store, clock, lambda: hub))
-        app = create_app(
-            store,
-            config=config,
-            hub=hub,
-            clock=clock,
-            events=flows.event_handler(),
-            handlers=flows.job_runners(),
-            periodic=flows.periodic(),
-        )
+        app = flows.app()
         worker = Worker(
             store,
             hub=hub,

@@ -31,7 +31,6 @@ from handoff.errors import HandoffError
 from handoff.flow import Flow, Services, load_target
 from handoff.flows import FlowSet, built_in_flows
 from handoff.hub import Hub
-from handoff.server.app import create_app
 from handoff.store import Store
 from handoff.store.migrate import upgrade
 from handoff.store.models import EventRecord
@@ -148,17 +147,7 @@ class DemoHub:
         )
         store = Store(f"sqlite:///{self.run.database}")
         assembled = FlowSet(Services(self.config, store, self.clock, lambda: hub), flows)
-        app = create_app(
-            store,
-            config=self.config,
-            hub=hub,
-            clock=self.clock,
-            with_worker=True,
-            worker_settings=WorkerSettings(concurrency=1),
-            events=assembled.event_handler(),
-            handlers=assembled.job_runners(),
-            flows=flows,
-        )
+        app = assembled.app(with_worker=True, worker_settings=WorkerSettings(concurrency=1))
         port = _free_port()
         server = uvicorn.Server(
             uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")

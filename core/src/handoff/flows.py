@@ -16,10 +16,10 @@ from handoff.errors import HandoffError
 from handoff.flow import Flow, FlowCommand, IntakeRoute, Periodic, Services
 
 if TYPE_CHECKING:
-    from fastapi import APIRouter
+    from fastapi import APIRouter, FastAPI
     from sqlalchemy import MetaData
 
-    from handoff.config import HubConfig
+    from handoff.config import HubConfig, WorkerSettings
     from handoff.hub import Hub
     from handoff.runtime.events import EventHandler, EventObserver
     from handoff.runtime.worker import JobRunner
@@ -163,6 +163,32 @@ class FlowSet:
                     raise HandoffError(f"two flows receive events at POST /v1/{route.path}")
                 found[route.path] = route
         return list(found.values())
+
+    def app(
+        self, *, with_worker: bool = False, worker_settings: WorkerSettings | None = None
+    ) -> FastAPI:
+        """The hub's HTTP app over these flows, as `handoff serve` builds it.
+
+        Their intake and routes; with `with_worker`, a worker in the app's
+        event loop running their handler, job runners and periodic timers
+        (and telling the shadow of each event, when `[shadow]` is on). The
+        one assembly serve, the demo and the end-to-end tests share.
+        """
+        from handoff.server import create_app  # noqa: PLC0415 - FastAPI, only when serving
+
+        return create_app(
+            self.services.store,
+            config=self.services.config,
+            hub=self.services.hub(),
+            clock=self.services.clock,
+            with_worker=with_worker,
+            worker_settings=worker_settings,
+            events=self.event_handler(),
+            handlers=self.job_runners(),
+            periodic=self.periodic(),
+            flows=self.flows,
+            observers=self.observers() if with_worker else (),
+        )
 
     def observers(self) -> list[EventObserver]:
         """What the worker tells of each event it decided: the shadow, when `[shadow]` is on.

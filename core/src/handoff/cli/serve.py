@@ -49,7 +49,6 @@ def serve(  # noqa: PLR0917 - click passes each option
     from handoff.flow import Services
     from handoff.flows import FlowSet
     from handoff.hub import Hub
-    from handoff.server import create_app
     from handoff_sdk import SystemClock
 
     config = load_config(config_path)
@@ -59,18 +58,7 @@ def serve(  # noqa: PLR0917 - click passes each option
     clock = SystemClock()
     hub = Hub(config, clock=clock) if config.enabled() else None
     flows = FlowSet(Services(config, store, clock, lambda: hub))
-    app = create_app(
-        store,
-        config=config,
-        hub=hub,
-        clock=clock,
-        with_worker=with_worker,
-        worker_settings=settings,
-        events=flows.event_handler(),
-        handlers=flows.job_runners(),
-        periodic=flows.periodic(),
-        observers=flows.observers() if with_worker else (),
-    )
+    app = flows.app(with_worker=with_worker, worker_settings=settings)
     try:
         uvicorn.run(app, host=host, port=port, log_level="info", access_log=False)
     finally:

@@ -39,12 +39,13 @@ __all__ = [
 def built_in_flows() -> tuple[Flow[Any], ...]:
     """The flows handoff ships, in the order their handlers see each event."""
     from handoff.accounts.flow import ACCOUNTS  # noqa: PLC0415 - the one place flows are named
+    from handoff.ai.flow import AI  # noqa: PLC0415
     from handoff.alerts.flow import ALERTS  # noqa: PLC0415
     from handoff.chat.flow import CHAT  # noqa: PLC0415
     from handoff.leads.flow import LEADS  # noqa: PLC0415
     from handoff.tickets.flow import TICKETS  # noqa: PLC0415
 
-    return (CHAT, LEADS, TICKETS, ACCOUNTS, ALERTS)
+    return (CHAT, LEADS, TICKETS, ACCOUNTS, AI, ALERTS)
 
 
 def flow_metadata(flows: Sequence[Flow[Any]] | None = None) -> MetaData:

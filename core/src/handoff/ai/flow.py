@@ -1,0 +1,44 @@
+"""The AI flow's one registration: what the frameworks take from `handoff.ai`.
+
+See handoff.flow for what each part is. This module stays light (it is read
+by `handoff --help`): each part is imported inside the function that builds it.
+The flow has no event handler yet: nothing it receives is decided by the
+worker; its guard runs in the request that asks for it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from handoff.ai.kinds import DECISION_KINDS
+from handoff.flow import Flow, FlowContext
+
+if TYPE_CHECKING:
+    from fastapi import APIRouter
+
+    from handoff.ai.settings import AiSettings
+
+__all__ = ["AI"]
+
+
+def _settings() -> type[AiSettings]:
+    from handoff.ai.settings import AiSettings
+
+    return AiSettings
+
+
+def _routers(context: FlowContext[AiSettings]) -> Sequence[APIRouter]:
+    from handoff.ai.api import ai_routes
+
+    return [ai_routes(context)]
+
+
+AI: Flow[AiSettings] = Flow(
+    name="ai",
+    summary="The AI rep: its rules of engagement enforced on every reply (Q6).",
+    settings=_settings,
+    decision_kinds=DECISION_KINDS,
+    routers=_routers,
+)
+"""The AI rep (issue 12; Q6 so far)."""

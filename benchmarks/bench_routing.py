@@ -8,7 +8,7 @@ statuses, BDR Assigned spread over the playbook's reps) and every human rep's
 presence. Then, per decision, one transaction does what the worker's
 `decide` does: read the visitor's account from the store, load presence and
 today's counts, run the rules, advance the durable round-robin cursor
-(`next_in_rotation`), store the decision with its explanation, and count the
+(`StoredRotation`, with its ledger row), store the decision with its explanation, and count the
 rep's routed chat - then commits. The clock is frozen on a Monday at 16:00
 UTC (the Americas and EMEA at work, APAC not), so every branch is exercised.
 
@@ -156,6 +156,32 @@ def commit_floor(directory: Path, commits: int) -> list[float]:
     return timings
 
 
+class _RawRotation:
+    """The stored rotation's two statements through sqlite3: the cursor UPSERT, the ledger row."""
+
+    def __init__(self, db: sqlite3.Connection, stamp: str) -> None:
+        self.db = db
+        self.stamp = stamp
+        self.drawn: dict[str, tuple[int, Sequence[str]]] = {}
+
+    def __call__(self, name: str, members: Sequence[str]) -> str:
+        (position,) = self.db.execute(
+            "INSERT INTO cursors (name, position, updated_at) VALUES (?, 1, ?) "
+            "ON CONFLICT (name) DO UPDATE SET position = position % ? + 1 RETURNING position",
+            (name, self.stamp, len(members)),
+        ).fetchone()
+        self.drawn[name] = (position, members)
+        return members[position - 1]
+
+    def turn(self, name: str, member: str, reason: str | None) -> None:
+        position, members = self.drawn[name]
+        self.db.execute(
+            "INSERT INTO rotation_turns (cursor, member, reason, position, cycle, at) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (name, member, reason, position, json.dumps(list(members)), self.stamp),
+        )
+
+
 def raw_durable(database: Path, work: list[dict[str, Any]], config: RoutingConfig) -> list[float]:
     """The durable step's statements through sqlite3 alone: what no store layer could beat.
 
@@ -195,15 +221,7 @@ def raw_durable(database: Path, work: list[dict[str, Any]], config: RoutingConfi
             routed_today={names[n]: p for n, p in db.execute(counters, list(names))},
         )
 
-        def rotation(name: str, members: Sequence[str]) -> str:
-            (position,) = db.execute(
-                "INSERT INTO cursors (name, position, updated_at) VALUES (?, 1, ?) "
-                "ON CONFLICT (name) DO UPDATE SET position = position % ? + 1 RETURNING position",
-                (name, stamp, len(members)),
-            ).fetchone()
-            return members[position - 1]
-
-        decision = route(ctx, config, snapshot, rotation)
+        decision = route(ctx, config, snapshot, _RawRotation(db, stamp))
         db.execute(
             "INSERT INTO decisions (kind, subject_type, subject_id, outcome, explanation, "
             "rule_ids, decided_at) VALUES ('routing', 'conversation', ?, ?, ?, ?, ?)",
@@ -314,7 +332,7 @@ def main() -> int:
         if profiler:
             profiler.disable()
         stored = summary(
-            "durable (store read + decision + next_in_rotation + record, 1 commit each)",
+            "durable (store read + decision + rotation + record, 1 commit each)",
             timings,
             time.perf_counter() - wall,
         )

@@ -10,7 +10,7 @@ BIN    := $(VENV)/bin
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: install demo test lint typecheck unit clean help
+.PHONY: install demo test lint typecheck unit mutation clean help
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -39,6 +39,9 @@ unit: install ## the whole test suite
 	$(BIN)/pytest -q
 
 test: lint typecheck unit ## install, lint, type-check, test
+
+mutation: install ## Mutation testing of the security and exactly-once modules (slow; not in `make test`)
+	nice -n 10 $(BIN)/python mutation/run.py $(TARGETS)
 
 clean: ## Remove the environments and caches
 	rm -rf $(VENV) $(TOOLS) .pytest_cache .mypy_cache .ruff_cache

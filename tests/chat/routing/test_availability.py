@@ -143,3 +143,18 @@ def test_q3_presence_set_by_another_process_reaches_the_next_snapshot(store: Sto
         assert again.statuses == {"amy": RepStatus.AWAY, "bo": RepStatus.ONLINE}
     finally:
         other.dispose()
+
+
+def test_q3_a_reps_day_is_their_local_day_not_the_utc_day(store: Store) -> None:
+    """Found by mutation testing: counting by the UTC date passed the test above."""
+    tokyo = [("r-ken", "Asia/Tokyo")]
+    tuesday_1am_jst = datetime(2026, 1, 5, 16, 0, tzinfo=UTC)  # Monday in UTC
+    with store.transaction() as session:
+        count_routed(session, "r-ken", now=tuesday_1am_jst, timezone="Asia/Tokyo")
+    tuesday_10am_jst = datetime(2026, 1, 6, 1, 0, tzinfo=UTC)  # Tuesday in UTC as well
+    monday_11pm_jst = datetime(2026, 1, 5, 14, 0, tzinfo=UTC)  # the same UTC day as the count
+    with store.sessions() as session:
+        same_local_day = load_snapshot(session, now=tuesday_10am_jst, reps=tokyo)
+        day_before = load_snapshot(session, now=monday_11pm_jst, reps=tokyo)
+    assert same_local_day.routed_today == {"r-ken": 1}
+    assert day_before.routed_today == {}

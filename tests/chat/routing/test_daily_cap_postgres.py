@@ -14,7 +14,12 @@ from datetime import UTC, datetime
 from helpers import playbook  # type: ignore[import-not-found]
 from sqlalchemy import select, text
 
-from handoff.chat.routing.availability import routed_counter_name, set_rep_status
+from handoff.chat.routing.availability import (
+    count_routed,
+    load_snapshot,
+    routed_counter_name,
+    set_rep_status,
+)
 from handoff.chat.routing.engine import RoutingDecision
 from handoff.chat.routing.handler import store_routing_decision
 from handoff.store import Cursor, Store
@@ -84,3 +89,38 @@ def test_q3_the_last_chat_under_a_cap_goes_to_one_worker_only(pg_store: Store) -
             )
         )
     assert count == 1
+
+
+def test_q3_a_capped_reps_existing_counter_row_is_locked_by_the_snapshot(pg_store: Store) -> None:
+    """Found by mutation testing: without the row lock, the insert of a *missing* counter row
+    still made the other decision wait, so only an existing row shows the lock is taken.
+
+    Two decisions load their snapshots: the second waits until the first commits,
+    and then reads the count the first one wrote."""
+    name = routed_counter_name("sdr-amy", NOON, "UTC")
+    with pg_store.transaction() as session:  # earlier today: the counter row exists, at 1
+        count_routed(session, "sdr-amy", now=NOON, timezone="UTC")
+    seen: list[int] = []
+
+    def other_worker() -> None:
+        with pg_store.transaction() as session:
+            snapshot = load_snapshot(
+                session, now=NOON, reps=[("sdr-amy", "UTC")], capped=["sdr-amy"]
+            )
+            seen.append(snapshot.routed_today["sdr-amy"])
+
+    with pg_store.transaction() as session:
+        snapshot = load_snapshot(session, now=NOON, reps=[("sdr-amy", "UTC")], capped=["sdr-amy"])
+        assert snapshot.routed_today == {"sdr-amy": 1}
+        worker = threading.Thread(target=other_worker)
+        worker.start()
+        deadline = time.monotonic() + 60
+        while waiting_on_a_lock(pg_store) == 0:
+            assert time.monotonic() < deadline, "the second snapshot did not wait for the first"
+            assert worker.is_alive(), "the second snapshot was taken without waiting"
+            time.sleep(0.01)
+        count_routed(session, "sdr-amy", now=NOON, timezone="UTC")  # the first routes to amy
+    worker.join(timeout=60)
+    assert seen == [2]
+    with pg_store.sessions() as session:
+        assert session.scalar(select(Cursor.position).where(Cursor.name == name)) == 2

@@ -289,3 +289,41 @@ def test_q3_include_merges_another_file(tmp_path: Any) -> None:
     assert route({}, config, snap, MemoryRotation()).rep_id == "x"
     with pytest.raises(ConfigFileError, match=r"routing\.include: .*missing\.toml cannot be read"):
         load_routing({"include": "missing.toml"}, tmp_path / "handoff.toml")
+
+
+AI_IN_THE_TEAM = load_routing(
+    {
+        "ai_rep": "ai",
+        "reps": [
+            {"id": "ai", "name": "Assistant", "is_ai": True},
+            {"id": "hana", "name": "Hana"},
+        ],
+        "teams": [{"name": "desk", "members": ["ai", "hana"]}],
+        "rules": [{"id": "all", "target": "team:desk", "fallbacks": ["ai"]}],
+    }
+)
+
+
+def test_q4_ai_first_a_visitor_who_asked_for_a_human_never_gets_the_ai_rep() -> None:
+    """Found by mutation testing: with the AI rep in the team and as a fallback, a mutant
+    that let it through after the visitor asked for a human survived the suite."""
+    asked = {
+        "visitor": {"id": "v9"},
+        "experience": {"mode": "ai_first"},
+        "request": {"human": True},
+    }
+    hana_in = AvailabilitySnapshot(now=MONDAY_NOON_UTC, statuses={"hana": RepStatus.ONLINE})
+    hana_out = AvailabilitySnapshot(now=MONDAY_NOON_UTC, statuses={"hana": RepStatus.AWAY})
+    for n in range(4):  # every turn of the rotation: the AI is never the pick
+        assert (
+            route(asked, AI_IN_THE_TEAM, hana_in, MemoryRotation({"rr:desk": n})).rep_id == "hana"
+        )
+    waiting = route(asked, AI_IN_THE_TEAM, hana_out, MemoryRotation())
+    assert (waiting.rep_id, waiting.is_ai) == (None, False)
+    targets = waiting.explanation["targets"]
+    assert targets[-1]["target"] == "ai"
+    assert "the visitor asked for a human" in targets[-1]["why"]
+    not_asked = {**asked, "request": {"human": False}}
+    assert route(not_asked, AI_IN_THE_TEAM, hana_in, MemoryRotation()).rep_id == "ai"
+    human_first = {"visitor": {"id": "v9"}}
+    assert route(human_first, AI_IN_THE_TEAM, hana_out, MemoryRotation()).rep_id == "ai"

@@ -1,0 +1,169 @@
+"""Guards of the outbox found missing by mutation testing (`make mutation`): each test
+kills mutants of handoff/runtime/jobs.py or timers.py that survived the suite.
+
+A repeated enqueue never re-queues a job already done (or dead); a worker
+whose lease ran out cannot overwrite the outcome of the worker that took the
+job after it, neither its failure nor its success; `fire_due_timers` counts
+what it fired and fires at most `limit` per call, the earliest first.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.engine import make_url
+
+from handoff.runtime import JobSpec, fire_due_timers
+from handoff.runtime.jobs import claim_jobs, complete_job, enqueue, fail_job
+from handoff.runtime.timers import schedule_timer
+from handoff.store import Job, JobState, Store, Timer, TimerState
+from handoff_sdk import FakeClock
+from handoff_sdk.entities import Notification
+
+LEASE = timedelta(seconds=60)
+
+
+def notify(key: str) -> JobSpec:
+    return JobSpec.call(
+        "recorder", "handoff_send_notification", key, notification=Notification(text=key)
+    )
+
+
+def job(store: Store, key: str) -> Job:
+    with store.sessions() as s:
+        found = s.scalar(select(Job).where(Job.idempotency_key == key))
+    assert found is not None
+    return found
+
+
+def test_enqueueing_a_done_or_dead_job_again_changes_nothing(
+    store: Store, clock: FakeClock
+) -> None:
+    with store.transaction() as s:
+        assert enqueue(s, [notify("done"), notify("dead")], now=clock.now()) == 2
+    dead, done = sorted(
+        claim_jobs(store, now=clock.now(), lease=LEASE, limit=10), key=lambda j: j.idempotency_key
+    )
+    with store.transaction() as s:
+        assert complete_job(s, done, now=clock.now(), result={"id": "m-1"})
+        assert fail_job(s, dead, "refused", now=clock.now(), permanent=True) is JobState.DEAD
+    before = {key: (job(store, key).state, job(store, key).attempts) for key in ("done", "dead")}
+    clock.advance(3600)
+    with store.transaction() as s:
+        assert enqueue(s, [notify("done"), notify("dead")], now=clock.now()) == 0
+    after = {key: (job(store, key).state, job(store, key).attempts) for key in ("done", "dead")}
+    assert before == after == {"done": (JobState.DONE.value, 1), "dead": (JobState.DEAD.value, 1)}
+    assert job(store, "done").result == {"id": "m-1"}
+    assert claim_jobs(store, now=clock.now(), lease=LEASE, limit=10) == []
+
+
+def test_a_worker_whose_lease_ran_out_cannot_overwrite_the_new_holders_outcome(
+    store: Store, clock: FakeClock
+) -> None:
+    with store.transaction() as s:
+        enqueue(s, [notify("k")], now=clock.now())
+    [late] = claim_jobs(store, now=clock.now(), lease=LEASE, limit=1)
+    clock.advance(61)
+    [holder] = claim_jobs(store, now=clock.now(), lease=LEASE, limit=1)
+    assert holder.lease_token != late.lease_token
+    with store.transaction() as s:
+        assert fail_job(s, holder, "holder: slack down", now=clock.now()) is JobState.QUEUED
+    failed = job(store, "k")
+    with store.transaction() as s:
+        # The late worker's failure and success are both refused: the job is no longer its own.
+        assert fail_job(s, late, "late: timed out", now=clock.now()) is None
+        assert fail_job(s, late, "late: refused", now=clock.now(), permanent=True) is None
+        assert complete_job(s, late, now=clock.now(), result={"late": True}) is False
+    kept = job(store, "k")
+    assert (kept.state, kept.last_error, kept.attempts) == (
+        JobState.QUEUED.value,
+        "holder: slack down",
+        2,
+    )
+    assert (kept.run_after, kept.result) == (failed.run_after, None)
+    assert kept.run_after > clock.now()  # queued again after the holder's backoff
+
+
+def test_a_late_worker_cannot_finish_a_job_the_new_holder_is_still_running(
+    store: Store, clock: FakeClock
+) -> None:
+    with store.transaction() as s:
+        enqueue(s, [notify("k")], now=clock.now())
+    [late] = claim_jobs(store, now=clock.now(), lease=LEASE, limit=1)
+    clock.advance(61)
+    [holder] = claim_jobs(store, now=clock.now(), lease=LEASE, limit=1)
+    with store.transaction() as s:
+        assert complete_job(s, late, now=clock.now()) is False
+        assert fail_job(s, late, "late", now=clock.now()) is None
+    running = job(store, "k")
+    assert (running.state, running.lease_token, running.last_error) == (
+        JobState.RUNNING.value,
+        holder.lease_token,
+        None,
+    )
+    with store.transaction() as s:
+        assert complete_job(s, holder, now=clock.now())
+    assert job(store, "k").state == JobState.DONE.value
+
+
+def test_fire_due_timers_counts_what_it_fired_and_fires_at_most_limit(
+    store: Store, clock: FakeClock
+) -> None:
+    with store.transaction() as s:
+        for n in range(5):
+            schedule_timer(
+                s, f"t-{n}", notify(f"j-{n}"), now=clock.now(), after=timedelta(seconds=10 + n)
+            )
+        schedule_timer(s, "later", notify("j-later"), now=clock.now(), after=timedelta(hours=1))
+    assert fire_due_timers(store, now=clock.now()) == 0
+    clock.advance(20)
+    assert fire_due_timers(store, now=clock.now(), limit=2) == 2
+    with store.sessions() as s:
+        fired = set(s.scalars(select(Timer.key).where(Timer.state == TimerState.FIRED.value)))
+    assert fired == {"t-0", "t-1"}  # the earliest first
+    assert fire_due_timers(store, now=clock.now()) == 3
+    assert fire_due_timers(store, now=clock.now()) == 0
+    with store.sessions() as s:
+        jobs = s.scalar(select(Job.id).where(Job.idempotency_key.like("timer:later:%")))
+        states = dict(s.execute(select(Timer.key, Timer.state)).all())
+    assert jobs is None
+    assert states["later"] == TimerState.PENDING.value
+    assert sum(state == TimerState.FIRED.value for state in states.values()) == 5
+
+
+def test_fire_due_timers_fires_a_hundred_per_call_by_default(
+    store: Store, clock: FakeClock
+) -> None:
+    with store.transaction() as s:
+        for n in range(101):
+            schedule_timer(
+                s, f"t-{n:03}", notify(f"j-{n}"), now=clock.now(), after=timedelta(seconds=1)
+            )
+    clock.advance(5)
+    assert fire_due_timers(store, now=clock.now()) == 100
+    assert fire_due_timers(store, now=clock.now()) == 1
+
+
+def test_on_postgres_a_timer_another_worker_is_firing_is_skipped_not_waited_for(
+    pg_url: str, pg_store: Store, clock: FakeClock
+) -> None:
+    """Two workers fire timers at once: the second skips the rows the first holds (SKIP LOCKED)."""
+    with pg_store.transaction() as s:
+        schedule_timer(s, "held", notify("j-held"), now=clock.now(), after=timedelta(seconds=1))
+        schedule_timer(s, "free", notify("j-free"), now=clock.now(), after=timedelta(seconds=1))
+    clock.advance(5)
+    url = make_url(pg_url)
+    options = f"{url.query['options']} -clock_timeout=5000"  # waiting would fail, not hang
+    second = Store(
+        url.update_query_dict({"options": options}).render_as_string(hide_password=False)
+    )
+    try:
+        with pg_store.transaction() as first:
+            first.execute(select(Timer).where(Timer.key == "held").with_for_update())
+            assert fire_due_timers(second, now=clock.now()) == 1
+    finally:
+        second.dispose()
+    with pg_store.sessions() as s:
+        states = dict(s.execute(select(Timer.key, Timer.state)).all())
+    assert states == {"held": TimerState.PENDING.value, "free": TimerState.FIRED.value}

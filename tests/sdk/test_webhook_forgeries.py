@@ -1,0 +1,122 @@
+"""Forgeries a webhook receiver must refuse, found by mutation testing (`make mutation`):
+each case here was accepted by a mutant of handoff_sdk/webhooks.py that no test killed.
+
+A truncated or extended HMAC, any prefix of a shared secret (the empty one
+included), an empty configured secret meeting an empty header: all refused,
+with the reason, never accepted.
+"""
+
+from __future__ import annotations
+
+import base64
+from datetime import UTC, datetime
+
+import pytest
+
+from handoff_sdk import (
+    FakeClock,
+    WebhookScheme,
+    WebhookSignatureError,
+    sign_webhook,
+    verify_webhook,
+)
+from handoff_sdk.entities import WebhookRequest
+from handoff_sdk.webhooks import check_shared_secret
+
+SECRET = "synthetic-signing-secret-0123"
+NOW = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+BODY = b'{"meta":{"deliveredAt":"2026-01-05T09:00:00.000+00:00"},"id":"evt-1"}'
+SCHEMES = [WebhookScheme.ZENDESK, WebhookScheme.ZOOM, WebhookScheme.OUTREACH]
+
+
+def refused(scheme: WebhookScheme, headers: dict[str, str], *, secret: str = SECRET) -> str:
+    with pytest.raises(WebhookSignatureError) as caught:
+        verify_webhook(scheme, secret=secret, headers=headers, body=BODY, clock=FakeClock(NOW))
+    return caught.value.reason
+
+
+@pytest.mark.parametrize("scheme", SCHEMES, ids=lambda s: s.name)
+def test_a_truncated_or_extended_signature_is_a_mismatch(scheme: WebhookScheme) -> None:
+    headers = sign_webhook(scheme, secret=SECRET, body=BODY, timestamp=NOW)
+    verify_webhook(scheme, secret=SECRET, headers=headers, body=BODY, clock=FakeClock(NOW))
+    name = scheme.spec.signature_header
+    good = headers[name]
+    for forged in (good[:-1], good[: len(good) // 2], good[:1], good + "0", good + good):
+        assert refused(scheme, {**headers, name: forged}) == "mismatch", forged
+
+
+@pytest.mark.parametrize("scheme", SCHEMES, ids=lambda s: s.name)
+def test_an_empty_or_blank_signature_is_missing(scheme: WebhookScheme) -> None:
+    headers = sign_webhook(scheme, secret=SECRET, body=BODY, timestamp=NOW)
+    for blank in ("", "   "):
+        assert refused(scheme, {**headers, scheme.spec.signature_header: blank}) == "missing"
+
+
+@pytest.mark.parametrize("scheme", SCHEMES, ids=lambda s: s.name)
+def test_an_empty_configured_secret_accepts_nothing(scheme: WebhookScheme) -> None:
+    """Signed with the empty secret, or not signed at all: both refused as 'missing'."""
+    headers = sign_webhook(scheme, secret="", body=BODY, timestamp=NOW)
+    assert refused(scheme, headers, secret="") == "missing"
+    assert refused(scheme, {**headers, scheme.spec.signature_header: ""}, secret="") == "missing"
+
+
+@pytest.mark.parametrize("scheme", SCHEMES, ids=lambda s: s.name)
+def test_a_signature_made_with_another_secret_is_a_mismatch(scheme: WebhookScheme) -> None:
+    for other in (SECRET[:-1], SECRET + "x", SECRET.upper()):
+        headers = sign_webhook(scheme, secret=other, body=BODY, timestamp=NOW)
+        assert refused(scheme, headers) == "mismatch", other
+
+
+def request(headers: dict[str, str]) -> WebhookRequest:
+    return WebhookRequest(headers=headers, body=b"{}", received_at=NOW)
+
+
+def check(headers: dict[str, str], mode: str, secret: str = "s3cret-value") -> None:
+    check_shared_secret(
+        request(headers),
+        connector="gs",
+        secret=secret,
+        secret_name="webhook_secret",
+        mode=mode,  # type: ignore[arg-type]
+        header="X-Token",
+        username="hub",
+    )
+
+
+def shared_refusal(headers: dict[str, str], mode: str, secret: str = "s3cret-value") -> str:
+    with pytest.raises(WebhookSignatureError) as caught:
+        check(headers, mode, secret)
+    return caught.value.reason
+
+
+def basic(user: str, password: str) -> dict[str, str]:
+    return {"Authorization": "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()}
+
+
+def test_no_prefix_of_a_shared_secret_in_a_header_is_accepted() -> None:
+    secret = "s3cret-value"
+    check({"X-Token": secret}, "header")
+    for n in range(len(secret)):
+        assert shared_refusal({"X-Token": secret[:n]}, "header") == "mismatch", n
+        assert shared_refusal({"X-Token": f"Bearer {secret[:n]}"}, "header") == "mismatch", n
+    for longer in (secret + "x", secret + secret, "x" + secret):
+        assert shared_refusal({"X-Token": longer}, "header") == "mismatch", longer
+
+
+def test_no_prefix_of_a_shared_secret_in_basic_auth_is_accepted() -> None:
+    secret = "s3cret-value"
+    check(basic("hub", secret), "basic")
+    for n in range(len(secret)):
+        assert shared_refusal(basic("hub", secret[:n]), "basic") == "mismatch", n
+    assert shared_refusal(basic("hu", secret), "basic") == "mismatch"
+    assert shared_refusal(basic("hubx", secret), "basic") == "mismatch"
+    assert shared_refusal(basic("", ""), "basic") == "mismatch"
+    no_colon = {"Authorization": "Basic " + base64.b64encode(b"hub" + secret.encode()).decode()}
+    assert shared_refusal(no_colon, "basic") == "mismatch"
+    assert shared_refusal({"Authorization": "Basic %%%"}, "basic") == "malformed"
+    assert shared_refusal({"Authorization": "Bearer " + secret}, "basic") == "missing"
+
+
+def test_an_empty_configured_shared_secret_refuses_an_empty_header() -> None:
+    assert shared_refusal({"X-Token": ""}, "header", secret="") == "missing"
+    assert shared_refusal(basic("hub", ""), "basic", secret="") == "missing"

@@ -135,6 +135,7 @@ exclude-operators = [{excluded}]
 
 
 def run(*args: str) -> str:
+    """Run one of the venv's tools in the repository; its output, or exit with its error."""
     done = subprocess.run(  # noqa: S603 - our own tools
         [str(BIN / args[0]), *args[1:]],
         cwd=ROOT,
@@ -177,6 +178,7 @@ def counts(session: Path) -> tuple[int, int, int, list[str]]:
 
 
 def prepare(name: str, target: Target) -> tuple[Path, Path]:
+    """The target's config, and its session: created (baseline checked, mutants listed) once."""
     SESSIONS.mkdir(parents=True, exist_ok=True)
     config = SESSIONS / f"{name}.toml"
     session = SESSIONS / f"{name}.sqlite"
@@ -194,6 +196,7 @@ def prepare(name: str, target: Target) -> tuple[Path, Path]:
 
 
 def main() -> None:
+    """Run the chosen targets' remaining mutants, then print what each killed."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("targets", nargs="*", choices=[[], *TARGETS], help="default: all")
     parser.add_argument("--report", action="store_true", help="only report, run nothing")

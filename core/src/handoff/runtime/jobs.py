@@ -173,18 +173,22 @@ def enqueue(
     ]
     if not rows:
         return 0
-    statement = dialect_insert(session, Job).on_conflict_do_nothing(
+    table = Job.__table__  # Core, not the ORM's bulk insert: see record_events
+    statement = dialect_insert(session, table).on_conflict_do_nothing(
         index_elements=["idempotency_key"]
     )
-    result = session.execute(statement.returning(Job.id, Job.idempotency_key), rows).all()
+    connection = session.connection()
+    result = connection.execute(
+        statement.returning(table.c.id, table.c.idempotency_key), rows
+    ).all()
     subjects = {spec.idempotency_key: spec.subjects for spec in jobs_list if spec.subjects}
     if subjects:
         pairs = {
             (subject[:300], job_id) for job_id, key in result for subject in subjects.get(key, ())
         }
         if pairs:
-            session.execute(
-                dialect_insert(session, JobSubject).on_conflict_do_nothing(),
+            connection.execute(
+                dialect_insert(session, JobSubject.__table__).on_conflict_do_nothing(),
                 [{"subject": subject, "job_id": job_id} for subject, job_id in sorted(pairs)],
             )
     return len(result)

@@ -6,7 +6,9 @@
 Starts `handoff serve` (uvicorn) in a subprocess on a fresh database, then
 POSTs page views from `--clients` concurrent keep-alive connections and
 counts the 202s. Client and server share the machine, so the figure is a
-floor for the server alone.
+floor for the server alone. It also prints the server's CPU time per event
+(Linux: /proc), which depends far less on what else the machine is doing than
+events/s does: compare two versions by it, measured one after the other.
 """
 
 from __future__ import annotations
@@ -99,6 +101,26 @@ async def post_all(port: int, events: int, clients: int) -> tuple[float, int]:
     return elapsed, statuses.count(202)
 
 
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU seconds of a process so far (Linux), else None."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def post_measured(
+    port: int, events: int, clients: int, pid: int
+) -> tuple[float, int, float | None]:
+    await wait_healthy(port)
+    before = cpu_seconds(pid)
+    elapsed, accepted = await post_all(port, events, clients)
+    after = cpu_seconds(pid)
+    cpu = None if before is None or after is None else after - before
+    return elapsed, accepted, cpu
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--database", choices=["sqlite", "postgres"], default="sqlite")
@@ -122,7 +144,9 @@ def main() -> None:
             stderr=subprocess.DEVNULL,
         )
         try:
-            elapsed, accepted = asyncio.run(post_all(port, args.events, args.clients))
+            elapsed, accepted, cpu = asyncio.run(
+                post_measured(port, args.events, args.clients, server.pid)
+            )
         finally:
             server.terminate()
             server.wait(timeout=30)
@@ -130,6 +154,7 @@ def main() -> None:
     print(
         f"intake {args.database}: {accepted} events in {elapsed:.2f} s = "
         f"{accepted / elapsed:,.0f} events/s ({args.clients} concurrent clients)"
+        + (f"; server CPU {cpu / max(accepted, 1) * 1e6:,.0f} us per event" if cpu else "")
     )
 
 

@@ -3,6 +3,7 @@
     .venv/bin/python mutation/run.py                 # every target, then the total
     .venv/bin/python mutation/run.py jobs timers     # some targets (they are CPU heavy)
     .venv/bin/python mutation/run.py --report        # the figures of the sessions already run
+    .venv/bin/python mutation/run.py --retest jobs   # run the survivors again (after new tests)
 
 Each target is one or more modules and the tests that cover them. For each,
 cosmic-ray (a kept mutation tool, in the dev dependency group) writes every
@@ -27,6 +28,7 @@ import argparse
 import json
 import os
 import shlex
+import sqlite3
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -202,17 +204,28 @@ def prepare(name: str, target: Target) -> tuple[Path, Path]:
     return config, session
 
 
+def forget_survivors(session: Path) -> int:
+    """Mark the session's surviving mutants as not run, so `exec` tries them with the new tests."""
+    with sqlite3.connect(session) as db:
+        return db.execute("DELETE FROM work_results WHERE test_outcome = 'survived'").rowcount
+
+
 def main() -> None:
     """Run the chosen targets' remaining mutants, then print what each killed."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("targets", nargs="*", choices=[[], *TARGETS], help="default: all")
     parser.add_argument("--report", action="store_true", help="only report, run nothing")
     parser.add_argument("--survivors", action="store_true", help="list each surviving mutant")
+    parser.add_argument(
+        "--retest", action="store_true", help="run the survivors again (after adding tests)"
+    )
     args = parser.parse_args()
     chosen = args.targets or list(TARGETS)
     if not args.report:
         for name in chosen:
             config, session = prepare(name, TARGETS[name])
+            if args.retest:
+                print(f"{name}: {forget_survivors(session)} survivors to run again", flush=True)
             total, ran, _, _ = counts(session)
             print(f"{name}: {total} mutants, {total - ran} to run", flush=True)
             run("cosmic-ray", "exec", str(config), str(session))

@@ -9,7 +9,11 @@ with the reason, never accepted.
 from __future__ import annotations
 
 import base64
-from datetime import UTC, datetime
+import hashlib
+import hmac
+import json
+from dataclasses import FrozenInstanceError
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -21,7 +25,12 @@ from handoff_sdk import (
     verify_webhook,
 )
 from handoff_sdk.entities import WebhookRequest
-from handoff_sdk.webhooks import check_shared_secret
+from handoff_sdk.webhooks import (
+    WEBHOOK_REPLY,
+    check_shared_secret,
+    webhook_reply,
+    zoom_url_validation_response,
+)
 
 SECRET = "synthetic-signing-secret-0123"
 NOW = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
@@ -120,3 +129,86 @@ def test_no_prefix_of_a_shared_secret_in_basic_auth_is_accepted() -> None:
 def test_an_empty_configured_shared_secret_refuses_an_empty_header() -> None:
     assert shared_refusal({"X-Token": ""}, "header", secret="") == "missing"
     assert shared_refusal(basic("hub", ""), "basic", secret="") == "missing"
+
+
+def handoff_headers(body: bytes, when: datetime, secret: str = SECRET) -> dict[str, str]:
+    """The company's own scheme, computed here from its definition, not with sign_webhook."""
+    stamp = str(int(when.timestamp()))
+    digest = hmac.new(secret.encode(), stamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+    return {"X-Handoff-Signature": f"sha256={digest}", "X-Handoff-Timestamp": stamp}
+
+
+def test_the_handoff_scheme_signs_timestamp_dot_body_with_a_sha256_prefix() -> None:
+    headers = handoff_headers(BODY, NOW)
+    assert sign_webhook(WebhookScheme.HANDOFF, secret=SECRET, body=BODY, timestamp=NOW) == headers
+    signed_at = verify_webhook(
+        WebhookScheme.HANDOFF, secret=SECRET, headers=headers, body=BODY, clock=FakeClock(NOW)
+    )
+    assert signed_at == NOW
+    bare = headers["X-Handoff-Signature"].removeprefix("sha256=")
+    assert refused(WebhookScheme.HANDOFF, {**headers, "X-Handoff-Signature": bare}) == "mismatch"
+
+
+@pytest.mark.parametrize(
+    "scheme",
+    [WebhookScheme.ZOOM, WebhookScheme.OUTREACH, WebhookScheme.HANDOFF],
+    ids=lambda s: s.name,
+)
+def test_hex_signatures_are_accepted_in_upper_case(scheme: WebhookScheme) -> None:
+    headers = sign_webhook(scheme, secret=SECRET, body=BODY, timestamp=NOW)
+    name = scheme.spec.signature_header
+    shouted = {**headers, name: headers[name].upper()}
+    verify_webhook(scheme, secret=SECRET, headers=shouted, body=BODY, clock=FakeClock(NOW))
+
+
+def test_base64_signatures_are_compared_exactly() -> None:
+    headers = sign_webhook(WebhookScheme.ZENDESK, secret=SECRET, body=BODY, timestamp=NOW)
+    name = WebhookScheme.ZENDESK.spec.signature_header
+    swapped = headers[name].swapcase()
+    assert swapped != headers[name]
+    assert refused(WebhookScheme.ZENDESK, {**headers, name: swapped}) == "mismatch"
+
+
+def test_a_scheme_cannot_be_changed_at_run_time() -> None:
+    with pytest.raises(FrozenInstanceError):
+        WebhookScheme.ZOOM.spec.vendor = "forged"  # type: ignore[misc]
+
+
+def test_a_future_delivery_says_how_far_ahead_it_is_dated() -> None:
+    ahead = NOW + timedelta(minutes=10)
+    headers = sign_webhook(WebhookScheme.ZOOM, secret=SECRET, body=BODY, timestamp=ahead)
+    with pytest.raises(WebhookSignatureError, match="dated 600 s in the future") as caught:
+        verify_webhook(
+            WebhookScheme.ZOOM, secret=SECRET, headers=headers, body=BODY, clock=FakeClock(NOW)
+        )
+    assert caught.value.reason == "future"
+
+
+@pytest.mark.parametrize(
+    "body", [b"not json at all", b"\xff\xfe not utf-8", b"[1, 2]", b'{"meta": 5}']
+)
+def test_an_outreach_body_without_a_readable_delivered_at_is_refused_not_a_crash(
+    body: bytes,
+) -> None:
+    headers = sign_webhook(WebhookScheme.OUTREACH, secret=SECRET, body=body)
+    with pytest.raises(WebhookSignatureError) as caught:
+        verify_webhook(
+            WebhookScheme.OUTREACH, secret=SECRET, headers=headers, body=body, clock=FakeClock(NOW)
+        )
+    assert caught.value.reason == "missing"
+
+
+@pytest.mark.parametrize("token", [123, "", None, ["t"]])
+def test_a_zoom_challenge_without_a_string_token_is_refused(token: object) -> None:
+    body = json.dumps(
+        {"event": "endpoint.url_validation", "payload": {"plainToken": token}}
+    ).encode()
+    with pytest.raises(WebhookSignatureError, match=r"no payload\.plainToken"):
+        zoom_url_validation_response(body, SECRET)
+
+
+def test_a_webhook_reply_answers_200_unless_told_otherwise() -> None:
+    reply = webhook_reply({"ok": True}, source="zoom", dedupe_key="challenge-1")
+    assert (reply.type, reply.payload) == (WEBHOOK_REPLY, {"status": 200, "body": {"ok": True}})
+    created = webhook_reply({}, source="zoom", dedupe_key="c-2", status=201)
+    assert created.payload["status"] == 201

@@ -68,7 +68,6 @@ TARGETS: dict[str, Target] = {
             "tests/sdk/test_cassette_writer.py",
             "tests/sdk/test_scrub_nested.py",
         ),
-        lean=True,
     ),
     "jobs": Target(
         ("core/src/handoff/runtime/jobs.py",),
@@ -124,7 +123,8 @@ def config_text(name: str, target: Target) -> str:
     if target.lean:
         command = (
             f"env PYTEST_DISABLE_PLUGIN_AUTOLOAD=1 {python} -m pytest -x -q -p no:cacheprovider "
-            f"-p anyio -p handoff_sdk.testing.pytest_plugin --noconftest {tests}"
+            f"-p pytest_asyncio.plugin -p anyio -p handoff_sdk.testing.pytest_plugin "
+            f"--noconftest {tests}"
         )
     excluded = ", ".join(json.dumps(pattern) for pattern in EXCLUDED_OPERATORS)
     modules = ", ".join(json.dumps(module) for module in target.modules)
@@ -207,7 +207,9 @@ def prepare(name: str, target: Target) -> tuple[Path, Path]:
 def forget_survivors(session: Path) -> int:
     """Mark the session's surviving mutants as not run, so `exec` tries them with the new tests."""
     with sqlite3.connect(session) as db:
-        return db.execute("DELETE FROM work_results WHERE test_outcome = 'survived'").rowcount
+        return db.execute(
+            "DELETE FROM work_results WHERE lower(test_outcome) = 'survived'"
+        ).rowcount
 
 
 def main() -> None:

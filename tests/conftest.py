@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import sys
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractAsyncContextManager
@@ -22,6 +23,11 @@ from handoff.server import create_app
 from handoff.store import Store, upgrade
 from handoff_sdk import ApiKeyAuth, Connector, ConnectorConfig, FakeClock, SecretSpec, hookimpl
 from handoff_sdk.entities import Account, Firmographics, Visitor
+
+# Helpers the tests import as top-level modules (importlib mode puts no test folder on the path).
+sys.path.insert(0, str(Path(__file__).parent))
+
+from keyed import admin_for, key_headers  # type: ignore[import-not-found]
 
 
 class EchoConfig(ConnectorConfig):
@@ -184,19 +190,38 @@ async def app(store: Store, clock: FakeClock) -> AsyncIterator[FastAPI]:
 
 
 @pytest.fixture
-async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    """An HTTP client talking to `app` in-process (no socket)."""
+def new_key() -> Callable[..., dict[str, str]]:
+    """`new_key(store, *scopes, rep=None)`: the Authorization header of a new key (conftest)."""
+    return key_headers
+
+
+@pytest.fixture
+def admin_headers(store: Store) -> dict[str, str]:
+    """The Authorization header of an admin key on the test store (every route opens to it)."""
+    return key_headers(store)
+
+
+@pytest.fixture
+async def client(app: FastAPI, admin_headers: dict[str, str]) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client talking to `app` in-process (no socket), with an admin key."""
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://hub.test") as c:
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://hub.test", headers=admin_headers
+    ) as c:
         yield c
 
 
 @pytest.fixture
-def loopback() -> Callable[[FastAPI], AbstractAsyncContextManager[httpx.AsyncClient]]:
-    """Serve an app with uvicorn on 127.0.0.1 (an ephemeral port): a client over a real socket."""
+def loopback() -> Callable[..., AbstractAsyncContextManager[httpx.AsyncClient]]:
+    """Serve an app with uvicorn on 127.0.0.1 (an ephemeral port): a client over a real socket.
+
+    The client holds a new admin key on the app's store, or sends `headers` when given.
+    """
 
     @contextlib.asynccontextmanager
-    async def serve(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    async def serve(
+        app: FastAPI, headers: dict[str, str] | None = None
+    ) -> AsyncIterator[httpx.AsyncClient]:
         config = uvicorn.Config(
             app, host="127.0.0.1", port=0, log_level="warning", lifespan="on", access_log=False
         )
@@ -209,7 +234,9 @@ def loopback() -> Callable[[FastAPI], AbstractAsyncContextManager[httpx.AsyncCli
                     raise RuntimeError("uvicorn stopped before it started")
                 await asyncio.sleep(0.01)
             port = server.servers[0].sockets[0].getsockname()[1]
-            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
+            async with httpx.AsyncClient(
+                base_url=f"http://127.0.0.1:{port}", headers=admin_for(app) if headers is None else headers
+            ) as client:
                 yield client
         finally:
             server.should_exit = True

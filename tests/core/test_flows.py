@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import APIRouter
+from keyed import admin_for  # type: ignore[import-not-found]
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -26,6 +27,7 @@ from handoff.flows import FlowSet, flow_commands, flow_metadata, flow_tables, in
 from handoff.runtime import ClaimedJob, DecisionSpec, EventHandler, JobSpec, Worker, record_decision
 from handoff.runtime.worker import JobRunner
 from handoff.server import create_app
+from handoff.server.access import require_scope
 from handoff.server.models import IntakeModel
 from handoff.store import Base, Decision, EventRecord, Store, Timer
 from handoff_sdk import FakeClock
@@ -106,7 +108,7 @@ def _runners(context: FlowContext[TallySettings]) -> Mapping[str, JobRunner]:
 def _routers(context: FlowContext[TallySettings]) -> Sequence[APIRouter]:
     router = APIRouter(prefix="/v1")
 
-    @router.get("/tally")
+    @router.get("/tally", dependencies=[require_scope("ops")])
     async def threshold() -> dict[str, int]:
         return {"threshold": context.settings.tally.threshold}
 
@@ -175,7 +177,9 @@ async def test_a_flows_intake_handler_and_routes_serve_it_end_to_end(
     app = create_app(store, config=config, clock=clock, flows=[TALLY])
     worker = Worker(store, clock=clock, events=flows.event_handler())
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://hub.test") as client:
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://hub.test", headers=admin_for(app)
+    ) as client:
         answer = await client.post("/v1/tallies", json={"id": "t-1", "item": "apples"})
         assert answer.status_code == 202, answer.text
         assert answer.json()["type"] == TALLY_EVENT

@@ -25,10 +25,12 @@ async def test_d5_a_transition_is_stored_with_who_and_why(served: Served) -> Non
         assert response.status_code == 200, response.text
         lead = response.json()["lead"]
         assert lead["status"] == "Open"
+        actor = lead["history"][-1]["actor"]
+        assert actor.startswith("bdr-bea via key:test-"), "who, and the key that said so"
         assert lead["history"][-1] | {"at": None, "decision_id": None} == {
             "from": "Raw",
             "to": "Open",
-            "actor": "bdr-bea",
+            "actor": actor,
             "reason": "looked at it",
             "rule_ids": ["D5"],
             "decision_id": None,

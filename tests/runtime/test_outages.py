@@ -21,6 +21,7 @@ from typing import Any
 
 import psycopg
 import pytest
+from keyed import key_headers  # type: ignore[import-not-found]
 from sqlalchemy import event, func, select
 
 from handoff.runtime import EventHandler
@@ -77,14 +78,17 @@ async def test_a_read_only_database_answers_503_and_health_says_why(
     tmp_path: Path, clock: FakeClock, loopback: Loopback, caplog: pytest.LogCaptureFixture
 ) -> None:
     path = tmp_path / "handoff.db"
-    upgrade(Store(f"sqlite:///{path}"))
+    writable = Store(f"sqlite:///{path}")
+    upgrade(writable)
+    admin = key_headers(writable)  # keys are read, not written, by each request
+    writable.dispose()
     caplog.set_level(logging.INFO)
     with read_only(path) as how:
         url = (
             f"sqlite:///file:{path}?mode=ro&uri=true" if how == "sqlite-ro" else f"sqlite:///{path}"
         )
         store = Store(url)
-        async with loopback(create_app(store, clock=clock)) as client:
+        async with loopback(create_app(store, clock=clock), admin) as client:
             refused = await client.post("/v1/page-views", json=page_view(1))
             assert refused.status_code == 503
             assert refused.json() == REFUSAL

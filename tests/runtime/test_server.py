@@ -296,7 +296,9 @@ async def test_explain_shows_the_event_the_decision_why_and_its_jobs(
 
 
 @pytest.mark.filterwarnings("ignore:Using `httpx` with `starlette.testclient`")
-def test_with_worker_the_server_processes_what_it_receives(store: Store, clock: FakeClock) -> None:
+def test_with_worker_the_server_processes_what_it_receives(
+    store: Store, clock: FakeClock, admin_headers: dict[str, str]
+) -> None:
     from fastapi.testclient import TestClient  # noqa: PLC0415
 
     seen: list[str] = []
@@ -308,7 +310,7 @@ def test_with_worker_the_server_processes_what_it_receives(store: Store, clock: 
             seen.append(event.dedupe_key)
 
     app = create_app(store, clock=clock, with_worker=True, events=Recording())
-    with TestClient(app) as client:
+    with TestClient(app, headers=admin_headers) as client:
         assert client.post("/v1/page-views", json=PAGE_VIEW).status_code == 202
         for _ in range(500):  # the worker shares the server's loop; each request lets it run
             if seen:

@@ -84,6 +84,11 @@ class Running:
     process: subprocess.Popen[str]
     serve: subprocess.Popen[str]
 
+    @property
+    def key(self) -> dict[str, str]:
+        """The Authorization header of the admin key the sandbox wrote in its folder."""
+        return {"Authorization": f"Bearer {(self.folder / 'api-key').read_text().strip()}"}
+
     def simulator_log(self, name: str) -> list[dict[str, Any]]:
         url = self.state["simulators"][name]
         verify = ssl.create_default_context(cafile=self.state["certificates"][name])
@@ -189,7 +194,7 @@ def test_q1_q3_the_hub_enriches_from_the_6sense_simulator_and_routes(sandbox: Ru
     litware = COMPANY.customer("litware")
     before = len(sandbox.simulator_log("6sense"))
     ip = litware.ips[1]
-    with httpx.Client(base_url=sandbox.hub, timeout=30) as hub:
+    with httpx.Client(base_url=sandbox.hub, timeout=30, headers=sandbox.key) as hub:
         viewed = hub.post(
             "/v1/page-views",
             json={
@@ -227,7 +232,7 @@ def test_q1_q3_the_hub_enriches_from_the_6sense_simulator_and_routes(sandbox: Ru
 def test_q11_an_ended_chat_is_written_back_to_the_salesforce_simulator(sandbox: Running) -> None:
     """Q11: a new person's ended chat becomes a Lead upsert the Salesforce simulator answers."""
     before = len(sandbox.simulator_log("salesforce"))
-    with httpx.Client(base_url=sandbox.hub, timeout=30) as hub:
+    with httpx.Client(base_url=sandbox.hub, timeout=30, headers=sandbox.key) as hub:
         for body in (
             {"id": "chat-e2e-2", "conversation_id": "c-e2e-2", "visitor_id": "v-e2e-2",
              "page_url": "https://about.example.test/pricing/", "human_requested": True,

@@ -26,6 +26,7 @@ import httpx
 import uvicorn
 from sqlalchemy import func, select
 
+from handoff.api_keys import Scope, create_key
 from handoff.config import HubConfig, WorkerSettings
 from handoff.errors import HandoffError
 from handoff.flow import Flow, Services, load_target
@@ -163,7 +164,13 @@ class DemoHub:
                 f"hub listening on http://127.0.0.1:{port} (worker in the same process), "
                 f"store {self.run.database}"
             )
-            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
+            key = await asyncio.to_thread(
+                create_key, store, f"demo-{port}", [Scope.ADMIN], now=self.clock.now(), actor="demo"
+            )
+            headers = {"Authorization": f"Bearer {key.token}"}
+            async with httpx.AsyncClient(
+                base_url=f"http://127.0.0.1:{port}", headers=headers
+            ) as client:
                 yield client, store
         finally:
             server.should_exit = True

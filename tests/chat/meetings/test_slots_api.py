@@ -17,6 +17,7 @@ import pytest
 import schemathesis
 from fastapi import FastAPI
 from hypothesis import HealthCheck, given, settings
+from keyed import admin_for  # type: ignore[import-not-found]
 
 from handoff.config import ConnectorSettings, HubConfig, load_config
 from handoff.errors import ConfigFileError
@@ -119,7 +120,9 @@ async def make_app(store: Store, clock: FakeClock) -> AsyncIterator[AppFactory]:
 
 async def get(app: FastAPI, path: str) -> httpx.Response:
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://hub.test") as client:
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://hub.test", headers=admin_for(app)
+    ) as client:
         return await client.get(path)
 
 
@@ -348,7 +351,7 @@ async def test_q12_slots_are_in_the_openapi_document(make_app: AppFactory) -> No
     """Q12: the booking widget finds the operation, its answer and its errors in /openapi.json."""
     document = (await get(make_app(), "/openapi.json")).json()
     operation = document["paths"]["/v1/reps/{rep_id}/slots"]["get"]
-    assert set(operation["responses"]) == {"200", "404", "409", "422", "502"}
+    assert set(operation["responses"]) == {"200", "401", "403", "404", "409", "422", "502"}
     assert {p["name"] for p in operation["parameters"]} == {"rep_id", "days", "duration"}
     ok = operation["responses"]["200"]["content"]["application/json"]["schema"]
     assert ok == {"$ref": "#/components/schemas/RepSlots"}
@@ -380,6 +383,7 @@ def test_q12_no_request_makes_configured_slots_fail(store: Store, clock: FakeClo
     app = create_app(store, config=HubConfig(routing=ROUTING), hub=hub, clock=clock)
     api = schemathesis.openapi.from_asgi("/openapi.json", app)
     operation = api["/v1/reps/{rep_id}/slots"]["GET"]
+    admin = admin_for(app)
 
     @given(case=operation.as_strategy())
     @settings(
@@ -390,6 +394,6 @@ def test_q12_no_request_makes_configured_slots_fail(store: Store, clock: FakeClo
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
     )
     def fuzz(case: schemathesis.Case[Any]) -> None:
-        case.call_and_validate()
+        case.call_and_validate(headers=admin)
 
     fuzz()

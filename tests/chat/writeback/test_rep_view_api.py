@@ -16,6 +16,7 @@ import pytest
 import schemathesis
 from fastapi import FastAPI
 from hypothesis import HealthCheck, given, settings
+from keyed import admin_for  # type: ignore[import-not-found]
 
 from handoff.config import HubConfig, load_config
 from handoff.errors import ConfigFileError
@@ -82,14 +83,18 @@ async def make_app(store: Store, clock: FakeClock, crm_hub: Hub) -> AsyncIterato
 
 async def rep_view(app: FastAPI, conversation_id: str) -> httpx.Response:
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://hub.test") as client:
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://hub.test", headers=admin_for(app)
+    ) as client:
         return await client.get(f"/v1/conversations/{conversation_id}/rep-view")
 
 
 async def chat(app: FastAPI, conversation_id: str, **extra: Any) -> None:
     """A chat request for the conversation, posted as the chat tool does."""
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://hub.test") as client:
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://hub.test", headers=admin_for(app)
+    ) as client:
         body = {"id": f"r-{conversation_id}", "conversation_id": conversation_id}
         response = await client.post("/v1/chat-requests", json={"visitor_id": "v", **body, **extra})
         assert response.status_code == 202, response.text
@@ -97,7 +102,9 @@ async def chat(app: FastAPI, conversation_id: str, **extra: Any) -> None:
 
 async def event(app: FastAPI, conversation_id: str, ident: str, **extra: Any) -> None:
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://hub.test") as client:
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://hub.test", headers=admin_for(app)
+    ) as client:
         body = {"id": ident, "conversation_id": conversation_id, "kind": "message", **extra}
         response = await client.post("/v1/conversation-events", json=body)
         assert response.status_code == 202, response.text
@@ -296,11 +303,14 @@ async def test_q11_a_bad_conversation_id_is_422(make_app: AppFactory) -> None:
 
 async def test_q11_the_rep_view_is_in_the_openapi_document(make_app: AppFactory) -> None:
     """Q11: the chat tool finds the operation, its answer and its errors in /openapi.json."""
-    transport = httpx.ASGITransport(app=make_app())
-    async with httpx.AsyncClient(transport=transport, base_url="http://hub.test") as client:
+    app = make_app()
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://hub.test", headers=admin_for(app)
+    ) as client:
         document = (await client.get("/openapi.json")).json()
     operation = document["paths"]["/v1/conversations/{conversation_id}/rep-view"]["get"]
-    assert set(operation["responses"]) == {"200", "404", "409", "422", "502"}
+    assert set(operation["responses"]) == {"200", "401", "403", "404", "409", "422", "502"}
     ok = operation["responses"]["200"]["content"]["application/json"]["schema"]
     assert ok == {"$ref": "#/components/schemas/RepView"}
     assert set(document["components"]["schemas"]["RepView"]["properties"]) == {
@@ -321,6 +331,7 @@ def test_q11_no_conversation_id_makes_a_configured_rep_view_fail(
     app = create_app(store, config=HubConfig(writeback=WRITEBACK), hub=crm_hub, clock=clock)
     api = schemathesis.openapi.from_asgi("/openapi.json", app)
     operation = api["/v1/conversations/{conversation_id}/rep-view"]["GET"]
+    admin = admin_for(app)
 
     @given(case=operation.as_strategy())
     @settings(
@@ -331,6 +342,6 @@ def test_q11_no_conversation_id_makes_a_configured_rep_view_fail(
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
     )
     def fuzz(case: schemathesis.Case[Any]) -> None:
-        case.call_and_validate()
+        case.call_and_validate(headers=admin)
 
     fuzz()

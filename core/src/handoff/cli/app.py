@@ -68,6 +68,11 @@ CORE_COMMANDS: tuple[FlowCommand, ...] = (
         "List, retry and discard the outbox's jobs.",
     ),
     FlowCommand(
+        "keys",
+        "handoff.cli.keys:keys",
+        "API keys of the hub's /v1 routes and /metrics: create, list, revoke.",
+    ),
+    FlowCommand(
         "explain",
         "handoff.cli.explain:explain",
         "Show the decisions about REF and why, with the jobs each one caused.",

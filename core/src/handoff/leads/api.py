@@ -32,6 +32,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy.orm import Session
 
+from handoff.api_keys import Scope
 from handoff.flow import FlowContext
 from handoff.leads.handler import decide_bant, decide_claim
 from handoff.leads.intake import Signup
@@ -49,6 +50,7 @@ from handoff.leads.transitions import (
     transition_event,
 )
 from handoff.runtime import record_events
+from handoff.server.access import Caller, require_scope
 from handoff.server.models import Ident, Refused, Text
 from handoff.server.responses import refused
 from handoff.store import EventRecord
@@ -81,7 +83,10 @@ class TransitionBody(BaseModel):
 
     to: Annotated[str, Field(min_length=1, max_length=50)] = Field(description="The new status.")
     reason: Annotated[Text, Field(min_length=1)] = Field(description="Why: kept in the history.")
-    actor: Ident | None = Field(default=None, description="Who moves it (default: 'api').")
+    actor: Ident | None = Field(
+        default=None,
+        description="On whose behalf: kept beside the key's name (default: the key's name).",
+    )
     id: Ident | None = Field(
         default=None, description="The sender's id of this request: same id = moved once."
     )
@@ -96,7 +101,10 @@ class BantBody(BaseModel):
     authority: bool | None = Field(default=None, description="Authority.")
     need: bool | None = Field(default=None, description="Need.")
     timeline: bool | None = Field(default=None, description="Timeline.")
-    actor: Ident | None = Field(default=None, description="Who recorded them (default: 'api').")
+    actor: Ident | None = Field(
+        default=None,
+        description="On whose behalf: kept beside the key's name (default: the key's name).",
+    )
     id: Ident | None = Field(default=None, description="Same id = recorded once.")
 
 
@@ -152,7 +160,9 @@ def lead_routes(context: FlowContext[LeadsSettings]) -> APIRouter:
             row = get_lead(session, lead_id, lock=False)
             return None if row is None else lead_json(row, transitions_of(session, lead_id))
 
-    @router.get("/leads/{lead_id}", responses={**_RESPONSES})
+    @router.get(
+        "/leads/{lead_id}", responses={**_RESPONSES}, dependencies=[require_scope(Scope.OPS)]
+    )
     async def get_one(lead_id: LeadPath) -> Any:
         """The lead: status, owner, score and breakdown, Soft-BANT, opt-outs, history."""
         if config is None:
@@ -172,8 +182,13 @@ def lead_routes(context: FlowContext[LeadsSettings]) -> APIRouter:
             },
         },
     )
-    async def post_transition(lead_id: LeadPath, body: TransitionBody) -> Any:
-        """Move the lead's status; refused (409, nothing changes) outside the machine (D5)."""
+    async def post_transition(
+        lead_id: LeadPath, body: TransitionBody, caller: Annotated[Caller, require_scope(Scope.OPS)]
+    ) -> Any:
+        """Move the lead's status; refused (409, nothing changes) outside the machine (D5).
+
+        The history names the key that moved it (and `actor`, when given).
+        """
         if config is None:
             return off()
         leads: LeadsConfig = config
@@ -182,7 +197,7 @@ def lead_routes(context: FlowContext[LeadsSettings]) -> APIRouter:
             lead_id,
             body.to,
             reason=body.reason,
-            actor=body.actor or "api",
+            actor=f"{body.actor} via {caller.actor}"[:100] if body.actor else caller.actor,
             key=body.id or uuid.uuid4().hex,
         )
 
@@ -213,8 +228,15 @@ def lead_routes(context: FlowContext[LeadsSettings]) -> APIRouter:
             return store_and_decide(session, event, lambda r: decide(session, r), now=now)
 
     @router.post("/leads/{lead_id}/bant", responses={**_RESPONSES})
-    async def post_bant(lead_id: LeadPath, body: BantBody) -> Any:
-        """Record Soft-BANT (D3): 2 of 4 met -> Qualified and passed; fewer -> configured."""
+    async def post_bant(
+        lead_id: LeadPath,
+        body: BantBody,
+        caller: Annotated[Caller, require_scope(Scope.REP, Scope.OPS)],
+    ) -> Any:
+        """Record Soft-BANT (D3): 2 of 4 met -> Qualified and passed; fewer -> configured.
+
+        Recorded under the key's name (and `actor`, when given).
+        """
         if config is None:
             return off()
         leads: LeadsConfig = config
@@ -226,7 +248,7 @@ def lead_routes(context: FlowContext[LeadsSettings]) -> APIRouter:
             payload={
                 "lead": lead_key(lead_id),
                 "answers": {k: v for k, v in answers.items() if v is not None},
-                "actor": body.actor or "api",
+                "actor": f"{body.actor} via {caller.actor}"[:100] if body.actor else caller.actor,
                 "subject": {"type": "lead", "id": lead_key(lead_id)},
             },
         )
@@ -244,8 +266,14 @@ def lead_routes(context: FlowContext[LeadsSettings]) -> APIRouter:
         return {**outcome, "lead": await asyncio.to_thread(read, lead_id)}
 
     @router.post("/leads/{lead_id}/claim", responses={**_RESPONSES})
-    async def post_claim(lead_id: LeadPath, body: ClaimBody) -> Any:
-        """Claim a lead offered to your team (D2): the first claim wins; later ones are a 409."""
+    async def post_claim(
+        lead_id: LeadPath, body: ClaimBody, caller: Annotated[Caller, require_scope(Scope.REP)]
+    ) -> Any:
+        """Claim a lead offered to your team (D2): the first claim wins; later ones are a 409.
+
+        A rep key claims for its own rep only.
+        """
+        caller.act_for(body.rep, field="rep")
         if config is None:
             return off()
         leads: LeadsConfig = config
@@ -394,7 +422,11 @@ def lead_routes(context: FlowContext[LeadsSettings]) -> APIRouter:
             "<button type='submit'>Unsubscribe</button></form>"
         )
 
-    @router.get("/marketing/programs", responses={**_RESPONSES})
+    @router.get(
+        "/marketing/programs",
+        responses={**_RESPONSES},
+        dependencies=[require_scope(Scope.REP, Scope.OPS)],
+    )
     async def get_programs() -> Any:
         """Q13: the marketing programs a rep may be shown (UsedWithQualified = True only)."""
         if config is None:

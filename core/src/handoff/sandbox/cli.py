@@ -74,7 +74,8 @@ def sandbox(ctx: click.Context, folder: Path, port: int, latency: float) -> None
     envvar="HANDOFF_API_KEY",
     show_envvar=True,
     default=None,
-    help="The hub's API key, when it requires one (scopes ingest and rep).",
+    help="The hub's API key (admin, or ingest with rep for every rep). "
+    "Default: the one the sandbox wrote in DIR/api-key.",
 )
 def traffic(folder: Path, hub_url: str, api_key: str | None) -> None:
     """Send sample traffic through the hub running against the sandbox, and report.
@@ -86,7 +87,7 @@ def traffic(folder: Path, hub_url: str, api_key: str | None) -> None:
     PathFactory's visitor sessions). Then it waits for the hub's worker and
     prints the hub's decisions and what each simulated vendor was asked.
     """
-    from handoff.sandbox.files import read_state  # noqa: PLC0415 - fast startup
+    from handoff.sandbox.files import read_key, read_state  # noqa: PLC0415 - fast startup
     from handoff.sandbox.traffic import send_traffic  # noqa: PLC0415
 
     state = read_state(folder.expanduser().resolve())
@@ -94,4 +95,5 @@ def traffic(folder: Path, hub_url: str, api_key: str | None) -> None:
         raise HandoffError(
             f"no sandbox is running in {folder}: start one with `handoff sandbox --dir {folder}`"
         )
-    send_traffic(state, hub_url, api_key=api_key, echo=click.echo)
+    key = api_key or read_key(folder.expanduser().resolve())
+    send_traffic(state, hub_url, api_key=key, echo=click.echo)

@@ -4,6 +4,7 @@
       handoff.toml     every connector pointed at its simulator; no secret in it
       secrets.cfg      the simulators' credentials, the file backend [secrets] names (0600)
       handoff.db       the hub's SQLite store, migrated
+      api-key          an admin API key for the hub's /v1 routes (0600; a new one each start)
       sandbox.json     where each simulator listens, for `handoff sandbox traffic`
       <connector>/     each simulator's throwaway certificate (and the mail the relay got)
 
@@ -27,6 +28,7 @@ from typing import Any
 
 import tomli_w
 
+from handoff.api_keys import Scope, create_key, list_keys, revoke_key
 from handoff.config import SecretsSettings
 from handoff.flow import load_target
 from handoff.flows import built_in_flows
@@ -38,8 +40,10 @@ from .simulators import RunningSimulator
 
 __all__ = [
     "CONFIG_NAME",
+    "KEY_NAME",
     "STATE_NAME",
     "SandboxState",
+    "read_key",
     "read_state",
     "sandbox_config",
     "sandbox_flow_tables",
@@ -50,6 +54,8 @@ CONFIG_NAME = "handoff.toml"
 SECRETS_NAME = "secrets.cfg"
 DATABASE_NAME = "handoff.db"
 STATE_NAME = "sandbox.json"
+KEY_NAME = "api-key"
+SANDBOX_KEY = "sandbox"
 
 _HEADER = """\
 # Written by `handoff sandbox` on {when}: every connector below points at its vendor
@@ -127,6 +133,7 @@ def write_sandbox(
     database = Store(f"sqlite:///{folder / DATABASE_NAME}")
     try:
         upgrade(database)
+        _write_key(database, folder / KEY_NAME)
     finally:
         database.dispose()
     state = SandboxState(
@@ -138,6 +145,27 @@ def write_sandbox(
     )
     (folder / STATE_NAME).write_text(json.dumps(asdict(state), indent=2), encoding="utf-8")
     return config_path
+
+
+def _write_key(database: Store, path: Path) -> None:
+    """A new admin key for `handoff sandbox traffic` and curl, in `path` (0600); the old revoked."""
+    now = datetime.now(UTC)
+    for old in list_keys(database):
+        if old.name == SANDBOX_KEY:
+            revoke_key(database, old.id, now=now, actor="sandbox")
+    new = create_key(database, SANDBOX_KEY, [Scope.ADMIN], now=now, actor="sandbox")
+    path.unlink(missing_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as file:
+        file.write(new.token + "\n")
+
+
+def read_key(folder: Path) -> str | None:
+    """The sandbox's API key (`api-key` in its folder), or None when there is none."""
+    try:
+        return (folder / KEY_NAME).read_text(encoding="utf-8").strip() or None
+    except OSError:
+        return None
 
 
 @dataclass

@@ -14,7 +14,7 @@ from types import FrameType
 from handoff.errors import HandoffError
 from handoff.plugins import PluginWarning, discover
 
-from .files import STATE_NAME, read_state, write_sandbox
+from .files import KEY_NAME, STATE_NAME, read_state, write_sandbox
 from .simulators import RunningSimulator, simulated_connectors, start_simulator
 
 __all__ = ["run_sandbox"]
@@ -107,6 +107,10 @@ def run_sandbox(
         echo(f"  handoff serve --with-worker --config {_shown(config)}")
         echo("Then send sample traffic (page views, chats, a write-back, a booking):")
         echo(f"  handoff sandbox traffic --dir {_shown(folder)}")
+        echo(
+            f"The hub's API wants a key: an admin one is in {_shown(folder / KEY_NAME)} "
+            f'(curl -H "Authorization: Bearer $(cat {_shown(folder / KEY_NAME)})" ...).'
+        )
         echo("")
         echo("Simulators running; Ctrl-C stops them.")
         _wait_for_stop(stop)

@@ -70,8 +70,9 @@ class TrafficContext:
             ) from None
         if answer.status_code == 401:
             raise HandoffError(
-                f"the hub refused {method} {path} without a valid API key: pass one with the "
-                "ingest and rep scopes as --api-key (or HANDOFF_API_KEY)"
+                f"the hub refused {method} {path} without a valid API key: the sandbox writes "
+                "one in DIR/api-key (is the hub serving the sandbox's database?), or pass an "
+                "admin key as --api-key (or HANDOFF_API_KEY)"
             )
         if answer.status_code >= 400:
             raise HandoffError(

@@ -29,6 +29,7 @@ import httpx
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from fastapi_offline import FastAPIOffline
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
@@ -39,6 +40,7 @@ from prometheus_client import (
 )
 
 from handoff import __version__
+from handoff.api_keys import KeyRing, Scope
 from handoff.config import HubConfig, WorkerSettings
 from handoff.errors import HandoffError
 from handoff.flow import Flow, Periodic, Services
@@ -46,6 +48,7 @@ from handoff.flows import FlowSet, install_periodic
 from handoff.runtime.events import EventHandler, EventObserver
 from handoff.runtime.jobs import job_counts
 from handoff.runtime.worker import JobRunner, Worker, WorkerState, WorkerStatus
+from handoff.server.access import check_routes, install_access, require_scope
 from handoff.server.health import UNAVAILABLE, health_routes, install_outage_handlers
 from handoff.server.intake import Intake
 from handoff.server.models import (
@@ -173,16 +176,20 @@ def create_app(
             if owned is not None:
                 await owned.aclose()
 
-    app = FastAPI(
+    app = FastAPIOffline(  # /docs and /redoc with their assets served here, no CDN
         title="handoff",
         version=__version__,
         description="The hub's intake: events it owns under /v1, vendor webhooks under "
-        "/webhooks. Every accepted event is stored durably before the answer.",
+        "/webhooks. Every accepted event is stored durably before the answer. Every /v1 "
+        "route and /metrics needs an API key (`Authorization: Bearer hk_...`, from "
+        "`handoff keys create`) holding one of the scopes its operation lists; webhooks are "
+        "authenticated by their sender's signature.",
         lifespan=lifespan,
         # The hub reports through its own /metrics; FastAPI's OpenTelemetry hooks asked the
         # tracer provider (reading the environment) on every request: 6 % of intake's time.
         telemetry={"tracing": False, "metrics": False, "logs": False},
     )
+    install_access(app, KeyRing(store, clock), lambda reason: metrics.rejected.labels(reason).inc())
 
     install_outage_handlers(
         app, store, clock=clock, refused_count=lambda reason: metrics.rejected.labels(reason).inc()
@@ -242,6 +249,7 @@ def create_app(
             },
             tags=["events"],
             name=f"receive_{path.replace('-', '_')}",
+            dependencies=[require_scope(Scope.INGEST)],
         )
 
     @app.post(
@@ -330,7 +338,12 @@ def create_app(
     app.include_router(health_routes(store, clock=clock, worker=worker_status))
     app.include_router(rotation_routes(store, clock))
 
-    @app.get("/metrics", tags=["operations"], response_class=PlainTextResponse)
+    @app.get(
+        "/metrics",
+        tags=["operations"],
+        response_class=PlainTextResponse,
+        dependencies=[require_scope(Scope.OPS)],
+    )
     async def prometheus() -> Response:
         """Prometheus metrics: intake, jobs, and each connector's calls and HTTP tries.
 
@@ -355,6 +368,7 @@ def create_app(
 
     for router in assembled.routers():
         app.include_router(router)
+    check_routes(app)
     app.state.intake = intake
     app.state.metrics = metrics
     return app

@@ -13,6 +13,7 @@ from handoff.store.failures import (
 )
 from handoff.store.migrate import current_revision, ensure_current, head_revision, upgrade
 from handoff.store.models import (
+    ApiKey,
     Audit,
     Base,
     Cursor,
@@ -29,6 +30,7 @@ from handoff.store.models import (
 
 __all__ = [
     "DATABASE_URL_ENV",
+    "ApiKey",
     "Audit",
     "Base",
     "Cursor",

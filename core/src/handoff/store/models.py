@@ -29,6 +29,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from handoff.store.types import BigId, UTCDateTime
 
 __all__ = [
+    "ApiKey",
     "Audit",
     "Base",
     "Cursor",
@@ -261,3 +262,22 @@ class EntityRecord(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+
+
+class ApiKey(Base):
+    """A key to the hub's API: its name, scopes and (for a rep key) rep; the secret only hashed.
+
+    `id` is the key's public prefix (shown in lists and logs); the secret
+    part is kept as an Argon2id hash (handoff.api_keys), never in clear.
+    """
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), index=True)
+    scopes: Mapped[list[Any]]
+    rep_id: Mapped[str | None] = mapped_column(String(200))
+    secret_hash: Mapped[str] = mapped_column(String(300))
+    created_at: Mapped[datetime]
+    created_by: Mapped[str] = mapped_column(String(100))
+    revoked_at: Mapped[datetime | None]

@@ -19,8 +19,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, Field
 
+from handoff.api_keys import Scope
 from handoff.flow import FlowContext
 from handoff.runtime.explain import explain_ref
+from handoff.server.access import require_scope
 from handoff.server.models import Refused
 from handoff.server.responses import refused
 from handoff.tickets.kinds import DECISION_KINDS, SUBJECT
@@ -59,7 +61,9 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
 
 def ticket_routes(context: FlowContext[TicketsSettings]) -> APIRouter:
     """The router over the hub's store."""
-    router = APIRouter(prefix="/v1/tickets", tags=["tickets"])
+    router = APIRouter(
+        prefix="/v1/tickets", tags=["tickets"], dependencies=[require_scope(Scope.OPS)]
+    )
     store, clock, settings = context.store, context.clock, context.settings.tickets
 
     @router.get("/queue", response_model=QueueAnswer, responses=_RESPONSES)

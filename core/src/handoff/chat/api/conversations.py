@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
+from handoff.api_keys import Scope
 from handoff.chat.conversations import (
     MOMENT_SCHEMA,
     flag_misrouted,
@@ -29,6 +30,7 @@ from handoff.chat.pounce import LiveVisitor, NotAssignedError, engage, live_visi
 from handoff.chat.routing.availability import set_rep_status
 from handoff.chat.settings import ChatSettings
 from handoff.flow import FlowContext
+from handoff.server.access import Caller, require_scope
 from handoff.server.models import Ident, Refused, Text
 from handoff.server.responses import refused
 from handoff_sdk.entities import RepStatus
@@ -141,15 +143,32 @@ def conversation_routes(context: FlowContext[ChatSettings]) -> APIRouter:
     @router.put(
         "/reps/{rep_id}/status",
         response_model=RepStatusSet,
-        responses={**_INVALID},
+        responses={
+            404: {"model": Refused, "description": "No rep with this id in [routing]."},
+            409: {"model": Refused, "description": "No [routing] table: no reps."},
+            **_INVALID,
+        },
     )
-    async def put_rep_status(rep_id: IdPath, body: RepStatusBody) -> RepStatusSet:
-        """Set a rep's presence (online/away/offline); audited; routing reads it (Q3)."""
+    async def put_rep_status(
+        rep_id: IdPath, body: RepStatusBody, caller: Annotated[Caller, require_scope(Scope.REP)]
+    ) -> Any:
+        """Set a rep's presence (online/away/offline); audited; routing reads it (Q3).
+
+        A rep key sets its own rep's presence only.
+        """
+        caller.act_for(rep_id)
+        routing = context.settings.routing
+        if routing is None:
+            return refused(
+                409, "routing is not configured (no [routing] table in handoff.toml): no reps"
+            )
+        if routing.rep(rep_id) is None:
+            return refused(404, f"no rep '{rep_id}' in [routing]", "rep_id", "no rep with this id")
         now = clock.now()
 
         def write() -> None:
             with store.transaction() as session:
-                set_rep_status(session, rep_id, RepStatus(body.status), now=now)
+                set_rep_status(session, rep_id, RepStatus(body.status), now=now, actor=caller.actor)
 
         await asyncio.to_thread(write)
         return RepStatusSet(rep_id=rep_id, status=body.status, since=now)
@@ -158,6 +177,7 @@ def conversation_routes(context: FlowContext[ChatSettings]) -> APIRouter:
         "/metrics/reps",
         response_model=RepMetricsReport,
         responses={**_INVALID},
+        dependencies=[require_scope(Scope.OPS)],
     )
     async def get_rep_metrics(
         since: Annotated[
@@ -215,9 +235,15 @@ def conversation_routes(context: FlowContext[ChatSettings]) -> APIRouter:
         responses={404: {"model": Refused, "description": "No such decision."}, **_INVALID},
     )
     async def post_misrouted(
-        decision_id: Annotated[int, Path(ge=1, le=MAX_ID)], body: MisroutedBody
+        decision_id: Annotated[int, Path(ge=1, le=MAX_ID)],
+        body: MisroutedBody,
+        caller: Annotated[Caller, require_scope(Scope.REP)],
     ) -> Any:
-        """Flag a decision as misrouted, for ops to review with its explanation (Q19)."""
+        """Flag a decision as misrouted, for ops to review with its explanation (Q19).
+
+        A rep key flags in its own rep's name only (`rep`).
+        """
+        caller.act_for(body.rep, field="rep")
         now = clock.now()
 
         def write() -> dict[str, Any] | None:
@@ -249,11 +275,16 @@ def conversation_routes(context: FlowContext[ChatSettings]) -> APIRouter:
             str,
             Query(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f]+$", description="The rep."),
         ],
+        caller: Annotated[Caller, require_scope(Scope.REP, Scope.OPS)],
         minutes: Annotated[
             int, Query(ge=1, le=1440, description="Seen within this many minutes.")
         ] = 15,
     ) -> LiveVisitors:
-        """Visitors seen lately whose account is Actively Working and the rep's (Q10, Q2)."""
+        """Visitors seen lately whose account is Actively Working and the rep's (Q10, Q2).
+
+        A rep key sees its own rep's visitors only; an ops key anyone's.
+        """
+        caller.act_for(rep, field="rep")
         now = clock.now()
         window = timedelta(minutes=minutes)
 
@@ -276,8 +307,14 @@ def conversation_routes(context: FlowContext[ChatSettings]) -> APIRouter:
             **_INVALID,
         },
     )
-    async def post_engage(visitor_id: IdPath, body: EngageBody) -> Any:
-        """The rep starts a conversation with the visitor: a proactive engagement (Q10)."""
+    async def post_engage(
+        visitor_id: IdPath, body: EngageBody, caller: Annotated[Caller, require_scope(Scope.REP)]
+    ) -> Any:
+        """The rep starts a conversation with the visitor: a proactive engagement (Q10).
+
+        A rep key engages as its own rep only (`rep`).
+        """
+        caller.act_for(body.rep, field="rep")
         now = clock.now()
 
         def write() -> tuple[int, str, bool]:

@@ -21,6 +21,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from handoff.api_keys import Scope
 from handoff.chat.meetings.booking import (
     BookingJob,
     MeetingError,
@@ -31,6 +32,7 @@ from handoff.chat.meetings.config import ZOOM
 from handoff.chat.meetings.runner import BOOK_HOOK
 from handoff.chat.settings import ChatSettings
 from handoff.flow import FlowContext
+from handoff.server.access import Caller, require_scope
 from handoff.server.models import Email, EventTime, Ident, Refused
 from handoff.server.responses import refused
 from handoff_sdk.entities import Meeting
@@ -131,13 +133,18 @@ def meeting_routes(context: FlowContext[ChatSettings]) -> APIRouter:
         response_model=MeetingAccepted,
         responses={**_RESPONSES},
     )
-    async def post_meeting(body: MeetingRequest) -> Any:
+    async def post_meeting(
+        body: MeetingRequest, caller: Annotated[Caller, require_scope(Scope.INGEST, Scope.REP)]
+    ) -> Any:
         """Book a meeting on the rep's calendar, with a Zoom link in the invite (Q12).
 
         Answered once the booking and its job are stored; the worker creates
         the Zoom meeting (or takes the rep's personal link) and sends the
         invite. The same `id` again answers the first booking's decision.
+        An `ingest` key (the site booking for a visitor) books with any rep; a
+        rep key with its own rep only.
         """
+        caller.act_for(body.rep_id)
         try:
             known = await asyncio.to_thread(booking_decision, store, body.id)
         except MeetingError as exc:

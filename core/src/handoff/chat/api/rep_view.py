@@ -20,10 +20,12 @@ import httpx
 from fastapi import APIRouter, Path
 from pydantic import BaseModel, Field
 
+from handoff.api_keys import Scope
 from handoff.chat.settings import ChatSettings
 from handoff.chat.writeback.conversation import load_conversation
 from handoff.chat.writeback.rep_view import rep_view
 from handoff.flow import FlowContext
+from handoff.server.access import require_scope
 from handoff.server.models import Refused
 from handoff.server.responses import refused
 from handoff_sdk import ConnectorError
@@ -84,6 +86,7 @@ def rep_view_routes(context: FlowContext[ChatSettings]) -> APIRouter:
         "/conversations/{conversation_id}/rep-view",
         response_model=RepView,
         responses={**_RESPONSES},
+        dependencies=[require_scope(Scope.REP, Scope.OPS)],
     )
     async def get_rep_view(conversation_id: IdPath) -> Any:
         """The Lead or Contact fields shown to the rep, as `[writeback]` configures them (Q11).

@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, Field
 
+from handoff.api_keys import Scope
 from handoff.chat.meetings.slots import (
     DEFAULT_MEETING_HOURS,
     DEFAULT_NOTICE,
@@ -31,6 +32,7 @@ from handoff.chat.meetings.slots import (
 from handoff.chat.routing.config import RepConfig
 from handoff.chat.settings import ChatSettings
 from handoff.flow import FlowContext
+from handoff.server.access import Caller, require_scope
 from handoff.server.models import Refused
 from handoff.server.responses import refused
 from handoff_sdk.entities import BusySlot
@@ -124,6 +126,7 @@ def slot_routes(context: FlowContext[ChatSettings]) -> APIRouter:
     @router.get("/reps/{rep_id}/slots", response_model=RepSlots, responses={**_RESPONSES})
     async def get_slots(
         rep_id: IdPath,
+        caller: Annotated[Caller, require_scope(Scope.INGEST, Scope.REP, Scope.OPS)],
         days: Annotated[
             int,
             Query(
@@ -143,7 +146,9 @@ def slot_routes(context: FlowContext[ChatSettings]) -> APIRouter:
         Friday 09:00-17:00 in their time zone), avoid every busy time, start
         at least 15 minutes from now on a grid of min(duration, 30) minutes
         of local time, and end before local midnight after the last day.
+        A rep key sees its own rep's slots only.
         """
+        caller.act_for(rep_id)
         if routing is None:
             return refused(
                 409, "routing is not configured (no [routing] table in handoff.toml): no reps"

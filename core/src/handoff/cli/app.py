@@ -70,7 +70,7 @@ CORE_COMMANDS: tuple[FlowCommand, ...] = (
     FlowCommand(
         "keys",
         "handoff.cli.keys:keys",
-        "API keys of the hub's /v1 routes and /metrics: create, list, revoke.",
+        "API keys: who may call the hub's /v1 routes and /metrics, and for what.",
     ),
     FlowCommand(
         "explain",

@@ -19,7 +19,7 @@ from handoff.cli import cli
 from handoff.config import HubConfig
 from handoff.errors import HandoffError
 from handoff.server import create_app
-from handoff.server.access import PUBLIC_PATHS, app_routes, check_routes
+from handoff.server.access import app_routes, check_routes, is_public
 from handoff.store import ApiKey, Audit, Store
 from handoff_sdk import FakeClock
 
@@ -76,14 +76,14 @@ def test_every_route_declares_scopes_or_is_listed_public(app: FastAPI) -> None:
     assert any(path.startswith("/v1/leads") for path, _, _ in routes)
     assert any(path == "/v1/reps/{rep_id}/status" for path, _, _ in routes)
     for path, _methods, scopes in routes:
-        public = any(path == p or path.startswith(p + "/") for p in PUBLIC_PATHS)
+        public = is_public(path)
         assert public or scopes, f"{path} declares no scope and is not public"
         if (path.startswith("/v1/") or path == "/metrics") and not public:
             assert scopes, f"{path} must need a key"
     documented = app.openapi()["paths"]
     for path, methods in documented.items():
         for operation in methods.values():
-            assert operation.get("security") or path in PUBLIC_PATHS, path
+            assert operation.get("security") or is_public(path), path
 
 
 def test_the_openapi_document_declares_the_bearer_scheme(app: FastAPI) -> None:

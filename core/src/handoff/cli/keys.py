@@ -58,7 +58,7 @@ def keys_create(  # noqa: PLR0917 - click passes each option
     rep_id: str | None,
 ) -> None:
     """Create key NAME and print it: the only time the key is shown (only its hash is stored)."""
-    from handoff.api_keys import cli_actor, create_key  # noqa: PLC0415
+    from handoff.api_keys import cli_actor, create_key
 
     store = open_store_for(config_path, database)
     new = create_key(store, name, scopes, rep_id=rep_id, now=_now(), actor=cli_actor())
@@ -79,7 +79,7 @@ def keys_list(
     config_path: Path | None, database: str | None, as_json: bool, include_revoked: bool
 ) -> None:
     """List the keys: id (its public prefix), name, scopes, rep, when created. Never secrets."""
-    from handoff.api_keys import list_keys  # noqa: PLC0415
+    from handoff.api_keys import list_keys
 
     store = open_store_for(config_path, database)
     found = list_keys(store, include_revoked=include_revoked)
@@ -104,7 +104,7 @@ def keys_list(
 @click.argument("key")
 def keys_revoke(config_path: Path | None, database: str | None, as_json: bool, key: str) -> None:
     """Revoke KEY (its id or name): refused by every server within 10 seconds."""
-    from handoff.api_keys import CACHE_SECONDS, cli_actor, revoke_key  # noqa: PLC0415
+    from handoff.api_keys import CACHE_SECONDS, cli_actor, revoke_key
 
     store = open_store_for(config_path, database)
     info = revoke_key(store, key, now=_now(), actor=cli_actor())

@@ -48,6 +48,7 @@ __all__ = [
     "app_routes",
     "check_routes",
     "install_access",
+    "is_public",
     "require_scope",
 ]
 
@@ -170,7 +171,8 @@ def _walk(dependant: Dependant) -> Iterator[Dependant]:
         yield from _walk(sub)
 
 
-def _public(path: str) -> bool:
+def is_public(path: str) -> bool:
+    """Whether `path` is one of (or under) `PUBLIC_PATHS`: served without a key."""
     return any(path == p or path.startswith(p + "/") for p in PUBLIC_PATHS)
 
 
@@ -201,7 +203,7 @@ def check_routes(app: FastAPI) -> None:
     OpenAPI document.
     """
     for path, _methods, scopes in app_routes(app):
-        if scopes is None and not _public(path):
+        if scopes is None and not is_public(path):
             raise HandoffError(
                 f"route {path} declares no access: add `require_scope(...)` "
                 "(handoff.server.access) or list it in PUBLIC_PATHS with the reason"

@@ -15,6 +15,7 @@ failure prints the case to add as a regression test.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
@@ -22,7 +23,8 @@ import pytest
 import schemathesis
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
+from keyed import admin_for  # type: ignore[import-not-found]
 from pydantic import BaseModel
 from schemathesis.checks import (
     content_type_conformance,
@@ -42,9 +44,10 @@ from handoff.server import create_app
 from handoff.store import Store, upgrade
 from handoff_sdk import FakeClock
 from handoff_sdk.secrets import DictSecrets
-from keyed import admin_for  # type: ignore[import-not-found]
 
 from .test_server import SignedConnector
+
+_CONTROL = re.compile(r"[\x00-\x1f]")
 
 DEEP_EXAMPLES = int(os.environ.get("HANDOFF_FUZZ_EXAMPLES", "0"))
 
@@ -93,6 +96,9 @@ def fuzz_every_operation(
             suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
         )
         def fuzz(case: schemathesis.Case) -> None:
+            # schemathesis 4 generates path values with control characters for a pattern
+            # that forbids them and counts them as valid; the API refuses them (422).
+            assume(not any(_CONTROL.search(str(v)) for v in (case.path_parameters or {}).values()))
             case.call_and_validate(headers=dict(headers or {}), checks=CHECKS)
 
         fuzz()

@@ -35,6 +35,7 @@ SAMPLE_PARAMS = {
     "lead_id": "lead@example.test",
     "ticket_id": "42",
     "connector": "nobody",
+    "account_id": "001A000001",
 }
 """A plausible value for each path parameter of the API (the check comes before the route)."""
 

@@ -27,8 +27,10 @@ from handoff.accounts.intake import HandOff
 from handoff.accounts.kinds import ACCOUNT, HAND_OFF, RANK_OVERRIDE
 from handoff.accounts.queries import case_rows, history_rows, rank_of, signal_rows, tier_counts
 from handoff.accounts.settings import AccountsSettings
+from handoff.api_keys import Scope
 from handoff.flow import FlowContext
 from handoff.runtime import record_events
+from handoff.server.access import Caller, require_scope
 from handoff.server.models import Accepted, Refused, Text
 from handoff.server.responses import refused
 from handoff_sdk.entities import Event
@@ -60,7 +62,9 @@ class RankChange(BaseModel):
 
 def account_routes(context: FlowContext[AccountsSettings]) -> APIRouter:
     """The /v1/accounts router over the hub's store."""
-    router = APIRouter(prefix="/v1/accounts", tags=["accounts"])
+    router = APIRouter(
+        prefix="/v1/accounts", tags=["accounts"], dependencies=[require_scope(Scope.OPS)]
+    )
     store, clock, settings = context.store, context.clock, context.settings.accounts
 
     @router.get("/tiers", responses=_R409)
@@ -98,8 +102,15 @@ def account_routes(context: FlowContext[AccountsSettings]) -> APIRouter:
         response_model=Accepted,
         responses={**_R409, 422: {"model": Refused}},
     )
-    async def post_rank(account_id: AccountPath, body: RankChange) -> Any:
-        """An AE sets the rank (it holds until cleared) or clears the override (P3)."""
+    async def post_rank(
+        account_id: AccountPath,
+        body: RankChange,
+        caller: Annotated[Caller, require_scope(Scope.OPS)],
+    ) -> Any:
+        """An AE sets the rank (it holds until cleared) or clears the override (P3).
+
+        The stored change names the key that made it (`key`) beside the AE (`by`).
+        """
         if settings is None:
             return refused(409, _NO_ACCOUNTS)
         tiers = settings.tier_names()
@@ -114,6 +125,7 @@ def account_routes(context: FlowContext[AccountsSettings]) -> APIRouter:
                 "account_id": account_id,
                 "tier": body.tier,
                 "by": body.by,
+                "key": caller.actor,
                 "why": body.why,
                 "subject": {"type": ACCOUNT, "id": account_id},
             },
@@ -171,7 +183,7 @@ def case_routes(context: FlowContext[AccountsSettings]) -> APIRouter:
     accounts = context.settings.accounts
     landing = accounts.landing_page if accounts else None
 
-    @router.get("/cases", responses=_R409)
+    @router.get("/cases", responses=_R409, dependencies=[require_scope(Scope.OPS)])
     async def list_cases(limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> Any:
         """The latest cases opened (or not) and hand-offs, newest first (P4-P6)."""
         if settings is None:
@@ -188,6 +200,7 @@ def case_routes(context: FlowContext[AccountsSettings]) -> APIRouter:
         status_code=202,
         response_model=HandOffAccepted,
         responses={**_R409, 422: {"model": Refused, "description": "Invalid body."}},
+        dependencies=[require_scope(Scope.INGEST)],
     )
     async def hand_off(body: HandOff) -> Any:
         """A pooled customer asked for sales help (P4); answered with the landing page.

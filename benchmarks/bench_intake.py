@@ -66,7 +66,7 @@ async def wait_healthy(port: int) -> None:
     raise SystemExit("the server did not start")
 
 
-async def one_connection(port: int, counter: Iterator[int], statuses: list[int]) -> None:
+async def one_connection(port: int, counter: Iterator[int], statuses: list[int], key: str) -> None:
     """A minimal HTTP/1.1 keep-alive client: httpx's own overhead would be the bottleneck."""
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     try:
@@ -76,7 +76,7 @@ async def one_connection(port: int, counter: Iterator[int], statuses: list[int])
             ).encode()
             writer.write(
                 b"POST /v1/page-views HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\n"
-                + f"Content-Length: {len(body)}\r\n\r\n".encode()
+                + f"Authorization: Bearer {key}\r\nContent-Length: {len(body)}\r\n\r\n".encode()
                 + body
             )
             head = await reader.readuntil(b"\r\n\r\n")
@@ -91,12 +91,12 @@ async def one_connection(port: int, counter: Iterator[int], statuses: list[int])
         writer.close()
 
 
-async def post_all(port: int, events: int, clients: int) -> tuple[float, int]:
+async def post_all(port: int, events: int, clients: int, key: str) -> tuple[float, int]:
     await wait_healthy(port)
     counter = iter(range(events))
     statuses: list[int] = []
     started = time.perf_counter()
-    await asyncio.gather(*(one_connection(port, counter, statuses) for _ in range(clients)))
+    await asyncio.gather(*(one_connection(port, counter, statuses, key) for _ in range(clients)))
     elapsed = time.perf_counter() - started
     return elapsed, statuses.count(202)
 
@@ -111,11 +111,11 @@ def cpu_seconds(pid: int) -> float | None:
 
 
 async def post_measured(
-    port: int, events: int, clients: int, pid: int
+    port: int, events: int, clients: int, pid: int, key: str
 ) -> tuple[float, int, float | None]:
     await wait_healthy(port)
     before = cpu_seconds(pid)
-    elapsed, accepted = await post_all(port, events, clients)
+    elapsed, accepted = await post_all(port, events, clients, key)
     after = cpu_seconds(pid)
     cpu = None if before is None or after is None else after - before
     return elapsed, accepted, cpu
@@ -136,6 +136,14 @@ def main() -> None:
         }
         handoff = str(Path(sys.executable).with_name("handoff"))
         subprocess.run([handoff, "db", "upgrade"], env=env, check=True, capture_output=True)  # noqa: S603
+        made = subprocess.run(  # noqa: S603 - our own command: an ingest key for the senders
+            [handoff, "keys", "create", "bench", "--scope", "ingest", "--json"],
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        key = json.loads(made.stdout)["key"]
         port = free_port()
         server = subprocess.Popen(  # noqa: S603 - our own command
             [handoff, "serve", "--port", str(port)],
@@ -145,7 +153,7 @@ def main() -> None:
         )
         try:
             elapsed, accepted, cpu = asyncio.run(
-                post_measured(port, args.events, args.clients, server.pid)
+                post_measured(port, args.events, args.clients, server.pid, key)
             )
         finally:
             server.terminate()

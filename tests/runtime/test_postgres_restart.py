@@ -23,6 +23,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from keyed import key_headers  # type: ignore[import-not-found]
 from sqlalchemy import func, select
 
 from handoff.store import Decision, EventRecord, Job, JobState, Store, upgrade
@@ -45,11 +46,12 @@ class Senders:
     unexpected: list[str] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
     stop: threading.Event = field(default_factory=threading.Event)
+    headers: dict[str, str] = field(default_factory=dict)
 
     def send(self, base_url: str, first: int) -> None:
         """Post chats first..first+PER_SENDER-1, each until it is answered 202."""
         deadline = time.monotonic() + DEADLINE_S * 2
-        with httpx.Client(base_url=base_url, timeout=60) as client:
+        with httpx.Client(base_url=base_url, timeout=60, headers=self.headers) as client:
             for n in range(first, first + PER_SENDER):
                 body = {"id": f"chat-{n}", "conversation_id": f"conv-{n}", "visitor_id": f"v-{n}"}
                 while time.monotonic() < deadline and not self.stop.is_set():
@@ -94,6 +96,7 @@ def test_a_postgres_restart_under_load_loses_nothing_and_every_chat_is_routed_on
         url = cluster.create_database("handoff")
         store = Store(url)
         upgrade(store)
+        admin = key_headers(store)
         config = tmp_path / "handoff.toml"
         config.write_text(round_robin_config(REPS))
         env = {
@@ -108,7 +111,9 @@ def test_a_postgres_restart_under_load_loses_nothing_and_every_chat_is_routed_on
             machines.wait_live(server)
             for rep in REPS:
                 answer = httpx.put(
-                    f"{server.base_url}/v1/reps/{rep}/status", json={"status": "online"}
+                    f"{server.base_url}/v1/reps/{rep}/status",
+                    json={"status": "online"},
+                    headers=admin,
                 )
                 assert answer.status_code == 200, answer.text
             for worker in workers:  # connected and working before the load starts
@@ -117,7 +122,7 @@ def test_a_postgres_restart_under_load_loses_nothing_and_every_chat_is_routed_on
                     f"{worker.name} started",
                     detail=machines.outputs,
                 )
-            senders = Senders()
+            senders = Senders(headers=admin)
             threads = [
                 threading.Thread(target=senders.send, args=(server.base_url, k * PER_SENDER))
                 for k in range(SENDERS)

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from keyed import key_headers  # type: ignore[import-not-found]
 from sqlalchemy import func, select
 
 from handoff.store import Decision, EventRecord, Store
@@ -54,11 +55,11 @@ async def post_as_a_sender_does(
     raise AssertionError("unreachable")
 
 
-async def post_chats(servers: list[str]) -> list[int]:
+async def post_chats(servers: list[str], headers: dict[str, str]) -> list[int]:
     """Post CHATS chat requests, the servers taking turns, 16 in flight at once."""
     statuses: list[int] = []
     gate = asyncio.Semaphore(16)
-    async with httpx.AsyncClient(timeout=60) as client:
+    async with httpx.AsyncClient(timeout=60, headers=headers) as client:
 
         async def one(n: int) -> None:
             body = {"id": f"chat-{n}", "conversation_id": f"conv-{n}", "visitor_id": f"v-{n}"}
@@ -88,6 +89,7 @@ def test_two_servers_three_workers_one_database_q3_round_robin_across_the_fleet(
         "HANDOFF_ZENDESK_API_TOKEN": "synthetic-token",
         "HANDOFF_ZENDESK_WEBHOOK_SIGNING_SECRET": WEBHOOK_SECRET,
     }
+    admin = key_headers(pg_store)
     with fleet(tmp_path, env) as machines:
         started = time.monotonic()
         servers = [machines.serve(f"serve-{n}", wait=False) for n in (1, 2)]
@@ -95,7 +97,9 @@ def test_two_servers_three_workers_one_database_q3_round_robin_across_the_fleet(
         machines.wait_live(*servers)
         urls = [server.base_url for server in servers]
         for rep in REPS:
-            answer = httpx.put(f"{urls[0]}/v1/reps/{rep}/status", json={"status": "online"})
+            answer = httpx.put(
+                f"{urls[0]}/v1/reps/{rep}/status", json={"status": "online"}, headers=admin
+            )
             assert answer.status_code == 200, answer.text
 
         body = json.dumps({"ticket_id": "1234"}).encode()
@@ -112,7 +116,7 @@ def test_two_servers_three_workers_one_database_q3_round_robin_across_the_fleet(
         assert duplicates == [False, True]
 
         print(f"fleet up: {time.monotonic() - started:.1f} s")
-        statuses = asyncio.run(post_chats(urls))
+        statuses = asyncio.run(post_chats(urls, admin))
         print(f"chats posted: {time.monotonic() - started:.1f} s")
         assert Counter(statuses) == {202: CHATS}
         wait_for(

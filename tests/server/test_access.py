@@ -36,6 +36,7 @@ SAMPLE_PARAMS = {
     "ticket_id": "42",
     "connector": "nobody",
     "account_id": "001A000001",
+    "pool": "sdr-amer",
 }
 """A plausible value for each path parameter of the API (the check comes before the route)."""
 

@@ -9,7 +9,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, Field
 
+from handoff.api_keys import Scope
 from handoff.rules.ledger import rotation_ledger
+from handoff.server.access import require_scope
 from handoff.server.models import EventTime
 from handoff.server.responses import refused
 from handoff.store import Store
@@ -60,7 +62,7 @@ class RotationLedgerOut(BaseModel):
 
 def rotation_routes(store: Store, clock: Clock) -> APIRouter:
     """The fairness ledger over the hub's store."""
-    router = APIRouter(prefix="/v1", tags=["operations"])
+    router = APIRouter(prefix="/v1", tags=["operations"], dependencies=[require_scope(Scope.OPS)])
 
     @router.get(
         "/rotations/{pool}",

@@ -17,6 +17,7 @@ import httpx
 import pytest
 from adversarial import ATTACKS, ORDINARY, FakeModel
 from fastapi import FastAPI
+from keyed import key_headers  # type: ignore[import-not-found]
 from sqlalchemy import select
 
 from handoff.ai.flow import AI
@@ -115,7 +116,9 @@ async def test_q6_a_replaced_reply_is_explained_by_handoff_explain(
 ) -> None:
     """Q6: the violation is recorded with its rule, and `handoff explain` shows it."""
     transport = httpx.ASGITransport(app=ai_app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://hub.test") as api:
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://hub.test", headers=key_headers(store, "ingest")
+    ) as api:
         answer = await api.post(
             "/v1/ai/replies/check",
             json={
@@ -144,7 +147,7 @@ async def test_q6_a_replaced_reply_is_explained_by_handoff_explain(
 
 
 async def test_the_check_without_an_ai_table_is_a_409_and_a_bad_body_a_422(
-    client: httpx.AsyncClient, ai_app: FastAPI
+    client: httpx.AsyncClient, ai_app: FastAPI, store: Store
 ) -> None:
     off = await client.post(
         "/v1/ai/replies/check", json={"conversation_id": "c", "message": "", "reply": "hi"}
@@ -152,7 +155,9 @@ async def test_the_check_without_an_ai_table_is_a_409_and_a_bad_body_a_422(
     assert off.status_code == 409
     assert "no [ai] table" in off.json()["error"]
     transport = httpx.ASGITransport(app=ai_app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://hub.test") as api:
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://hub.test", headers=key_headers(store, "ingest")
+    ) as api:
         bad = await api.post("/v1/ai/replies/check", json={"conversation_id": "c", "reply": ""})
     assert bad.status_code == 422
     assert "message" in bad.text

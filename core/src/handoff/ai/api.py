@@ -19,8 +19,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from handoff.ai.guard import GuardVerdict, check_reply
 from handoff.ai.kinds import GUARD_DECISION, SUBJECT
 from handoff.ai.settings import AiSettings
+from handoff.api_keys import Scope
 from handoff.flow import FlowContext
 from handoff.runtime.decisions import DecisionSpec, record_decision
+from handoff.server.access import require_scope
 from handoff.server.models import Ident, Refused, Text
 from handoff.server.responses import refused
 
@@ -81,7 +83,7 @@ def record_verdict(
 
 def ai_routes(context: FlowContext[AiSettings]) -> APIRouter:
     """The router over the hub's store."""
-    router = APIRouter(prefix="/v1/ai", tags=["ai"])
+    router = APIRouter(prefix="/v1/ai", tags=["ai"], dependencies=[require_scope(Scope.INGEST)])
     config = context.settings.ai
 
     @router.post(

@@ -100,6 +100,7 @@ ACCOUNTS: Flow[AccountsSettings] = Flow(
     periodic=_periodic,
     routers=_routers,
     models="handoff.accounts.store",
+    internal_jobs=(SIGNALS_JOB,),
     commands=(
         FlowCommand(
             "accounts",

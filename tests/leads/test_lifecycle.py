@@ -27,10 +27,11 @@ from handoff.leads.kinds import (
     INTAKE_DECISION,
     MQL_DECISION,
     SQL_DECISION,
+    WRITEBACK_JOB,
 )
 from handoff.leads.records import get_lead, remember_id
 from handoff.leads.settings import LeadsConfig
-from handoff.leads.store import LeadRow
+from handoff.leads.store import LeadRow, LeadSyncRow
 from handoff.rules import MemoryRotation
 from handoff.runtime import HOOK_KIND, record_events
 from handoff.store import Decision, Job
@@ -587,3 +588,17 @@ async def test_d4_marketo_interesting_moments_score_by_the_lead_s_marketo_id(
         assert hub.lead(lead)["score"] == 20
         [mql] = decisions(hub, MQL_DECISION, lead)
         assert mql.explanation["last_change"]["cause"] == "webinar_attended"
+
+
+async def test_write_back_waits_for_a_crm_not_enabled_without_dead_jobs(
+    served: Served, leads_hub: LeadsHub
+) -> None:
+    leads_hub.config = HubConfig(leads={**CONFIG, "crm": "salesforce"})
+    async with served() as hub:
+        await new_lead(hub, "wait@us.example", country="United States")
+        hub.clock.advance(120)
+        await hub.drain()
+        [flush] = jobs(hub, kind=WRITEBACK_JOB)
+        assert flush.state == "done"
+        assert flush.result == {"salesforce": {"written": 0, "waiting": 1}}
+        assert count(hub, LeadSyncRow) == 1  # still marked: written once salesforce is enabled

@@ -21,13 +21,15 @@ from pathlib import Path
 
 import pytest
 import schemathesis
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.responses import JSONResponse
+from fastapi.security import HTTPBearer
 from hypothesis import HealthCheck, assume, given, settings
 from keyed import admin_for  # type: ignore[import-not-found]
 from pydantic import BaseModel
 from schemathesis.checks import (
     content_type_conformance,
+    ignored_auth,
     negative_data_rejection,
     not_a_server_error,
     positive_data_acceptance,
@@ -59,8 +61,10 @@ CHECKS = [
     response_schema_conformance,
     negative_data_rejection,
     positive_data_acceptance,
+    ignored_auth,
 ]
-"""What every answer is checked for, against the OpenAPI document."""
+"""What every answer is checked for, against the OpenAPI document (`ignored_auth`: the same
+request without its key is refused, on every operation that declares the key scheme)."""
 
 
 @pytest.fixture
@@ -135,3 +139,16 @@ def test_the_fuzz_catches_answers_the_document_does_not_describe() -> None:
 
     with pytest.raises(FailureGroup, match="Undocumented status code"):
         fuzz_every_operation(wrong_status, examples=3)
+
+
+def test_the_fuzz_catches_a_route_that_ignores_its_declared_key() -> None:
+    """An operation declaring the bearer scheme but answering without a key fails the fuzz."""
+    open_door = FastAPI()
+    bearer = HTTPBearer(auto_error=False)
+
+    @open_door.get("/count", response_model=Counted, dependencies=[Depends(bearer)])
+    async def count() -> JSONResponse:
+        return JSONResponse({"n": 1})
+
+    with pytest.raises(FailureGroup):
+        fuzz_every_operation(open_door, headers={"Authorization": "Bearer k"}, examples=3)

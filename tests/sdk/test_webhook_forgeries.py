@@ -212,3 +212,17 @@ def test_a_webhook_reply_answers_200_unless_told_otherwise() -> None:
     assert (reply.type, reply.payload) == (WEBHOOK_REPLY, {"status": 200, "body": {"ok": True}})
     created = webhook_reply({}, source="zoom", dedupe_key="c-2", status=201)
     assert created.payload["status"] == 201
+
+
+def test_the_window_is_inclusive_ahead_as_behind() -> None:
+    edge = NOW + timedelta(minutes=5)
+    headers = sign_webhook(WebhookScheme.ZOOM, secret=SECRET, body=BODY, timestamp=edge)
+    clock = FakeClock(NOW)
+    assert (
+        verify_webhook(WebhookScheme.ZOOM, secret=SECRET, headers=headers, body=BODY, clock=clock)
+        == edge
+    )
+    later = sign_webhook(
+        WebhookScheme.ZOOM, secret=SECRET, body=BODY, timestamp=edge + timedelta(seconds=1)
+    )
+    assert refused(WebhookScheme.ZOOM, later) == "future"

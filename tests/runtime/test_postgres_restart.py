@@ -149,8 +149,8 @@ def test_a_postgres_restart_under_load_loses_nothing_and_every_chat_is_routed_on
                 assert answers(server.base_url, "/health/live") == 200
                 for worker in workers:
                     wait_for(
-                        lambda w=worker: "the database is unavailable" in w.output(),
-                        f"{worker.name} says it is backing off",
+                        lambda w=worker: "worker: the database is unavailable" in w.output(),
+                        f"{worker.name}'s loop says it is backing off (not only a job's outcome)",
                         detail=machines.outputs,
                     )
                 acknowledged_before = set(senders.acknowledged)

@@ -55,7 +55,7 @@ __all__ = [
 DEFAULT_REPLAY_WINDOW = timedelta(minutes=5)
 """How far a delivery's signed timestamp may be from now, either way."""
 
-Reason = Literal["missing", "malformed", "mismatch", "stale", "future"]
+Reason = Literal["missing", "malformed", "mismatch", "stale", "future", "unconfigured"]
 
 
 class WebhookSignatureError(ConnectorError):
@@ -63,8 +63,10 @@ class WebhookSignatureError(ConnectorError):
 
     `reason` says which: "missing" (a header or timestamp is absent),
     "malformed" (a value cannot be read), "mismatch" (the signature is wrong),
-    "stale" (signed too long ago) or "future" (dated ahead of the clock). The
-    message names the header at fault, never the secret or the expected value.
+    "stale" (signed too long ago), "future" (dated ahead of the clock) or
+    "unconfigured" (the hub's secret is empty: nothing can be verified; the hub
+    answers 503 and logs it, telling the sender nothing). The message names
+    the header at fault, never the secret or the expected value.
     """
 
     def __init__(self, connector: str, reason: Reason, message: str) -> None:
@@ -281,7 +283,7 @@ def verify_webhook(
     name = connector or spec.vendor
     if not secret:
         raise WebhookSignatureError(
-            name, "missing", f"{spec.vendor} webhook refused: the signing secret is empty"
+            name, "unconfigured", f"{spec.vendor} webhook refused: the signing secret is empty"
         )
     lowered = _lower(headers)
     received = lowered.get(spec.signature_header.lower())
@@ -387,7 +389,7 @@ def check_shared_secret(
     """
     if not secret:
         raise WebhookSignatureError(
-            connector, "missing", f"webhook refused: secret '{secret_name}' is empty"
+            connector, "unconfigured", f"webhook refused: secret '{secret_name}' is empty"
         )
     headers = {k.lower(): v for k, v in request.headers.items()}
     if mode == "header":

@@ -164,21 +164,31 @@ def test_zendesk_event_webhook_keeps_its_type_and_id() -> None:
     }
 
 
-def test_trigger_webhook_is_deduplicated_on_the_invocation_id() -> None:
+def test_trigger_webhook_is_deduplicated_on_what_zendesk_signed() -> None:
+    """The dedupe key is the signed timestamp and body; the unsigned invocation id is not in it."""
     body = b'{"ticket_id":"5001","escalated":"true"}'
-    headers = {"x-zendesk-webhook-invocation-id": "8350205582", "x-zendesk-webhook-id": "01WEBHOOK"}
+    stamp = "2026-01-05T09:00:00Z"
+    headers = {
+        "x-zendesk-webhook-signature-timestamp": stamp,
+        "x-zendesk-webhook-invocation-id": "8350205582",
+        "x-zendesk-webhook-id": "01WEBHOOK",
+    }
     [event] = mapping.webhook_events(body, headers, SIGNED_AT)
     assert event.type == "zendesk.webhook"
-    assert event.dedupe_key == "zendesk:invocation:8350205582"
+    assert event.dedupe_key == "zendesk:signed:" + hashlib.sha256(stamp.encode() + body).hexdigest()
     assert event.occurred_at == SIGNED_AT
-    assert event.payload == {"ticket_id": "5001", "escalated": "true", "webhook_id": "01WEBHOOK"}
-
-
-def test_trigger_webhook_without_invocation_id_uses_the_body_hash() -> None:
-    body = b"ticket_id=5001"
-    [event] = mapping.webhook_events(body, {}, SIGNED_AT)
-    assert event.dedupe_key == "zendesk:body:" + hashlib.sha256(body).hexdigest()
-    assert event.payload == {"body": "ticket_id=5001"}
+    assert event.payload == {
+        "ticket_id": "5001",
+        "escalated": "true",
+        "invocation_id": "8350205582",
+        "webhook_id": "01WEBHOOK",
+    }
+    replayed = {**headers, "x-zendesk-webhook-invocation-id": "9999999999"}
+    [again] = mapping.webhook_events(body, replayed, SIGNED_AT)
+    assert again.dedupe_key == event.dedupe_key
+    later = {**headers, "x-zendesk-webhook-signature-timestamp": "2026-01-05T09:01:00Z"}
+    [fired_again] = mapping.webhook_events(body, later, SIGNED_AT)
+    assert fired_again.dedupe_key != event.dedupe_key
 
 
 # -- errors -------------------------------------------------------------------------------

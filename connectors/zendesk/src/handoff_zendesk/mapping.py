@@ -206,8 +206,10 @@ def webhook_events(body: bytes, headers: Mapping[str, str], signed_at: datetime)
     A Zendesk event (`type` "zen:event-type:ticket.created") becomes
     `zendesk.ticket.created`, deduplicated on the event's own `id`. A payload
     written into a trigger or automation becomes `zendesk.webhook`,
-    deduplicated on the invocation id Zendesk keeps across retries (or, when
-    absent, on the body's hash).
+    deduplicated on what Zendesk signed: the signature's timestamp and the
+    body. The invocation id header is not signed, so anyone replaying a
+    captured delivery could change it; it is kept in the payload, never in
+    the dedupe key.
     """
     try:
         data: Any = json.loads(body) if body else None
@@ -230,9 +232,11 @@ def webhook_events(body: bytes, headers: Mapping[str, str], signed_at: datetime)
             )
         ]
     lowered = {k.lower(): v for k, v in headers.items()}
-    invocation = lowered.get("x-zendesk-webhook-invocation-id")
-    key = f"invocation:{invocation}" if invocation else f"body:{hashlib.sha256(body).hexdigest()}"
+    signed = lowered.get("x-zendesk-webhook-signature-timestamp", "").encode() + body
+    key = f"signed:{hashlib.sha256(signed).hexdigest()}"
     payload = dict(data) if isinstance(data, dict) else {"body": body.decode("utf-8", "replace")}
+    if lowered.get("x-zendesk-webhook-invocation-id"):
+        payload.setdefault("invocation_id", lowered["x-zendesk-webhook-invocation-id"])
     if lowered.get("x-zendesk-webhook-id"):
         payload.setdefault("webhook_id", lowered["x-zendesk-webhook-id"])
     return [

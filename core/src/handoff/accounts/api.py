@@ -48,7 +48,7 @@ _R409: dict[int | str, dict[str, Any]] = {409: {"model": Refused, "description":
 class RankChange(BaseModel):
     """An AE's manual rank (P3): it holds until cleared (`tier` null clears it)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     id: Annotated[str, Field(min_length=1, max_length=200)] = Field(
         description="The sender's id of this change: the same id is applied once."

@@ -31,7 +31,7 @@ class VisitorDetails(BaseModel):
     event's value replaces an earlier one's.
     """
 
-    model_config = ConfigDict(extra="forbid", regex_engine="python-re")
+    model_config = ConfigDict(extra="forbid", regex_engine="python-re", strict=True)
 
     email: Email | None = Field(default=None, description="The visitor's email.")
     first_name: Ident | None = Field(default=None, description="First name.")

@@ -16,6 +16,7 @@ from handoff.errors import ConfigFileError, HandoffError
 if TYPE_CHECKING:
     from handoff.config import HubConfig
     from handoff.secret_store import SecretStore
+    from handoff_sdk import Connector
 
 __all__ = ["check"]
 
@@ -68,6 +69,12 @@ def check(config_path: Path | None, network: bool) -> None:
         if not missing:
             checked.append((name, conn_config))
         click.echo(f"{name}: config ok" + ("" if missing else ", secrets ok"))
+        for secret in _webhook_secrets(cls):
+            if secret not in missing and store.lookup(name, secret)[1] == "missing":
+                voice.warning(
+                    f"{name}: webhook secret '{secret}' is not set: its webhooks are refused "
+                    f"(503) until it is (`handoff secrets set {name} {secret}`)"
+                )
     if network and not problems:
         problems += asyncio.run(_network_check(config, store, [n for n, _ in checked]))
     if not config.enabled():
@@ -85,6 +92,15 @@ def _report(problems: list[str]) -> NoReturn:
 
 def _one_line(text: str) -> str:
     return " ".join(text.split())
+
+
+def _webhook_secrets(cls: type[Connector]) -> list[str]:
+    """The secrets a connector verifies its webhooks with (its `webhook_...` secrets)."""
+    from handoff_sdk.hookspecs import implemented_capabilities
+
+    if "handoff_parse_webhook" not in implemented_capabilities(cls):
+        return []
+    return [spec.name for spec in cls.secret_specs if spec.name.startswith("webhook_")]
 
 
 async def _network_check(config: HubConfig, store: SecretStore, names: list[str]) -> list[str]:

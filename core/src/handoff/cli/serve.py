@@ -26,6 +26,13 @@ __all__ = ["serve"]
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8080, show_default=True, help="Port to listen on.")
 @click.option("--with-worker", is_flag=True, help="Also run a worker in this process.")
+@click.option(
+    "--metrics-address",
+    metavar="HOST:PORT",
+    default=None,
+    help="Also serve /metrics WITHOUT a key on this address (e.g. 10.0.0.5:9100, reachable "
+    "by the metrics scraper only); on the API's port /metrics needs an ops key.",
+)
 @worker_options
 def serve(  # noqa: PLR0917 - click passes each option
     config_path: Path | None,
@@ -33,6 +40,7 @@ def serve(  # noqa: PLR0917 - click passes each option
     host: str,
     port: int,
     with_worker: bool,
+    metrics_address: str | None,
     worker: dict[str, Any],
 ) -> None:
     """Receive events: the hub's API under /v1, webhooks at /webhooks/CONNECTOR.
@@ -42,6 +50,8 @@ def serve(  # noqa: PLR0917 - click passes each option
     liveness at /health/live, Prometheus metrics at /metrics. An event is
     stored durably before the 2xx; while the database is unavailable the API
     answers 503 and stores nothing. The worker options apply to --with-worker.
+    Every /v1 route and /metrics needs an API key (`handoff keys create`);
+    --metrics-address serves /metrics without one on a separate listener.
     """
     import uvicorn
 
@@ -60,7 +70,57 @@ def serve(  # noqa: PLR0917 - click passes each option
     flows = FlowSet(Services(config, store, clock, lambda: hub))
     app = flows.app(with_worker=with_worker, worker_settings=settings)
     try:
-        uvicorn.run(app, host=host, port=port, log_level="info", access_log=False)
+        if metrics_address is None:
+            uvicorn.run(app, host=host, port=port, log_level="info", access_log=False)
+        else:
+            asyncio.run(_serve_with_metrics(app, host, port, _listen_address(metrics_address)))
     finally:
         if hub is not None:
             asyncio.run(hub.aclose())
+
+
+def _listen_address(value: str) -> tuple[str, int]:
+    """HOST:PORT of --metrics-address ([::1]:9100 for IPv6)."""
+    from handoff.errors import HandoffError
+
+    host, sep, port = value.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise HandoffError(f"--metrics-address '{value}': expected HOST:PORT, e.g. 127.0.0.1:9100")
+    return host.strip("[]"), int(port)
+
+
+async def _serve_with_metrics(app: Any, host: str, port: int, metrics: tuple[str, int]) -> None:
+    """The API on host:port and /metrics alone (no key) on `metrics`; Ctrl-C stops both."""
+    import contextlib
+    from collections.abc import Iterator
+
+    import uvicorn
+
+    from handoff.server import metrics_app
+
+    class Beside(uvicorn.Server):
+        """The metrics listener: the API's server takes the signals and stops it."""
+
+        @contextlib.contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            yield
+
+    api = uvicorn.Server(
+        uvicorn.Config(app, host=host, port=port, log_level="info", access_log=False)
+    )
+    beside = Beside(
+        uvicorn.Config(
+            metrics_app(app),
+            host=metrics[0],
+            port=metrics[1],
+            log_level="warning",
+            access_log=False,
+            lifespan="off",
+        )
+    )
+    task = asyncio.create_task(beside.serve())
+    try:
+        await api.serve()
+    finally:
+        beside.should_exit = True
+        await task

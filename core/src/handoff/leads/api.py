@@ -79,7 +79,7 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
 class TransitionBody(BaseModel):
     """Move a lead to another status (D5, Q16)."""
 
-    model_config = ConfigDict(extra="forbid", regex_engine="python-re")
+    model_config = ConfigDict(extra="forbid", regex_engine="python-re", strict=True)
 
     to: Annotated[str, Field(min_length=1, max_length=50)] = Field(description="The new status.")
     reason: Annotated[Text, Field(min_length=1)] = Field(description="Why: kept in the history.")
@@ -95,7 +95,7 @@ class TransitionBody(BaseModel):
 class BantBody(BaseModel):
     """Soft-BANT answers (D3): true met, false not met, absent unknown (kept as it was)."""
 
-    model_config = ConfigDict(extra="forbid", regex_engine="python-re")
+    model_config = ConfigDict(extra="forbid", regex_engine="python-re", strict=True)
 
     budget: bool | None = Field(default=None, description="Budget.")
     authority: bool | None = Field(default=None, description="Authority.")
@@ -111,7 +111,7 @@ class BantBody(BaseModel):
 class ClaimBody(BaseModel):
     """A rep claims a lead offered to their team (D2)."""
 
-    model_config = ConfigDict(extra="forbid", regex_engine="python-re")
+    model_config = ConfigDict(extra="forbid", regex_engine="python-re", strict=True)
 
     rep: Ident = Field(description="The rep's id ([[leads.assignment.reps]] id).")
     id: Ident | None = Field(default=None, description="Same id = claimed once.")

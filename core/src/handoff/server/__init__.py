@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from handoff.server.app import create_app
+from handoff.server.app import create_app, metrics_app
 from handoff.server.intake import Intake
 
-__all__ = ["Intake", "create_app"]
+__all__ = ["Intake", "create_app", "metrics_app"]

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any
@@ -51,25 +52,32 @@ from handoff.runtime.worker import JobRunner, Worker, WorkerState, WorkerStatus
 from handoff.server.access import check_routes, install_access, require_scope
 from handoff.server.health import UNAVAILABLE, health_routes, install_outage_handlers
 from handoff.server.intake import Intake
+from handoff.server.limits import BODY_TIMEOUT_S, MAX_BODY, install_limits
 from handoff.server.models import (
     Accepted,
     IntakeModel,
     Refused,
     WebhookAccepted,
 )
+from handoff.server.responses import refused
 from handoff.server.rotations import rotation_routes
 from handoff.store import JobState, Store
-from handoff_sdk import Clock, ConnectorError, SystemClock, WebhookSignatureError
+from handoff_sdk import (
+    Clock,
+    ConnectorError,
+    MissingSecretError,
+    SystemClock,
+    WebhookSignatureError,
+)
 from handoff_sdk.entities import Event, WebhookRequest
 from handoff_sdk.webhooks import WEBHOOK_REPLY
 
 if TYPE_CHECKING:
     from handoff.hub import Hub
 
-__all__ = ["create_app"]
+__all__ = ["create_app", "metrics_app"]
 
-MAX_BODY = 1_000_000
-"""Largest request body accepted, in bytes."""
+log = logging.getLogger("handoff.server")
 
 
 class _Metrics:
@@ -107,6 +115,12 @@ class _Metrics:
 def _field_errors(exc: RequestValidationError) -> list[dict[str, str]]:
     fields = []
     for error in exc.errors():
+        if error.get("type") == "json_invalid":
+            where = next((p for p in error.get("loc", ()) if isinstance(p, int)), None)
+            why = (error.get("ctx") or {}).get("error", "JSON decode error")
+            at = f" at character {where}" if where is not None else ""
+            fields.append({"field": "body", "problem": f"not valid JSON: {why}{at}"})
+            continue
         loc = [str(p) for p in error.get("loc", ()) if p != "body"]
         fields.append({"field": ".".join(loc) or "body", "problem": str(error.get("msg", ""))})
     return fields
@@ -125,8 +139,13 @@ def create_app(
     periodic: Sequence[Periodic] = (),
     flows: Sequence[Flow[Any]] | None = None,
     observers: Sequence[EventObserver] = (),
+    body_timeout: float = BODY_TIMEOUT_S,
 ) -> FastAPI:
     """The intake app over `store`. `hub` (or one built from `config`) parses webhooks.
+
+    A body larger than `MAX_BODY` is refused before it is read (413), one
+    that takes longer than `body_timeout` seconds to arrive is a 408
+    (handoff.server.limits).
 
     The flows (default: the built-in ones) add their intake and their routes.
     With `with_worker`, a Worker (`worker_settings`, else config's [worker])
@@ -188,6 +207,11 @@ def create_app(
         # The hub reports through its own /metrics; FastAPI's OpenTelemetry hooks asked the
         # tracer provider (reading the environment) on every request: 6 % of intake's time.
         telemetry={"tracing": False, "metrics": False, "logs": False},
+    )
+    install_limits(
+        app,
+        body_timeout=body_timeout,
+        count=lambda reason: metrics.rejected.labels(reason).inc(),
     )
     install_access(app, KeyRing(store, clock), lambda reason: metrics.rejected.labels(reason).inc())
 
@@ -252,6 +276,15 @@ def create_app(
             dependencies=[require_scope(Scope.INGEST)],
         )
 
+    def unconfigured(connector: str, exc: Exception) -> JSONResponse:
+        """503 for a webhook the hub cannot verify (no secret): the log says which secret."""
+        log.error("webhook for %s refused: %s", connector, exc)
+        metrics.rejected.labels("webhook_unconfigured").inc()
+        return refused(
+            503,
+            f"webhooks from {connector} are not set up on this hub yet; nothing was stored",
+        )
+
     @app.post(
         "/webhooks/{connector}",
         status_code=202,
@@ -271,6 +304,11 @@ def create_app(
                 "model": Refused,
                 "description": "No enabled connector by that name receives webhooks.",
             },
+            503: {
+                "model": Refused,
+                "description": "The database cannot store, or the hub has no secret to verify "
+                "this connector's webhooks (the hub's log names it); nothing was stored.",
+            },
             413: {"model": Refused, "description": "Body too large."},
             422: {"model": Refused, "description": "Invalid path."},
             **UNAVAILABLE,
@@ -286,7 +324,7 @@ def create_app(
         body = await request.body()
         if len(body) > MAX_BODY:
             metrics.rejected.labels("too_large").inc()
-            return JSONResponse(status_code=413, content={"error": "body too large"})
+            return refused(413, f"the body is too large: at most {MAX_BODY:,} bytes")
         hub_now = state["hub"]
         if hub_now is None or connector not in hub_now.implementing("handoff_parse_webhook"):
             metrics.rejected.labels("unknown_connector").inc()
@@ -302,12 +340,16 @@ def create_app(
         )
         try:
             found = await hub_now.parse_webhook(connector, received)
+        except MissingSecretError as exc:
+            return unconfigured(connector, exc)
         except WebhookSignatureError as exc:
+            if exc.reason == "unconfigured":
+                return unconfigured(connector, exc)
             metrics.rejected.labels("signature").inc()
-            return JSONResponse(status_code=401, content={"error": str(exc)})
+            return refused(401, str(exc))
         except (ConnectorError, httpx.HTTPError, HandoffError) as exc:
             metrics.rejected.labels("unreadable").inc()
-            return JSONResponse(status_code=400, content={"error": str(exc)})
+            return refused(400, str(exc))
         replies = [e for e in found if e.type == WEBHOOK_REPLY]
         if replies:
             # A challenge (Zoom's URL validation): answer it, store nothing for it.
@@ -366,9 +408,30 @@ def create_app(
             page += generate_latest(state["hub"].metrics.registry)
         return Response(page, media_type=CONTENT_TYPE_LATEST)
 
+    app.state.render_metrics = prometheus
+
     for router in assembled.routers():
         app.include_router(router)
     check_routes(app)
     app.state.intake = intake
     app.state.metrics = metrics
     return app
+
+
+def metrics_app(app: FastAPI) -> FastAPI:
+    """`GET /metrics` of `app` alone and without a key: for `handoff serve --metrics-address`.
+
+    Serve it on an address only the metrics scraper reaches (a private
+    interface, 127.0.0.1 behind a sidecar); the API's own /metrics keeps
+    needing an `ops` key.
+    """
+    render = app.state.render_metrics
+    alone = FastAPI(title="handoff metrics", docs_url=None, redoc_url=None, openapi_url=None)
+
+    @alone.get("/metrics", response_class=PlainTextResponse)
+    async def prometheus() -> Response:
+        """The same page as the API's /metrics."""
+        answer: Response = await render()
+        return answer
+
+    return alone

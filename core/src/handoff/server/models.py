@@ -11,7 +11,15 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+)
 
 __all__ = [
     "Accepted",
@@ -58,13 +66,22 @@ def _in_store_range(value: datetime) -> datetime:
     return value.astimezone(UTC)
 
 
+def _text_time(value: object) -> object:
+    """A time arrives as ISO 8601 text: a number (`0`, epoch seconds) is refused, not converted."""
+    if isinstance(value, int | float):
+        raise ValueError("expected an ISO 8601 time with a time zone, as a string")
+    return value
+
+
 EventTime = Annotated[
     AwareDatetime,
+    BeforeValidator(_text_time),
     AfterValidator(_in_store_range),
     Field(
+        strict=False,
         json_schema_extra={
             "pattern": r"^(19[7-9][0-9]|[2-8][0-9]{3}|9[0-8][0-9]{2}|99[0-8][0-9]|999[0-8])-"
-        }
+        },
     ),
 ]
 """A timezone-aware time in the years 1970 to 9998, as UTC (the pattern tells clients)."""
@@ -79,7 +96,7 @@ SmallMap = Annotated[dict[Key, Text], Field(max_length=100)]
 class IntakeModel(BaseModel):
     """Base of the hub's own events: strict, with the sender's id and when it happened."""
 
-    model_config = ConfigDict(extra="forbid", regex_engine="python-re")
+    model_config = ConfigDict(extra="forbid", regex_engine="python-re", strict=True)
 
     id: Ident = Field(description="The sender's id for this event: same id = same event.")
     occurred_at: EventTime | None = Field(

@@ -46,7 +46,7 @@ _ZONES: dict[str, Any] = {"enum": sorted(available_timezones())}
 class RepStatusBody(BaseModel):
     """A rep's new presence (Q3 availability)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     status: Literal["online", "away", "offline"] = Field(description="The rep's chat presence.")
 
@@ -62,7 +62,7 @@ class RepStatusSet(BaseModel):
 class MisroutedBody(BaseModel):
     """A rep says this decision routed the conversation to the wrong place (Q19)."""
 
-    model_config = ConfigDict(extra="forbid", regex_engine="python-re")
+    model_config = ConfigDict(extra="forbid", regex_engine="python-re", strict=True)
 
     rep: Ident = Field(description="The rep flagging it.")
     reason: Annotated[Text, Field(min_length=1)] = Field(description="Why it is wrong.")
@@ -82,7 +82,7 @@ class MisrouteStored(BaseModel):
 class EngageBody(BaseModel):
     """A rep starts a conversation with a live visitor (Q10 pounce)."""
 
-    model_config = ConfigDict(extra="forbid", regex_engine="python-re")
+    model_config = ConfigDict(extra="forbid", regex_engine="python-re", strict=True)
 
     rep: Ident = Field(description="The rep engaging; must be the account's assigned BDR.")
     id: Ident | None = Field(

@@ -53,6 +53,7 @@ class MeetingRequest(BaseModel):
     """
 
     model_config = ConfigDict(
+        strict=True,
         extra="forbid",
         regex_engine="python-re",
         json_schema_extra={"not": {"required": ["duration_minutes", "end"]}},

@@ -60,7 +60,7 @@ async def test_an_unreadable_delivery_is_a_400_naming_why(app: FastAPI) -> None:
     Moody.error = ConnectorError("moody", "webhook body is not JSON")
     response = await post(app)
     assert response.status_code == 400
-    assert response.json() == {"error": "moody: webhook body is not JSON"}
+    assert response.json() == {"error": "moody: webhook body is not JSON", "fields": []}
 
 
 async def test_an_answer_that_is_not_events_is_a_400_naming_the_hook(app: FastAPI) -> None:

@@ -39,7 +39,9 @@ class SurveyResponse(IntakeModel):
 
     survey_id: Ident = Field(description="Which survey, e.g. 'nps' or 'csat'.")
     email: Email = Field(description="Who answered.")
-    score: int | None = Field(default=None, ge=0, le=10, description="0-10 score (NPS, CSAT).")
+    score: int | None = Field(
+        default=None, ge=0, le=10, strict=False, description="0-10 score (NPS, CSAT)."
+    )
     answers: SmallMap = Field(default_factory=dict, description="Answers, by question id.")
 
     def subject(self) -> tuple[str, str]:

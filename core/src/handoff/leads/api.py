@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import html
 import json
+import logging
 import uuid
 from collections.abc import Callable
 from typing import Annotated, Any
@@ -56,6 +57,8 @@ from handoff.server.responses import refused
 from handoff.store import EventRecord
 from handoff_sdk.entities import Event
 from handoff_sdk.webhooks import WebhookScheme, WebhookSignatureError, verify_webhook
+
+log = logging.getLogger("handoff.leads")
 
 __all__ = ["lead_routes", "refused_transition"]
 
@@ -321,7 +324,9 @@ def lead_routes(context: FlowContext[LeadsSettings]) -> APIRouter:
             return off()
         secret = hub_secret(context.config, SIGNING_SECRET)
         if not secret:
-            return refused(409, "signups are off: set HANDOFF_LEADS_SIGNUP_SECRET (docs/leads.md)")
+            # The sender learns nothing of the hub's set-up; the log names the secret.
+            log.error("signup webhook refused: HANDOFF_LEADS_SIGNUP_SECRET is not set")
+            return refused(503, "signups are not set up on this hub yet; nothing was stored")
         raw = await request_.body()
         try:
             verify_webhook(

@@ -86,6 +86,7 @@ EventTime = Annotated[
 ]
 """A timezone-aware time in the years 1970 to 9998, as UTC (the pattern tells clients)."""
 
+
 Key = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 """A name in a map (form field, survey question)."""
 

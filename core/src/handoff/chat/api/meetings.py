@@ -64,7 +64,7 @@ class MeetingRequest(BaseModel):
     attendee_email: Email = Field(description="The visitor's email: the invite goes there.")
     start: EventTime = Field(description="Start, with a time zone (ISO 8601); in the future.")
     duration_minutes: int | None = Field(
-        default=None, ge=MIN_MINUTES, le=MAX_MINUTES, description="Length in minutes."
+        default=None, ge=MIN_MINUTES, le=MAX_MINUTES, strict=False, description="Length in minutes."
     )
     end: EventTime | None = Field(
         default=None,

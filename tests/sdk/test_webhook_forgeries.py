@@ -63,10 +63,12 @@ def test_an_empty_or_blank_signature_is_missing(scheme: WebhookScheme) -> None:
 
 @pytest.mark.parametrize("scheme", SCHEMES, ids=lambda s: s.name)
 def test_an_empty_configured_secret_accepts_nothing(scheme: WebhookScheme) -> None:
-    """Signed with the empty secret, or not signed at all: both refused as 'missing'."""
+    """Signed with the empty secret, or not signed at all: both refused as 'unconfigured'."""
     headers = sign_webhook(scheme, secret="", body=BODY, timestamp=NOW)
-    assert refused(scheme, headers, secret="") == "missing"
-    assert refused(scheme, {**headers, scheme.spec.signature_header: ""}, secret="") == "missing"
+    assert refused(scheme, headers, secret="") == "unconfigured"
+    assert (
+        refused(scheme, {**headers, scheme.spec.signature_header: ""}, secret="") == "unconfigured"
+    )
 
 
 @pytest.mark.parametrize("scheme", SCHEMES, ids=lambda s: s.name)
@@ -127,8 +129,8 @@ def test_no_prefix_of_a_shared_secret_in_basic_auth_is_accepted() -> None:
 
 
 def test_an_empty_configured_shared_secret_refuses_an_empty_header() -> None:
-    assert shared_refusal({"X-Token": ""}, "header", secret="") == "missing"
-    assert shared_refusal(basic("hub", ""), "basic", secret="") == "missing"
+    assert shared_refusal({"X-Token": ""}, "header", secret="") == "unconfigured"
+    assert shared_refusal(basic("hub", ""), "basic", secret="") == "unconfigured"
 
 
 def handoff_headers(body: bytes, when: datetime, secret: str = SECRET) -> dict[str, str]:

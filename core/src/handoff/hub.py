@@ -54,11 +54,13 @@ from handoff_sdk.entities import (
     Firmographics,
     Lead,
     Meeting,
+    ModelReply,
     Notification,
     Opportunity,
     PollResult,
     Program,
     Rep,
+    ReplyPrompt,
     SequenceState,
     Ticket,
     TicketComment,
@@ -449,6 +451,11 @@ class Hub:
             connector, "handoff_upsert_account", account=account, idempotency_key=idempotency_key
         )
         return result
+
+    async def generate_reply(self, connector: str, prompt: ReplyPrompt) -> ModelReply:
+        """A model's draft of the AI rep's next reply, not yet checked by the guard (issue 12)."""
+        reply: ModelReply = await self.call(connector, "handoff_generate_reply", prompt=prompt)
+        return reply
 
     async def qualified_programs(self, connector: str) -> list[Program]:
         """The marketing programs a rep may be shown: tagged UsedWithQualified = True (Q13).

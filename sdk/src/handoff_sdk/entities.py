@@ -32,17 +32,22 @@ __all__ = [
     "Firmographics",
     "Lead",
     "Meeting",
+    "ModelReply",
     "Notification",
     "Opportunity",
     "PollResult",
     "Program",
     "Rep",
     "RepStatus",
+    "ReplyPassage",
+    "ReplyPrompt",
+    "ReplyTurn",
     "SequenceState",
     "Team",
     "Ticket",
     "TicketComment",
     "TicketUpdate",
+    "TokenUsage",
     "User",
     "Visitor",
     "WebhookRequest",
@@ -562,3 +567,123 @@ class WriteResult(BaseModel):
     id: str | None = Field(default=None, description="Id in the target system when written.")
     created: bool | None = Field(default=None, description="True if created, False if updated.")
     errors: list[WriteError] = Field(default_factory=list, description="Why it failed.")
+
+
+# -- the AI rep's model (issue 12): what a reply-generating connector is asked and answers ------
+
+
+class ReplyTurn(BaseModel):
+    """One message of the conversation a model is asked to continue, by who said it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    speaker: Literal["visitor", "ai", "rep"] = Field(
+        description="visitor: the website visitor (the model's 'user'); ai: the AI rep's own "
+        "earlier reply; rep: a person from the company who wrote in the chat."
+    )
+    text: str = Field(description="What was said, as sent.")
+
+
+class ReplyPassage(BaseModel):
+    """Approved content the reply may quote or link: a page's passage or a Scorecard answer."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    source: str = Field(
+        description="Where it comes from: a page's URL or path, or 'scorecard:<id>'."
+    )
+    title: str = Field(default="", description="The page's or the Scorecard question's title.")
+    text: str = Field(description="The passage itself.")
+
+
+class ReplyPrompt(BaseModel):
+    """Everything a model is given to draft the AI rep's next reply (issue 12, Q5, Q6).
+
+    `instructions` is the hub's own text (who the AI rep speaks for, its
+    voice); `system_prompt()` adds the rules, goals and passages to it, so
+    every backend puts the same words in front of its model.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    instructions: str = Field(
+        default="", description="The hub's instructions to the model: who it speaks for, how."
+    )
+    turns: list[ReplyTurn] = Field(
+        min_length=1,
+        description="The conversation so far, oldest first; the last is the visitor's message "
+        "to answer.",
+    )
+    passages: list[ReplyPassage] = Field(
+        default_factory=list, description="Retrieved content the reply may quote, best first."
+    )
+    goals: list[str] = Field(
+        default_factory=list,
+        description="What the conversation should reach, in words ('offer to book a meeting').",
+    )
+    rules: list[str] = Field(
+        default_factory=list,
+        description="The rules of engagement in words (Q6); the hub also enforces them on the "
+        "reply, whatever the model says.",
+    )
+    max_tokens: int | None = Field(
+        default=None, ge=1, description="Most tokens the reply may have (None: the connector's)."
+    )
+    temperature: float | None = Field(
+        default=None, ge=0.0, le=2.0, description="Sampling temperature (None: the connector's)."
+    )
+
+    def system_prompt(self) -> str:
+        """The instructions, then the rules, goals and passages as numbered sections, in words.
+
+        One rendering for every backend: the OpenAI-compatible connector sends
+        it as the `system` message, the Anthropic one as the top-level `system`.
+        """
+        parts = [self.instructions.strip()] if self.instructions.strip() else []
+        if self.rules:
+            parts.append(
+                "Rules you must follow in every reply:\n"
+                + "\n".join(f"{n}. {rule}" for n, rule in enumerate(self.rules, 1))
+            )
+        if self.goals:
+            parts.append(
+                "What this conversation should reach, when the visitor is ready:\n"
+                + "\n".join(f"- {goal}" for goal in self.goals)
+            )
+        if self.passages:
+            quoted = [
+                f"[{n}] {p.title or p.source} ({p.source})\n{p.text.strip()}"
+                for n, p in enumerate(self.passages, 1)
+            ]
+            parts.append(
+                "Approved content: answer from it, quote it and link its source; say you do "
+                "not know rather than invent:\n\n" + "\n\n".join(quoted)
+            )
+        return "\n\n".join(parts)
+
+
+class TokenUsage(BaseModel):
+    """Tokens a model call consumed, as the model's API counted them."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    input_tokens: int = Field(default=0, ge=0, description="Tokens of the prompt.")
+    output_tokens: int = Field(default=0, ge=0, description="Tokens of the reply.")
+
+
+class ModelReply(BaseModel):
+    """A model's draft of the AI rep's next reply: not yet checked by the rules of engagement."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(description="The reply's text (every text block, joined).")
+    model: str = Field(description="The model that wrote it, as its API names it.")
+    usage: TokenUsage = Field(default_factory=TokenUsage, description="Tokens consumed.")
+    finish_reason: Literal["stop", "length", "content_filter", "other"] = Field(
+        description="Why the model stopped: stop (it was done), length (max_tokens cut it "
+        "short), content_filter (the vendor withheld it), other."
+    )
+    vendor_reason: str | None = Field(
+        default=None,
+        description="The API's own word for it ('end_turn', 'max_tokens', 'stop', 'length').",
+    )

@@ -31,11 +31,13 @@ from .entities import (
     Firmographics,
     Lead,
     Meeting,
+    ModelReply,
     Notification,
     Opportunity,
     PollResult,
     Program,
     Rep,
+    ReplyPrompt,
     SequenceState,
     Ticket,
     TicketComment,
@@ -235,6 +237,20 @@ async def handoff_upsert_account(account: Account, idempotency_key: str) -> Writ
     raise NotImplementedError
 
 
+# -- the AI rep's model (issue 12) ---------------------------------------------------
+
+
+@hookspec
+async def handoff_generate_reply(prompt: ReplyPrompt) -> ModelReply:
+    """Issue 12, Q5: a model's draft of the AI rep's next reply to the prompt's last visitor turn.
+
+    The draft is not yet checked: the hub runs the rules of engagement (Q6)
+    on it before anything is sent. Raises the SDK's errors like any
+    capability (RateLimitedError once retries are spent, ApiError, AuthError).
+    """
+    raise NotImplementedError
+
+
 CAPABILITY_HOOKS: tuple[str, ...] = (
     "handoff_enrich_visitor",
     "handoff_match_account",
@@ -260,6 +276,7 @@ CAPABILITY_HOOKS: tuple[str, ...] = (
     "handoff_find_users",
     "handoff_record_activities",
     "handoff_upsert_account",
+    "handoff_generate_reply",
 )
 """Every capability hook, in documentation order."""
 

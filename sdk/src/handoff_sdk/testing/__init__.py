@@ -32,6 +32,7 @@ from .company import (
     VisitorSample,
 )
 from .contract import CONTRACT_MODES, ConnectorContract, ContractCase, contract_modes
+from .fake_model import ANTHROPIC_VERSION, FakeModelServer, ScriptedReply
 from .harness import Harness, build_harness, cassette_path
 from .pytest_plugin import HarnessFactory
 from .scrub import (
@@ -78,6 +79,7 @@ from .smtp import (
 from .tls import TestCertificate, make_test_certificate
 
 __all__ = [
+    "ANTHROPIC_VERSION",
     "COMPANY",
     "CONTRACT_MODES",
     "REDACTED",
@@ -98,6 +100,7 @@ __all__ = [
     "ContractCase",
     "Customer",
     "Endpoint",
+    "FakeModelServer",
     "FaultTransport",
     "Harness",
     "HarnessFactory",
@@ -112,6 +115,7 @@ __all__ = [
     "Refusal",
     "RefusalKind",
     "Reply",
+    "ScriptedReply",
     "SellerRep",
     "Served",
     "SimAccount",

@@ -21,6 +21,8 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
+from handoff.ai.model_config import ModelConfig
+
 __all__ = ["AiConfig", "FallbackReplies"]
 
 DEFAULT_PAGE_PHRASES = (
@@ -205,6 +207,11 @@ class AiConfig(BaseModel):
     fallback: FallbackReplies = Field(
         default_factory=FallbackReplies,
         description="The replies sent in place of one that broke a rule, per rule.",
+    )
+    model: ModelConfig | None = Field(
+        default=None,
+        description="[ai.model]: the connector whose model drafts replies (issue 12); none: "
+        "the built-in responder answers.",
     )
 
     _compiled: object = PrivateAttr(default=None)

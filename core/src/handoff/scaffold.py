@@ -37,10 +37,12 @@ __all__ = [
 BUILTIN_CONNECTORS = frozenset(
     {
         "6sense",
+        "anthropic",
         "email",
         "gainsight",
         "google-calendar",
         "marketo",
+        "openai",
         "outreach",
         "pathfactory",
         "salesforce",

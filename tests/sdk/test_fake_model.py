@@ -6,7 +6,13 @@ import httpx
 import pytest
 
 from handoff_sdk import FakeClock
-from handoff_sdk.testing import ANTHROPIC_VERSION, FakeModelServer, ScriptedReply, SimulatorServer
+from handoff_sdk.testing import (
+    ANTHROPIC_VERSION,
+    FakeModelServer,
+    Limits,
+    ScriptedReply,
+    SimulatorServer,
+)
 
 CHAT = {"model": "m", "messages": [{"role": "system", "content": "Be brief."},
                                    {"role": "user", "content": "Any discount for me?"}]}  # fmt: skip
@@ -114,3 +120,10 @@ async def test_a_self_hosted_fake_takes_no_key() -> None:
 def test_a_bad_script_pattern_fails_in_the_test(fake) -> None:
     with pytest.raises(Exception, match="unterminated"):
         fake.script("(", "x")
+
+
+async def test_without_a_requests_window_no_counters_are_sent() -> None:
+    fake = FakeModelServer(clock=FakeClock(), limits=Limits())
+    answer = await ask(fake, "/v1/chat/completions", CHAT, bearer(fake))
+    assert answer.status_code == 200
+    assert "x-ratelimit-remaining-requests" not in answer.headers

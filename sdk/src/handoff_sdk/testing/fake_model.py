@@ -249,9 +249,11 @@ class FakeModelServer(Simulator):
         return len(self.prompts) + 1
 
     def _usage_headers(self, call: Call, prefix: str, reset: str) -> dict[str, str]:
-        assert call.account is not None
+        """The requests window's counters, when the limits in force have one named 'requests'."""
+        window = next((w for w in self.limits.windows if w.name == "requests"), None)
+        if window is None or call.account is None:
+            return {}
         _used, remaining, seconds = self.usage(call.account, "requests")
-        window = next(w for w in self.limits.windows if w.name == "requests")
         return {
             f"{prefix}-limit-requests": str(window.requests),
             f"{prefix}-remaining-requests": str(remaining),

@@ -176,6 +176,18 @@ async def test_a_throttled_model_is_retried_then_answers(world) -> None:
     guarded = await guarded_reply(ModelResponder(built.hub, built.table), ask("Hi"), built.table)
     assert not guarded.offers_human
     assert [s.status for s in built.fake.log] == [429, 200]
+    metrics = built.hub.metrics  # the hub's /metrics: the throttled try, its retry, the call
+    value = metrics.registry.get_sample_value
+    assert (
+        value("handoff_connector_requests_total", {"connector": "openai", "outcome": "throttled"})
+        == 1
+    )
+    assert (
+        value("handoff_connector_retries_total", {"connector": "openai", "outcome": "throttled"})
+        == 1
+    )
+    labels = {"connector": "openai", "hook": "handoff_generate_reply", "outcome": "ok"}
+    assert value("handoff_connector_calls_total", labels) == 1
 
 
 @pytest.mark.parametrize(

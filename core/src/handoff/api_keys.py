@@ -48,8 +48,10 @@ __all__ = [
     "Scope",
     "cli_actor",
     "create_key",
+    "hash_secret",
     "list_keys",
     "revoke_key",
+    "verify_secret",
 ]
 
 CACHE_SECONDS = 10
@@ -62,6 +64,23 @@ _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,59}$")
 _ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
 
 _hasher = PasswordHasher()
+
+
+def hash_secret(secret: str) -> str:
+    """The Argon2id hash the store keeps of a secret (a key's, a console password).
+
+    One hasher for every secret the hub verifies, so raising its parameters
+    raises them everywhere (old hashes keep verifying: they carry theirs).
+    """
+    return _hasher.hash(secret)
+
+
+def verify_secret(digest: str, secret: str) -> bool:
+    """Whether `secret` is the one `digest` (from `hash_secret`) was made from."""
+    try:
+        return _hasher.verify(digest, secret)
+    except (VerificationError, InvalidHashError):
+        return False
 
 
 class Scope(StrEnum):
@@ -165,7 +184,7 @@ def create_key(
         raise HandoffError("--rep: expected a rep id of 1-200 characters")
     key_id = PREFIX + "".join(secrets.choice(_ALPHABET) for _ in range(_ID_CHARS))
     secret = secrets.token_urlsafe(32)
-    digest = _hasher.hash(secret)
+    digest = hash_secret(secret)
     with store.transaction() as session:
         taken = session.scalar(
             select(ApiKey.id).where(ApiKey.name == name, ApiKey.revoked_at.is_(None))
@@ -266,9 +285,7 @@ class KeyRing:
             if row is None or row.revoked_at is not None:
                 return None
             info, digest = _info(row), row.secret_hash
-        try:
-            _hasher.verify(digest, secret)
-        except (VerificationError, InvalidHashError):
+        if not verify_secret(digest, secret):
             return None
         with self._lock:
             if len(self._verified) > 10_000:  # many keys or a churn of them: start over

@@ -20,6 +20,8 @@ those values. From it the frameworks take:
   a timer's event, a decision): replay and shadow mode run them on their
   simulated clock; every other job is captured there, never run;
 - `routers`: its API routes (FastAPI routers);
+- `console`: its pages in the web console (handoff.console: routes under
+  /console, the navigation links they add, the folder of their templates);
 - `commands`: its CLI commands, imported only when run;
 - `demo`: its part of `handoff demo`;
 - `models`: the module declaring its own tables (on `handoff.store.Base`),
@@ -53,6 +55,7 @@ if TYPE_CHECKING:
     from pydantic import BaseModel
 
     from handoff.config import HubConfig
+    from handoff.console import ConsolePages
     from handoff.hub import Hub
     from handoff.runtime.events import EventHandler
     from handoff.runtime.jobs import JobSpec
@@ -176,6 +179,10 @@ def _no_routers(_context: FlowContext[Any]) -> Sequence[APIRouter]:
     return ()
 
 
+def _no_console(_context: FlowContext[Any]) -> Sequence[ConsolePages]:
+    return ()
+
+
 def _no_periodic(_context: FlowContext[Any]) -> Sequence[Periodic]:
     return ()
 
@@ -199,6 +206,8 @@ class Flow(Generic[S]):
     job_runners: Callable[[FlowContext[S]], Mapping[str, JobRunner]] = _no_runners
     periodic: Callable[[FlowContext[S]], Sequence[Periodic]] = _no_periodic
     routers: Callable[[FlowContext[S]], Sequence[APIRouter]] = _no_routers
+    console: Callable[[FlowContext[S]], Sequence[ConsolePages]] = _no_console
+    """Its console pages (docs/console.md "Adding a page")."""
     commands: tuple[FlowCommand, ...] = field(default_factory=tuple)
     internal_jobs: tuple[str, ...] = ()
     """Job kinds whose runner only writes to the hub's store (a timer's event, a decision).

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from sqlalchemy import MetaData
 
     from handoff.config import HubConfig, WorkerSettings
+    from handoff.console import ConsolePages
     from handoff.hub import Hub
     from handoff.runtime.events import EventHandler, EventObserver
     from handoff.runtime.worker import JobRunner
@@ -155,6 +156,10 @@ class FlowSet:
             router for flow in self.flows for router in flow.routers(flow.context(self.services))
         ]
 
+    def console_pages(self) -> list[ConsolePages]:
+        """Every flow's console pages, in flow order (the console adds its own first)."""
+        return [page for flow in self.flows for page in flow.console(flow.context(self.services))]
+
     def intake(self) -> list[IntakeRoute]:
         """Every flow's intake routes; two flows receiving at one path is a bug."""
         found: dict[str, IntakeRoute] = {}
@@ -170,10 +175,11 @@ class FlowSet:
     ) -> FastAPI:
         """The hub's HTTP app over these flows, as `handoff serve` builds it.
 
-        Their intake and routes; with `with_worker`, a worker in the app's
-        event loop running their handler, job runners and periodic timers
-        (and telling the shadow of each event, when `[shadow]` is on). The
-        one assembly serve, the demo and the end-to-end tests share.
+        Their intake and routes, and the web console with their pages under
+        /console; with `with_worker`, a worker in the app's event loop running
+        their handler, job runners and periodic timers (and telling the
+        shadow of each event, when `[shadow]` is on). The one assembly
+        serve, the demo and the end-to-end tests share.
         """
         from handoff.server import create_app  # noqa: PLC0415 - FastAPI, only when serving
 

@@ -73,6 +73,11 @@ CORE_COMMANDS: tuple[FlowCommand, ...] = (
         "API keys: who may call the hub's /v1 routes and /metrics, and for what.",
     ),
     FlowCommand(
+        "users",
+        "handoff.cli.users:users",
+        "Console users: who may sign in to the web console, with which role.",
+    ),
+    FlowCommand(
         "explain",
         "handoff.cli.explain:explain",
         "Show the decisions about REF and why, with the jobs each one caused.",

@@ -63,6 +63,9 @@ PUBLIC_PATHS: dict[str, str] = {
     "/docs/oauth2-redirect": "part of the docs page",
     "/redoc": "the API's description, as a page (assets served locally)",
     "/static-offline-docs": "the docs pages' scripts and styles",
+    "/console/sign-in": "the console's sign-in form; every other console page needs a session "
+    "and declares its roles with handoff.console.require_role",
+    "/console/static": "the console's scripts and styles",
 }
 """Every route that needs no key, and why. Anything else must declare scopes."""
 

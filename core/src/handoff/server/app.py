@@ -10,6 +10,7 @@
   metrics, rep view, meetings and slots under /v1;
 - `GET /health` (readiness), `GET /health/live` (liveness): health.py.
 - `GET /metrics` (Prometheus), `GET /openapi.json`.
+- `/console`: the web console (handoff.console), with each flow's pages.
 
 An event is committed to the database before the 2xx (see intake.py); a
 duplicate (same source and dedupe key) is stored and processed once; a bad
@@ -412,6 +413,9 @@ def create_app(
 
     for router in assembled.routers():
         app.include_router(router)
+    from handoff.console import install_console  # noqa: PLC0415 - Jinja2, only when serving
+
+    install_console(app, store, clock, assembled.console_pages())
     check_routes(app)
     app.state.intake = intake
     app.state.metrics = metrics

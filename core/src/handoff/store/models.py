@@ -32,6 +32,8 @@ __all__ = [
     "ApiKey",
     "Audit",
     "Base",
+    "ConsoleSession",
+    "ConsoleUser",
     "Cursor",
     "Decision",
     "EntityRecord",
@@ -281,3 +283,40 @@ class ApiKey(Base):
     created_at: Mapped[datetime]
     created_by: Mapped[str] = mapped_column(String(100))
     revoked_at: Mapped[datetime | None]
+
+
+class ConsoleUser(Base):
+    """A person who signs in to the web console: a name, a role, the hash of a password.
+
+    The role is one of the API's scopes (rep, ops, admin: handoff.api_keys),
+    and a rep user is bound to one rep id, as a rep key is. The password is
+    kept only as an Argon2id hash (handoff.console.users).
+    """
+
+    __tablename__ = "console_users"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    role: Mapped[str] = mapped_column(String(20))
+    rep_id: Mapped[str | None] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(String(300))
+    created_at: Mapped[datetime]
+    created_by: Mapped[str] = mapped_column(String(100))
+
+
+class ConsoleSession(Base):
+    """A signed-in console session: the SHA-256 of its cookie's token, never the token.
+
+    Its CSRF token goes into every form and htmx request of the session;
+    it ends at `expires_at` or when its user signs out (the row is deleted).
+    """
+
+    __tablename__ = "console_sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[str] = mapped_column(
+        String(40), ForeignKey("console_users.id", ondelete="CASCADE"), index=True
+    )
+    csrf_token: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime] = mapped_column(index=True)

@@ -1,0 +1,120 @@
+"""The console's own pages: sign in, sign out, and the home page listing the others."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from typing import Annotated
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+
+from handoff.console.users import ROLES, authenticate, close_session, open_session
+from handoff.console.web import (
+    PRE_SESSION_COOKIE,
+    PREFIX,
+    SESSION_COOKIE,
+    ConsolePages,
+    Viewer,
+    console_of,
+    render,
+    require_role,
+    safe_next,
+    signed_in,
+)
+
+__all__ = ["console_pages"]
+
+
+def _secure(request: Request) -> bool:
+    return request.url.scheme == "https"
+
+
+def console_pages() -> ConsolePages:
+    """Sign-in, sign-out and home: what every console has, whatever the flows add."""
+    router = APIRouter()
+
+    def sign_in_page(
+        request: Request, *, next_url: str, name: str = "", problem: str | None = None
+    ) -> Response:
+        token = request.cookies.get(PRE_SESSION_COOKIE) or secrets.token_urlsafe(32)
+        request.state.pre_csrf = token
+        page = render(
+            request,
+            "sign_in.html",
+            {"next": next_url, "name": name, "problem": problem},
+            status=400 if problem else 200,
+        )
+        page.set_cookie(
+            PRE_SESSION_COOKIE,
+            token,
+            httponly=True,
+            samesite="strict",
+            secure=_secure(request),
+            path=PREFIX,
+        )
+        return page
+
+    @router.get("/sign-in")
+    async def sign_in_form(request: Request, next: str | None = None) -> Response:
+        """The sign-in form (a signed-in user goes straight on)."""
+        target = safe_next(next)
+        if await signed_in(request) is not None:
+            return RedirectResponse(target, status_code=303)
+        return sign_in_page(request, next_url=target)
+
+    @router.post("/sign-in")
+    async def sign_in(request: Request) -> Response:
+        """Check the name and password; open a session in an HttpOnly cookie."""
+        console = console_of(request)
+        form = await request.form()
+        name = str(form.get("name") or "").strip()
+        password = str(form.get("password") or "")
+        target = safe_next(str(form.get("next") or ""))
+        if not name or not password:
+            return sign_in_page(
+                request, next_url=target, name=name, problem="Enter your user name and password."
+            )
+        user = await asyncio.to_thread(authenticate, console.store, name, password)
+        if user is None:
+            return sign_in_page(
+                request,
+                next_url=target,
+                name=name,
+                problem="That user name and password do not match.",
+            )
+        token, session = await asyncio.to_thread(
+            open_session, console.store, user, now=console.clock.now()
+        )
+        answer = RedirectResponse(target, status_code=303)
+        answer.set_cookie(
+            SESSION_COOKIE,
+            token,
+            max_age=int((session.expires_at - console.clock.now()).total_seconds()),
+            httponly=True,
+            samesite="lax",
+            secure=_secure(request),
+            path=PREFIX,
+        )
+        answer.delete_cookie(PRE_SESSION_COOKIE, path=PREFIX)
+        return answer
+
+    @router.post("/sign-out")
+    async def sign_out(
+        request: Request, _viewer: Annotated[Viewer, require_role(*ROLES)]
+    ) -> Response:
+        """End the session: its row is deleted, the cookie cleared."""
+        console = console_of(request)
+        token = request.cookies.get(SESSION_COOKIE, "")
+        await asyncio.to_thread(close_session, console.store, token, now=console.clock.now())
+        answer = RedirectResponse(f"{PREFIX}/sign-in", status_code=303)
+        answer.delete_cookie(SESSION_COOKIE, path=PREFIX)
+        return answer
+
+    @router.get("")
+    @router.get("/")
+    async def home(request: Request, _viewer: Annotated[Viewer, require_role(*ROLES)]) -> Response:
+        """The pages the signed-in user's role opens."""
+        return render(request, "home.html")
+
+    return ConsolePages(router=router)

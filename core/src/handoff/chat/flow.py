@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from fastapi import APIRouter
 
     from handoff.chat.settings import ChatSettings
+    from handoff.console import ConsolePages
     from handoff.runtime.events import EventHandler
     from handoff.runtime.worker import JobRunner
 
@@ -78,6 +79,12 @@ def _routers(context: FlowContext[ChatSettings]) -> Sequence[APIRouter]:
     ]
 
 
+def _console(context: FlowContext[ChatSettings]) -> Sequence[ConsolePages]:
+    from handoff.chat.console import chat_console
+
+    return chat_console(context)
+
+
 CHAT: Flow[ChatSettings] = Flow(
     name="chat",
     summary="Website chat: visitors identified, chats routed, written back, meetings booked.",
@@ -88,6 +95,7 @@ CHAT: Flow[ChatSettings] = Flow(
     handler=_handler,
     job_runners=_job_runners,
     routers=_routers,
+    console=_console,
     internal_jobs=(AI_TAKEOVER_JOB,),
     commands=(
         FlowCommand(

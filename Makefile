@@ -10,7 +10,7 @@ BIN    := $(VENV)/bin
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: install demo test lint typecheck unit mutation clean help
+.PHONY: install demo test lint typecheck unit mutation screenshots clean help
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -42,6 +42,9 @@ test: lint typecheck unit ## install, lint, type-check, test
 
 mutation: install ## Mutation testing of the security and exactly-once modules (slow; not in `make test`)
 	nice -n 10 $(BIN)/python mutation/run.py $(TARGETS)
+
+screenshots: install ## The console's screenshots in docs/console/ (headless Chromium: /usr/bin/chromium)
+	$(BIN)/python tests/console/screenshots.py docs/console
 
 clean: ## Remove the environments and caches
 	rm -rf $(VENV) $(TOOLS) .pytest_cache .mypy_cache .ruff_cache

@@ -113,3 +113,24 @@ async def test_q3_a_rep_sets_presence_and_ops_see_it_change_live(
             answer = await api.put("/v1/reps/ana/status", json={"status": "online"})
             assert answer.status_code == 200, answer.text
         await expect(page.locator("#rep-ana")).to_contain_text("online")
+
+
+async def test_the_pages_fit_a_phone_without_scrolling_sideways(
+    app: FastAPI,
+    store: Store,
+    clock: FakeClock,
+    console_browser: OpenBrowser,
+    console_user: Callable[..., UserInfo],
+) -> None:
+    identify(store, clock, "v-1001", account_status="Actively Working", bdr_assigned_id="ana")
+    console_user("olga", "ops")
+    async with console_browser(app, viewport={"width": 390, "height": 844}) as browser:
+        page: Page = browser.page  # type: ignore[assignment]
+        await sign_in_as(page, "olga", "/console/reps")
+        for path in ("/console/reps", "/console/live?rep=ana", "/console"):
+            await page.goto(path)
+            await expect(page.get_by_role("navigation", name="Console pages")).to_be_visible()
+            overflow = await page.evaluate(
+                "document.documentElement.scrollWidth - window.innerWidth"
+            )
+            assert overflow <= 0, f"{path} is {overflow}px wider than a phone"

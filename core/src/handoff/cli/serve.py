@@ -52,6 +52,7 @@ def serve(  # noqa: PLR0917 - click passes each option
     answers 503 and stores nothing. The worker options apply to --with-worker.
     Every /v1 route and /metrics needs an API key (`handoff keys create`);
     --metrics-address serves /metrics without one on a separate listener.
+    The web console is at /console (users from `handoff users add`).
     """
     import uvicorn
 

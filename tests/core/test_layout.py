@@ -4,8 +4,9 @@ A flow is a package under handoff/ with a `flow.py` (its registration). The
 frameworks (config, runtime, store, server, CLI, ...) may not import any
 flow; only the registry `handoff/flows.py` names them, through their
 `flow.py`. A flow may import the frameworks, and of another flow only its
-`kinds` module (the event types and decision kinds it stores): flows talk
-through events and stored decisions.
+`kinds` module (the event types and decision kinds it stores) and its
+`public` module (the few calls it offers other flows, its front door): flows
+talk through events and stored decisions.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from handoff.chat import kinds
 
 HANDOFF = Path(handoff.__file__).parent
 REGISTRY = "flows.py"
+FRONT_DOORS = ("kinds", "public")
+"""The modules of a flow another flow may import."""
 
 
 def flows_in(root: Path) -> set[str]:
@@ -53,7 +56,7 @@ def violations(root: Path) -> list[str]:
             if owner == target:
                 continue  # a flow's own modules
             if owner in flows:
-                if inner != "kinds" and len(parts) > 2:
+                if inner not in FRONT_DOORS and len(parts) > 2:
                     found.append(f"{relative}: {module} (another flow's internals)")
                 continue
             if str(relative) == REGISTRY and inner == "flow":
@@ -73,7 +76,9 @@ def test_the_check_finds_each_kind_of_crossing(tmp_path: Path) -> None:
         (root / folder).mkdir(parents=True)
     (root / "chat" / "flow.py").write_text("")
     (root / "leads" / "flow.py").write_text("from handoff.chat.kinds import CHAT_REQUEST\n")
-    (root / "leads" / "handler.py").write_text("from handoff.chat.routing import engine\n")
+    (root / "leads" / "handler.py").write_text(
+        "from handoff.chat.routing import engine\nfrom handoff.chat.public import offer_slots\n"
+    )
     (root / "server" / "app.py").write_text(
         "def build():\n    from handoff.chat.api import routes\n"
     )

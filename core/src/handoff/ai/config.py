@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
+from handoff.ai.conversation_config import ConversationsConfig
 from handoff.ai.model_config import ModelConfig
 
 __all__ = ["AiConfig", "FallbackReplies"]
@@ -213,6 +214,11 @@ class AiConfig(BaseModel):
         description="[ai.model]: the connector whose model drafts replies (issue 12); none: "
         "the built-in responder answers.",
     )
+    conversations: ConversationsConfig = Field(
+        default_factory=ConversationsConfig,
+        description="The AI rep's conversations (Q5): entry paths, goals, texts "
+        "(`[ai.conversations]`, handoff.ai.conversation_config).",
+    )
 
     _compiled: object = PrivateAttr(default=None)
     """The guard's patterns built from this table, once (handoff.ai.guard)."""
@@ -254,6 +260,22 @@ class AiConfig(BaseModel):
             if not verdict.allowed:
                 raise ValueError(
                     f"fallback.{name} breaks {verdict.rule_id} ({verdict.rule_name}): "
+                    f"{verdict.broken[0].why}"
+                )
+        texts = self.conversations
+        for name in (
+            "greeting",
+            "email_first",
+            "email_for_goal",
+            "email_for_support",
+            "email_refused",
+            "no_answer",
+        ):
+            text = getattr(texts, name).replace("{support_url}", self.support_url)
+            verdict = check_reply("", text, self)
+            if not verdict.allowed:
+                raise ValueError(
+                    f"conversations.{name} breaks {verdict.rule_id} ({verdict.rule_name}): "
                     f"{verdict.broken[0].why}"
                 )
         support = self.support_reply()

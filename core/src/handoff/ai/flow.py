@@ -3,7 +3,7 @@
 See handoff.flow for what each part is. This module stays light (it is read
 by `handoff --help`): each part is imported inside the function that builds it.
 The flow has no event handler yet: nothing it receives is decided by the
-worker; its guard runs in the request that asks for it.
+worker; its conversations and guard run in the request that asks for them.
 """
 
 from __future__ import annotations
@@ -30,13 +30,14 @@ def _settings() -> type[AiSettings]:
 
 def _routers(context: FlowContext[AiSettings]) -> Sequence[APIRouter]:
     from handoff.ai.api import ai_routes
+    from handoff.ai.conversation_api import conversation_routes
 
-    return [ai_routes(context)]
+    return [ai_routes(context), conversation_routes(context)]
 
 
 AI: Flow[AiSettings] = Flow(
     name="ai",
-    summary="The AI rep: its rules of engagement enforced on every reply (Q6).",
+    summary="The AI rep: conversations, goals (Q5), its rules of engagement on every reply (Q6).",
     settings=_settings,
     decision_kinds=DECISION_KINDS,
     routers=_routers,

@@ -14,7 +14,6 @@ a 409, since it is the configuration that is missing, not the request.
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter
@@ -22,24 +21,15 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from handoff.api_keys import Scope
-from handoff.chat.meetings.booking import (
-    BookingJob,
-    MeetingError,
-    booking_decision,
-    request_booking,
-)
-from handoff.chat.meetings.config import ZOOM
-from handoff.chat.meetings.runner import BOOK_HOOK
+from handoff.chat.meetings.booking import MeetingError, booking_decision, request_booking
+from handoff.chat.meetings.offer import MAX_MINUTES, MIN_MINUTES, MeetingRefusal, prepare_booking
 from handoff.chat.settings import ChatSettings
 from handoff.flow import FlowContext
 from handoff.server.access import Caller, require_scope
 from handoff.server.models import Email, EventTime, Ident, Refused
 from handoff.server.responses import refused
-from handoff_sdk.entities import Meeting
 
 __all__ = ["MeetingAccepted", "MeetingRequest", "meeting_routes"]
-
-MIN_MINUTES, MAX_MINUTES = 15, 120
 
 Title = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f]+$")]
 """A one-line title: 1-200 characters, no control characters."""
@@ -99,21 +89,10 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _check_times(body: MeetingRequest, now: datetime) -> JSONResponse | None:
-    """What JSON Schema cannot say about the times: a 422 naming the field, or None."""
+def _check_times(body: MeetingRequest) -> JSONResponse | None:
+    """What JSON Schema cannot say: both duration and end given (the rest: prepare_booking)."""
     if {"duration_minutes", "end"} <= body.model_fields_set:  # the schema's "not both"
         return refused(422, "invalid request", "end", "give duration_minutes or end, not both")
-    if body.end is not None:
-        minutes = (body.end - body.start) / timedelta(minutes=1)
-        if not MIN_MINUTES <= minutes <= MAX_MINUTES:
-            return refused(
-                422,
-                "invalid request",
-                "end",
-                f"expected {MIN_MINUTES} to {MAX_MINUTES} minutes after start (got {minutes:g})",
-            )
-    if body.start <= now:
-        return refused(422, "invalid request", "start", "expected a time in the future")
     return None
 
 
@@ -154,48 +133,27 @@ def meeting_routes(context: FlowContext[ChatSettings]) -> APIRouter:
             return _accepted(known, body.id, duplicate=True)
         if routing is None:
             return refused(409, "no [routing] table in handoff.toml: no rep to book")
-        rep_config = routing.rep(body.rep_id)
-        if rep_config is None:
-            return refused(404, f"no rep '{body.rep_id}'", "rep_id", "no rep with this id")
-        if rep_config.is_ai:
-            return refused(422, "invalid request", "rep_id", "the AI rep has no calendar to book")
-        bad_time = _check_times(body, clock.now())
+        bad_time = _check_times(body)
         if bad_time is not None:
             return bad_time
-        hub_now = hub()
-        bookers = hub_now.implementing(BOOK_HOOK) if hub_now is not None else []
-        if meetings.calendar not in bookers:
-            return refused(
-                409,
-                f"[meetings] calendar '{meetings.calendar}' is not an enabled connector that can "
-                f"book meetings ({BOOK_HOOK})",
-            )
-        personal_only = meetings.video == "personal" or ZOOM not in bookers
-        if personal_only and not rep_config.zoom_link:
-            why = "[meetings] video = personal" if meetings.video == "personal" else "no Zoom"
-            return refused(
-                409,
-                f"rep '{body.rep_id}' has no zoom_link and the hub cannot create a meeting ({why})",
-                "rep_id",
-                "no link to put in the invite",
-            )
-        now = clock.now()
-        rep = rep_config.entity()
-        minutes = body.duration_minutes or meetings.duration_minutes
-        job = BookingJob(
-            meeting_id=body.id,
-            meeting=Meeting(
-                rep_id=rep.id,
+        try:
+            job = prepare_booking(
+                routing,
+                meetings,
+                hub(),
+                meeting_id=body.id,
+                rep_id=body.rep_id,
                 attendee_email=body.attendee_email,
                 start=body.start,
-                end=body.end or body.start + timedelta(minutes=minutes),
-                title=body.title or meetings.title_for(rep, body.attendee_email),
-            ),
-            calendar=meetings.calendar,
-            video=meetings.video,
-            zoom_link=rep.zoom_link,
-            conversation_id=body.conversation_id,
-        )
+                end=body.end,
+                duration_minutes=body.duration_minutes,
+                title=body.title,
+                conversation_id=body.conversation_id,
+                now=clock.now(),
+            )
+        except MeetingRefusal as refusal:
+            return refused(refusal.status, refusal.message, refusal.field, refusal.problem or "")
+        now = clock.now()
         try:
             stored = await asyncio.to_thread(request_booking, store, job, now=now)
         except MeetingError as exc:

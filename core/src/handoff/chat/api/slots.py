@@ -3,7 +3,7 @@
 - `GET /v1/reps/{rep_id}/slots?days=5&duration=30`: the rep's free starts
   over today and the next days (their local calendar days), from their
   working hours and the busy times every calendar connector
-  (`handoff_rep_busy`) gives; the computation is `handoff.chat.meetings.slots.free_slots`.
+  (`handoff_rep_busy`) gives; the computation is `handoff.chat.meetings.offer.rep_slots`.
 
 Offering a slot that turns out busy is worse than offering none: when every
 calendar connector fails, the answer is a 502, not working hours alone. When
@@ -14,39 +14,23 @@ only, and a note says so. Reps come from `[routing]`: without it, a 409.
 
 from __future__ import annotations
 
-import logging
-from datetime import UTC, datetime, time, timedelta
-from typing import TYPE_CHECKING, Annotated, Any
-from zoneinfo import ZoneInfo
+from datetime import datetime
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, Field
 
 from handoff.api_keys import Scope
-from handoff.chat.meetings.slots import (
-    DEFAULT_MEETING_HOURS,
-    DEFAULT_NOTICE,
-    MAX_SLOTS,
-    free_slots,
-)
-from handoff.chat.routing.config import RepConfig
+from handoff.chat.meetings.offer import MeetingRefusal, ask_calendars, rep_slots
 from handoff.chat.settings import ChatSettings
 from handoff.flow import FlowContext
 from handoff.server.access import Caller, require_scope
 from handoff.server.models import Refused
 from handoff.server.responses import refused
-from handoff_sdk.entities import BusySlot
-from handoff_sdk.secrets import redact_secrets
 
-if TYPE_CHECKING:
-    from handoff.hub import Hub
-
-__all__ = ["OfferedSlot", "RepSlots", "slot_routes"]
-
-log = logging.getLogger("handoff.server")
+__all__ = ["OfferedSlot", "RepSlots", "ask_calendars", "slot_routes"]
 
 IdPath = Annotated[str, Path(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f]+$")]
-REP_BUSY = "handoff_rep_busy"
 MIN_DAYS, MAX_DAYS = 1, 14
 MIN_MINUTES, MAX_MINUTES = 15, 120
 
@@ -85,39 +69,6 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _unplaceable(slots: list[BusySlot]) -> bool:
-    """True when a busy time has no time zone: it cannot be placed on anyone's day."""
-    return any(s.start.utcoffset() is None or s.end.utcoffset() is None for s in slots)
-
-
-async def _ask_calendars(
-    hub: Hub, rep: RepConfig, start: datetime, end: datetime
-) -> tuple[list[BusySlot], list[str], int]:
-    """Every calendar's busy times of `rep` in [start, end): (busy, failure notes, answered).
-
-    A calendar that fails, or answers a time without a zone, is a note, never a 5xx here.
-    """
-    busy: list[BusySlot] = []
-    notes: list[str] = []
-    answered = 0
-    for outcome in await hub.rep_busy_all(rep.entity(), start, end):
-        if outcome.error is not None:
-            log.warning(
-                "slots: %s busy times of %s failed: %s", outcome.connector, rep.id, outcome.error
-            )
-            message = redact_secrets(str(outcome.error)) or type(outcome.error).__name__
-            notes.append(f"{outcome.connector}: busy times of {rep.id} unknown ({message})")
-        elif _unplaceable(outcome.value or []):
-            notes.append(
-                f"{outcome.connector}: busy times of {rep.id} unknown "
-                "(answered a busy time without a time zone)"
-            )
-        else:
-            answered += 1
-            busy.extend(outcome.value or [])
-    return busy, notes, answered
-
-
 def slot_routes(context: FlowContext[ChatSettings]) -> APIRouter:
     """The router; `context.hub()` gives the connectors once built, its clock is now."""
     router = APIRouter(prefix="/v1", tags=["meetings"])
@@ -149,68 +100,20 @@ def slot_routes(context: FlowContext[ChatSettings]) -> APIRouter:
         A rep key sees its own rep's slots only.
         """
         caller.act_for(rep_id)
-        if routing is None:
-            return refused(
-                409, "routing is not configured (no [routing] table in handoff.toml): no reps"
+        try:
+            offer = await rep_slots(
+                routing, hub(), rep_id=rep_id, now=clock.now(), days=days, duration=duration
             )
-        rep = routing.rep(rep_id)
-        if rep is None:
-            return refused(404, f"no rep '{rep_id}' in [routing]", "rep_id")
-        if rep.is_ai:
-            return refused(
-                422,
-                f"'{rep_id}' is the AI rep: it has no calendar, meetings are booked with "
-                "human reps",
-                "rep_id",
-            )
-        now = clock.now().astimezone(UTC)
-        zone = ZoneInfo(rep.timezone)
-        last_day = now.astimezone(zone).date() + timedelta(days=days)
-        window_end = datetime.combine(last_day, time(), tzinfo=zone).astimezone(UTC)
-        hours = rep.hours()
-        notes: list[str] = []
-        if not hours.spans:
-            table = ", ".join(f"{k} {v}" for k, v in DEFAULT_MEETING_HOURS.items())
-            notes.append(
-                f"{rep_id} has no working hours configured: meetings are offered {table} "
-                f"{rep.timezone}"
-            )
-        hub_now = hub()
-        busy: list[BusySlot] = []
-        if hub_now is None or not hub_now.implementing(REP_BUSY):
-            notes.append(
-                f"no calendar connector is enabled ({REP_BUSY}): the slots follow working "
-                "hours only, not the rep's calendar"
-            )
-        else:
-            busy, failed, answered = await _ask_calendars(hub_now, rep, now, window_end)
-            if not answered:
-                return refused(
-                    502,
-                    "no calendar answered, so no slot is offered (one could be busy): "
-                    + "; ".join(failed),
-                )
-            notes.extend(failed)
-        slots = free_slots(
-            hours,
-            busy,
-            start=now,
-            end=window_end,
-            duration=timedelta(minutes=duration),
-            notice=DEFAULT_NOTICE,
-            limit=MAX_SLOTS + 1,
-        )
-        if len(slots) > MAX_SLOTS:
-            slots = slots[:MAX_SLOTS]
-            notes.append(f"only the first {MAX_SLOTS} slots are listed; ask for fewer days")
+        except MeetingRefusal as refusal:
+            return refused(refusal.status, refusal.message, refusal.field, refusal.problem or "")
         return RepSlots(
-            rep_id=rep.id,
-            timezone=rep.timezone,
-            duration_minutes=duration,
-            window_start=now.astimezone(zone),
-            window_end=window_end.astimezone(zone),
-            slots=[OfferedSlot(start=s.start, end=s.end) for s in slots],
-            notes=notes,
+            rep_id=offer.rep_id,
+            timezone=offer.timezone,
+            duration_minutes=offer.duration_minutes,
+            window_start=offer.window_start,
+            window_end=offer.window_end,
+            slots=[OfferedSlot(start=s.start, end=s.end) for s in offer.slots],
+            notes=offer.notes,
         )
 
     return router

@@ -507,7 +507,9 @@ class Conversations:
             if goal is not None:
                 state.pending_goal = None
                 state.status = "open"
-                decisions += await self._act(step, goal, email)
+                # The email is stored first, then the action runs (Q5): in that order.
+                step.decision_ids += await asyncio.to_thread(self._commit, state, decisions)
+                decisions = await self._act(step, goal, email)
             elif state.status == "awaiting_email":
                 state.status = "open"
                 decisions.append(

@@ -41,5 +41,6 @@ AI: Flow[AiSettings] = Flow(
     settings=_settings,
     decision_kinds=DECISION_KINDS,
     routers=_routers,
+    demo="handoff.ai.demo:ai_demo",
 )
 """The AI rep (issue 12; Q6 so far)."""

@@ -45,7 +45,7 @@ from sqlalchemy.orm import Session
 from handoff.ai.conversation_config import GOAL_IDS, GoalId
 from handoff.ai.email_gate import EmailVerdict, check_business_email
 from handoff.ai.goals import GOAL_ACTIONS, GOAL_NAMES, Trigger, detect_goal
-from handoff.ai.guard import RULES, GuardVerdict, check_reply
+from handoff.ai.guard import GuardVerdict, check_reply
 from handoff.ai.kinds import (
     CONVERSATION_DECISION,
     CONVERSATION_ENTITY,
@@ -54,6 +54,7 @@ from handoff.ai.kinds import (
     SUBJECT,
     TURN_DECISION,
 )
+from handoff.ai.model_responder import ModelUnavailable, rules_in_words
 from handoff.ai.responder import ReplyRequest, Responder, Turn
 from handoff.chat.public import (
     ChatUnavailable,
@@ -411,27 +412,24 @@ class Conversations:
             else:
                 decisions += await self._act(step, trigger.goal, said)
         else:
-            draft = await self.responder.draft(
-                ReplyRequest(
-                    conversation_id=state.id,
-                    turns=[
-                        Turn(speaker=t["speaker"], text=t["text"])  # type: ignore[arg-type]
-                        for t in state.turns[-self.texts.history_turns :]
-                    ],
-                    goals=self._open_goals(state),
-                    rules=self._rules(),
-                )
+            request = ReplyRequest(
+                conversation_id=state.id,
+                turns=[
+                    Turn(speaker=t["speaker"], text=t["text"])  # type: ignore[arg-type]
+                    for t in state.turns[-self.texts.history_turns :]
+                ],
+                goals=self._open_goals(state),
+                rules=self._rules(),
             )
-            text_out = draft.text.strip() or self._say(self.texts.no_answer)
-            decisions.append(
-                self._guarded(
-                    step,
-                    said,
-                    text_out,
-                    draft.backend,
-                    passages=[p.source for p in draft.passages],
-                )
-            )
+            try:
+                draft = await self.responder.draft(request)
+                text_out = draft.text.strip() or self._say(self.texts.no_answer)
+                backend, quoted = draft.backend, [p.source for p in draft.passages]
+            except ModelUnavailable as exc:  # the offer of a human instead, guarded too
+                model = self.config.model
+                text_out = model.unavailable_reply if model else self.config.fallback.competitor
+                backend, quoted = f"model:{exc.connector} (unavailable: {exc.reason})", []
+            decisions.append(self._guarded(step, said, text_out, backend, passages=quoted))
         step.decision_ids += await asyncio.to_thread(self._commit, state, decisions)
         return step
 
@@ -440,7 +438,8 @@ class Conversations:
         return [g for g in GOAL_IDS if goals.get(g).enabled and g not in state.goals_done]
 
     def _rules(self) -> list[str]:
-        return [f"{rule.id}: {rule.name}" for rule in RULES]
+        """The rules of engagement in words, for a model's instructions (the guard enforces)."""
+        return rules_in_words(self.config)
 
     def _triggered(
         self, state: ConversationState, trigger: Trigger

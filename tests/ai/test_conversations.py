@@ -450,6 +450,10 @@ async def test_q5_q4_route_to_a_rep_hands_the_conversation_to_the_geo_sdr_pool(
             select(Decision).where(Decision.kind == "routing", Decision.subject_id == "c-route")
         ).one()
     assert routing.outcome["ai"] is False
+    async with loopback(ai_app, ingest) as client:
+        after = await client.post("/v1/ai/conversations/c-route/messages", json={"text": "hi"})
+    assert after.status_code == 409
+    assert "handed to Taylor Brooks (sdr-taylor)" in after.json()["error"]
     assert routing.outcome["mode"] == "ai_first"
     assert routing.rule_ids == ["Q3e", "Q4"]
 

@@ -371,6 +371,14 @@ class Conversations:
     async def message(self, conversation_id: str, text: str, button: GoalId | None = None) -> Step:
         """A visitor's message (or button): a goal's next step, or the responder's guarded reply."""
         state = await asyncio.to_thread(self._read, conversation_id)
+        if state.status == "handed_off":
+            raise ConversationError(
+                409,
+                f"conversation '{conversation_id}' was handed to {state.rep_name} "
+                f"({state.rep_id}): the rep answers it now, not the AI",
+                "conversation_id",
+                "handed to a rep",
+            )
         said = text.strip() or (self.texts.goals.get(button).button if button else "")
         if not said:
             raise ConversationError(

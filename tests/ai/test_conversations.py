@@ -548,3 +548,42 @@ async def test_q5_refusals_name_the_field(
             "/v1/ai/conversations/c-once", headers=key_headers(store, "rep", rep="bdr-avery")
         )
         assert ops.status_code == 403
+
+
+async def test_q5_two_messages_at_once_lose_no_turn(
+    ai_app: FastAPI, store: Store, model: ScriptedModel, ingest: dict[str, str]
+) -> None:
+    """A message answered while another changed the conversation is refused (409), not lost."""
+    import asyncio  # noqa: PLC0415
+
+    gate, waiting = asyncio.Event(), asyncio.Event()
+    drafted = model.draft
+
+    async def slow(request: ReplyRequest) -> Draft:
+        waiting.set()
+        await gate.wait()
+        return await drafted(request)
+
+    model.draft = slow  # type: ignore[method-assign]
+    transport = httpx.ASGITransport(app=ai_app)
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://hub.test", headers=ingest
+    ) as client:
+        await start(client, "c-race", "question")
+        first = asyncio.create_task(say_raw(client, "c-race", "How does CI work?"))
+        await waiting.wait()  # the first is waiting on the responder
+        second = await say(client, "c-race", button="support")
+        gate.set()
+        late = await first
+    assert second["goal"]["action"] == "email_requested"
+    assert late.status_code == 409
+    assert "changed while this request was answered" in late.json()["error"]
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://hub.test", headers=ingest
+    ) as client:
+        view = (await client.get("/v1/ai/conversations/c-race")).json()
+    assert [t["text"] for t in view["turns"] if t["speaker"] == "visitor"] == ["Get support"]
+
+
+async def say_raw(client: httpx.AsyncClient, cid: str, text: str) -> httpx.Response:
+    return await client.post(f"/v1/ai/conversations/{cid}/messages", json={"text": text})

@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -145,6 +145,9 @@ class ConversationState(BaseModel):
     turns: list[dict[str, str]] = Field(default_factory=list)
     started_at: datetime
 
+    _version: int = PrivateAttr(default=0)
+    """The entity's version when read: a save over a newer one is refused (no lost turn)."""
+
 
 @dataclass
 class Step:
@@ -165,11 +168,28 @@ class Step:
 
 def _load(session: Session, conversation_id: str) -> ConversationState | None:
     row = session.get(EntityRecord, (CONVERSATION_ENTITY, conversation_id))
-    return ConversationState.model_validate(row.data) if row is not None else None
+    if row is None:
+        return None
+    state = ConversationState.model_validate(row.data)
+    state._version = row.version
+    return state
 
 
 def _save(session: Session, state: ConversationState, now: datetime) -> None:
-    upsert_entity(session, CONVERSATION_ENTITY, state.id, state.model_dump(mode="json"), now=now)
+    """Store the state; a 409 when another request changed it since it was read."""
+    row = session.get(EntityRecord, (CONVERSATION_ENTITY, state.id), with_for_update=True)
+    if row is not None and row.version != state._version:
+        raise ConversationError(
+            409,
+            f"conversation '{state.id}' changed while this request was answered (another "
+            "message arrived at the same time): send it again",
+            "conversation_id",
+            "changed meanwhile",
+        )
+    saved = upsert_entity(
+        session, CONVERSATION_ENTITY, state.id, state.model_dump(mode="json"), now=now
+    )
+    state._version = saved.version
 
 
 def _decide(  # noqa: PLR0917 - one decision's parts, in the order DecisionSpec takes them

@@ -15,11 +15,13 @@ import httpx
 from accounts_world import World
 from fastapi import FastAPI
 from handoff_salesforce.simulator import sfid
+from sqlalchemy import update
 
 from handoff.accounts.kinds import RERANK_JOB
 from handoff.accounts.queries import history_rows, rank_of
 from handoff.flows import install_periodic
 from handoff.runtime import JobSpec, enqueue
+from handoff.store import Job
 from handoff_sdk import FakeClock
 from handoff_sdk.testing.simulator import Served
 
@@ -186,3 +188,74 @@ async def test_p3_the_rerank_job_reads_the_pool_page_by_page(
     assert len(reads) + len(more) == 2
     batches = written(world)
     assert [len(b) for b in batches] == [200, 48]  # 247 new + Customer 0: 248 changes
+
+
+def history_of(world: World, account_id: str) -> list[tuple[str, str, str | None, str | None]]:
+    with world.store.sessions() as session:
+        return [
+            (h["kind"], h["actor"], h["from"], h["to"]) for h in history_rows(session, account_id)
+        ]
+
+
+async def test_p3_a_hub_rank_whose_write_still_waits_is_no_manual_change_in_the_crm(
+    world: World, clock: FakeClock, loopback: Serve
+) -> None:
+    """The weekly job fires while the CRM write of an AE's rank set through the hub is still
+    queued: the run reads the tier from before it, which no AE set in the CRM."""
+    await weekly_run(world, clock)
+    clock.advance(600)  # before the next run's timer
+    async with loopback(world.app) as client:
+        set_ = await client.post(
+            f"/v1/accounts/{P1}/rank",
+            json={"id": "chg-9", "tier": "Tier 1", "by": "Sam Seller", "why": "expansion talks"},
+        )
+        assert set_.status_code == 202
+    await world.worker.run_once()  # the change is decided; its write job is queued
+    with world.store.transaction() as session:  # ... and the worker has not reached it yet
+        session.execute(
+            update(Job)
+            .where(Job.idempotency_key.like("accounts:override:%"))
+            .values(run_after=clock.now() + timedelta(days=30))
+        )
+    assert record(world, P1)["Pooled_Rank__c"] == "Tier 3"
+    await weekly_run(world, clock)  # reads Tier 3 for P1 while the hub holds Tier 1
+    # Only Sam's change and the run's note that it holds: no 'manual' change back to Tier 3.
+    assert history_of(world, P1) == [
+        ("manual", "Sam Seller", "Tier 3", "Tier 1"),
+        ("held", "auto", "Tier 1", "Tier 1"),
+    ]
+    assert record(world, P1)["Pooled_Rank__c"] == "Tier 3"  # the run's write waits for Sam's
+    clock.advance(timedelta(days=30).total_seconds())
+    await world.drain()
+    assert record(world, P1)["Pooled_Rank__c"] == "Tier 1"
+    lines = record(world, P1)[HISTORY].splitlines()  # the run's history went after Sam's
+    assert "manual by Sam Seller | Tier 3 -> Tier 1" in lines[-2]
+    assert "held by auto" in lines[-1]
+    await weekly_run(world, clock)  # the CRM holds what the hub wrote: nothing new
+    assert len(history_of(world, P1)) == 2
+
+
+async def test_p3_a_hub_rank_the_crm_refused_is_written_again_not_taken_for_a_manual_change(
+    world: World, clock: FakeClock, loopback: Serve
+) -> None:
+    """Salesforce drops the write of an AE's rank set through the hub: the record, last
+    modified before the hub's change, still says Tier 3. The next run writes Tier 1 again."""
+    await weekly_run(world, clock)
+    clock.advance(600)  # before the next run's timer
+    world.salesforce.drop_next(times=100, endpoint="update_collection")
+    async with loopback(world.app) as client:
+        set_ = await client.post(
+            f"/v1/accounts/{P1}/rank",
+            json={"id": "chg-9", "tier": "Tier 1", "by": "Sam Seller", "why": "expansion talks"},
+        )
+        assert set_.status_code == 202
+    await world.drain()
+    assert record(world, P1)["Pooled_Rank__c"] == "Tier 3"  # refused
+    world.salesforce.faults.clear()
+    await weekly_run(world, clock)
+    assert record(world, P1)["Pooled_Rank__c"] == "Tier 1"
+    assert history_of(world, P1) == [
+        ("manual", "Sam Seller", "Tier 3", "Tier 1"),
+        ("held", "auto", "Tier 1", "Tier 1"),
+    ]
+    assert "manual by Sam Seller | Tier 3 -> Tier 1" in record(world, P1)[HISTORY]

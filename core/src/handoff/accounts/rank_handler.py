@@ -14,11 +14,15 @@ back in batches at the end of the run, and the AEs' overrides through the hub.
   sends the rest. The CRM is called once per 200 changed accounts, not once
   per page or per account.
 - RANK_OVERRIDE: an AE sets or clears a rank through the hub; recorded and
-  written at once.
+  written at once. Its write job is about `account-rank:<id>` (`rank_subject`)
+  until it is done: a run reading the account meanwhile sees the CRM's tier
+  from before the change, which is no AE's change, so the run plans on the
+  tier the hub holds, and its own write of that account waits for that job.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Iterable
 from datetime import datetime
@@ -54,16 +58,53 @@ from handoff.runtime import (
     record_decision,
     record_decisions,
 )
-from handoff.store import EventRecord, Job
+from handoff.store import EventRecord, Job, JobSubject
 from handoff_sdk.entities import Account, AccountUpdate
 
-__all__ = ["RankHandler", "state_of"]
+__all__ = ["RankHandler", "rank_subject", "state_of"]
 
 log = logging.getLogger("handoff.accounts")
 
 
-def state_of(row: AccountRankRow | None) -> RankState | None:
-    """The planning view of a stored rank row."""
+def rank_subject(account_id: str) -> str:
+    """The job subject of a rank the hub writes to the CRM for one account (set or cleared)."""
+    return f"account-rank:{account_id}"
+
+
+def _unwritten(session: Session, account_ids: Iterable[str]) -> set[str]:
+    """The accounts whose rank, set or cleared through the hub, the CRM does not hold yet.
+
+    A write job keeps its subjects until it is done (and while it is dead):
+    one row per account whose override write waits, fails, or gave up.
+    """
+    subjects = [rank_subject(i) for i in account_ids]
+    found: set[str] = set()
+    for start in range(0, len(subjects), 500):
+        found.update(
+            session.scalars(
+                select(JobSubject.subject).where(
+                    JobSubject.subject.in_(subjects[start : start + 500])
+                )
+            )
+        )
+    return {subject.removeprefix("account-rank:") for subject in found}
+
+
+def _stale(account: Account, row: AccountRankRow, unwritten: set[str]) -> bool:
+    """Whether the CRM's tier, differing from the hub's, predates the hub's last change of it.
+
+    So when the hub's write of the account still waits (`unwritten`), or the
+    CRM record was last modified no later than the hub changed the row (its
+    write failed, or the page was read before it landed). An AE's change in
+    the CRM is later than both.
+    """
+    if row.account_id in unwritten:
+        return True
+    return account.modified_at is not None and account.modified_at <= row.updated_at
+
+
+def state_of(row: AccountRankRow | None, *, stale: bool = False) -> RankState | None:
+    """The planning view of a stored rank row (`stale`: see `RankState.stale`)."""
     if row is None:
         return None
     override = None
@@ -74,7 +115,7 @@ def state_of(row: AccountRankRow | None) -> RankState | None:
             row.override_at or row.updated_at,
             row.override_why or "",
         )
-    return RankState(row.crm_tier, row.auto_tier, override, row.history_text, row.ranked_at)
+    return RankState(row.crm_tier, row.auto_tier, override, row.history_text, row.ranked_at, stale)
 
 
 def _override_columns(override: Override | None) -> dict[str, Any]:
@@ -136,6 +177,14 @@ class RankHandler(EventHandler):
                 select(AccountRankRow).where(AccountRankRow.account_id.in_([i for i in ids if i]))
             )
         }
+        # Only where the CRM's tier is not the one the hub knows can it be stale.
+        differ = [
+            (a, rows[i])
+            for a, i in zip(accounts, ids, strict=True)
+            if i in rows and a.tier != rows[i].crm_tier
+        ]
+        unwritten = _unwritten(session, [row.account_id for _a, row in differ]) if differ else set()
+        stale = {row.account_id for a, row in differ if _stale(a, row, unwritten)}
         inserts: list[dict[str, Any]] = []
         updates: list[dict[str, Any]] = []
         history: list[dict[str, Any]] = []
@@ -147,7 +196,8 @@ class RankHandler(EventHandler):
             if not pooled:
                 continue  # the CRM's query and the pool disagree (e.g. a text field's case)
             row = rows.get(account_id)
-            plans.append((plan_rank(account, account_id, state_of(row), cfg, now), row, account))
+            state = state_of(row, stale=account_id in stale)
+            plans.append((plan_rank(account, account_id, state, cfg, now), row, account))
         changed = [plan for plan, _row, _account in plans if plan.changed]
         decided = dict(
             zip(
@@ -161,11 +211,13 @@ class RankHandler(EventHandler):
             history += self._history_rows(account_id, plan.lines, run, decided.get(account_id))
             text = row.history_text if row else None
             pending: dict[str, Any] | None = row.pending if row else None
-            if cfg.history_field:
+            if cfg.history_field and account_id not in stale:
                 text = account.fields.get(cfg.history_field, text)
             if plan.lines or plan.write_tier:
                 new_text = append_history(text, plan.lines, cfg.history_max_chars)
                 pending = dict(pending or {})
+                if account_id in unwritten:
+                    pending["after_hub_write"] = True
                 if plan.write_tier:
                     pending["tier"] = plan.write_tier
                 if cfg.history_field and plan.lines:
@@ -252,13 +304,22 @@ class RankHandler(EventHandler):
         if not ready:
             return 0
         taken = rows[:ready]
-        updates = [self._update(account_id, pending) for account_id, pending in taken if pending]
+        waiting = [(account_id, pending) for account_id, pending in taken if pending]
+        updates = [self._update(account_id, pending) for account_id, pending in waiting]
         jobs = [
-            JobSpec.call(
-                cfg.crm,
-                "handoff_update_accounts",
-                f"accounts:rerank:{run}:write:{updates[start].account_id}",
-                updates=updates[start : start + size],
+            dataclasses.replace(
+                JobSpec.call(
+                    cfg.crm,
+                    "handoff_update_accounts",
+                    f"accounts:rerank:{run}:write:{updates[start].account_id}",
+                    updates=updates[start : start + size],
+                ),
+                # After the hub's own waiting writes of these accounts, never before them.
+                subjects=tuple(
+                    rank_subject(account_id)
+                    for account_id, pending in waiting[start : start + size]
+                    if pending.get("after_hub_write")
+                ),
             )
             for start in range(0, len(updates), size)
         ]
@@ -359,11 +420,14 @@ class RankHandler(EventHandler):
         if cfg.mode == "write" and (target is not None or cfg.history_field):
             fields = {cfg.history_field: text} if cfg.history_field else {}
             jobs.append(
-                JobSpec.call(
-                    cfg.crm,
-                    "handoff_update_accounts",
-                    f"accounts:override:{event.id}",
-                    updates=[AccountUpdate(account_id=account_id, tier=target, fields=fields)],
+                dataclasses.replace(
+                    JobSpec.call(
+                        cfg.crm,
+                        "handoff_update_accounts",
+                        f"accounts:override:{event.id}",
+                        updates=[AccountUpdate(account_id=account_id, tier=target, fields=fields)],
+                    ),
+                    subjects=(rank_subject(account_id),),
                 )
             )
         decision_id = record_decision(

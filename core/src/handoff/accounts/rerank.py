@@ -13,7 +13,9 @@ write, and which history lines to append:
 - Otherwise the auto rank is written when it differs from the CRM's tier.
 
 The first time the hub sees an account, its CRM tier is the baseline (the
-auto rank applies): nothing says who set it.
+auto rank applies): nothing says who set it. A CRM tier older than the hub's
+own last change of it (`RankState.stale`) is no AE's change either: the
+hub's tier is written again.
 """
 
 from __future__ import annotations
@@ -60,6 +62,15 @@ class RankState:
     history_text: str | None
     ranked_at: datetime | None = None
     """When the last run ranked it (an override made since is new to this run)."""
+    stale: bool = False
+    """The CRM's tier, if it differs, is from before the hub last set it: no AE's change.
+
+    Either the hub's write of it still waits (its job is queued, retrying or
+    dead), or the CRM record was last modified before the hub set the tier
+    (the write failed, or the page was read before it landed). The run then
+    records no manual change: it plans from the tier the hub holds and
+    writes it again where the CRM differs.
+    """
 
 
 @dataclass(frozen=True)
@@ -148,10 +159,13 @@ def plan_rank(
     """The tier the account holds after this run, the write, and the history (P2, P3)."""
     ranking = rank(account_facts(account), settings.tiers)
     crm = account.tier
+    stale = state is not None and state.stale
+    # The CRM's tier as the history tells it: the hub's own, when the CRM's is stale.
+    known = state.crm_tier if state is not None and stale else crm
     lines: list[HistoryLine] = []
     override = state.override if state else None
     noticed = False
-    if state is not None and crm != state.crm_tier:
+    if state is not None and crm != state.crm_tier and not stale:
         who = account.modified_by or "someone in the CRM"
         at = account.modified_at or now
         if crm is None:
@@ -186,12 +200,12 @@ def plan_rank(
                 )
             )
         return RankPlan(
-            account_id, account.name, ranking, crm, override.tier, write, override, lines
+            account_id, account.name, ranking, known, override.tier, write, override, lines
         )
     write = ranking.tier if crm != ranking.tier else None
-    if write is not None:
-        lines.append(HistoryLine("auto", AUTO, now, crm, ranking.tier, _matched_why(ranking)))
-    return RankPlan(account_id, account.name, ranking, crm, ranking.tier, write, None, lines)
+    if write is not None and known != ranking.tier:
+        lines.append(HistoryLine("auto", AUTO, now, known, ranking.tier, _matched_why(ranking)))
+    return RankPlan(account_id, account.name, ranking, known, ranking.tier, write, None, lines)
 
 
 def append_history(text: str | None, lines: list[HistoryLine], limit: int) -> str:

@@ -29,12 +29,14 @@ from handoff.store import (
     head_revision,
     open_store,
 )
+from handoff.store.migrate import include_in_comparison
 from handoff_sdk.entities import Event
 
 
 def schema_drift(store: Store) -> list[object]:
     with store.engine.connect() as conn:
-        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        opts = {"compare_type": True, "include_object": include_in_comparison}
+        context = MigrationContext.configure(conn, opts=opts)
         return list(compare_metadata(context, flow_metadata()))
 
 

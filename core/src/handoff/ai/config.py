@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator,
 
 from handoff.ai.conversation_config import ConversationsConfig
 from handoff.ai.model_config import ModelConfig
+from handoff.ai.studio.config import ContentConfig
 
 __all__ = ["AiConfig", "FallbackReplies"]
 
@@ -218,6 +219,11 @@ class AiConfig(BaseModel):
         default_factory=ConversationsConfig,
         description="The AI rep's conversations (Q5): entry paths, goals, texts "
         "(`[ai.conversations]`, handoff.ai.conversation_config).",
+    )
+    content: ContentConfig = Field(
+        default_factory=ContentConfig,
+        description="AI Studio's content (Q7): the folders and sitemaps the built-in responder "
+        "answers from (handoff.ai.studio.config).",
     )
 
     _compiled: object = PrivateAttr(default=None)

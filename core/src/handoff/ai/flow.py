@@ -42,5 +42,6 @@ AI: Flow[AiSettings] = Flow(
     decision_kinds=DECISION_KINDS,
     routers=_routers,
     demo="handoff.ai.demo:ai_demo",
+    models="handoff.ai.studio.tables",
 )
 """The AI rep (issue 12; Q6 so far)."""

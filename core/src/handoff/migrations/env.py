@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 
 from handoff.flows import flow_metadata
+from handoff.store.migrate import include_in_comparison
 
 config = context.config
 connection = config.attributes.get("connection")
@@ -16,6 +17,7 @@ context.configure(
     target_metadata=flow_metadata(),
     render_as_batch=connection.dialect.name == "sqlite",
     compare_type=True,
+    include_object=include_in_comparison,
 )
 with context.begin_transaction():
     context.run_migrations()

@@ -9,9 +9,32 @@ from alembic.script import ScriptDirectory
 
 from handoff.store.engine import Store, StoreError
 
-__all__ = ["current_revision", "ensure_current", "head_revision", "upgrade"]
+__all__ = [
+    "current_revision",
+    "ensure_current",
+    "head_revision",
+    "include_in_comparison",
+    "upgrade",
+]
 
 SCRIPT_LOCATION = "handoff:migrations"
+
+
+def include_in_comparison(
+    obj: object, name: str | None, type_: str, reflected: bool, compare_to: object
+) -> bool:
+    """Alembic's `include_object`: leave out what a migration makes by hand, outside the models.
+
+    A flow's models module names such tables, columns and indexes in
+    `Base.metadata.info["unmanaged"]` (a full-text index: SQLite's FTS5 tables,
+    PostgreSQL's tsvector column and its GIN index), since SQLAlchemy has no
+    type for them; the schema comparison would otherwise report them as drift.
+    """
+    from handoff.store.models import Base  # noqa: PLC0415 - the models import this module's peers
+
+    del obj, type_, reflected, compare_to
+    unmanaged: set[str] = Base.metadata.info.get("unmanaged", set())
+    return name not in unmanaged
 
 
 def _config(store: Store) -> Config:

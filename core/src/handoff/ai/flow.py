@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from handoff.ai.kinds import DECISION_KINDS
-from handoff.flow import Flow, FlowContext
+from handoff.flow import Flow, FlowCommand, FlowContext
 
 if TYPE_CHECKING:
     from fastapi import APIRouter
@@ -31,8 +31,9 @@ def _settings() -> type[AiSettings]:
 def _routers(context: FlowContext[AiSettings]) -> Sequence[APIRouter]:
     from handoff.ai.api import ai_routes
     from handoff.ai.conversation_api import conversation_routes
+    from handoff.ai.studio.api import studio_routes
 
-    return [ai_routes(context), conversation_routes(context)]
+    return [ai_routes(context), conversation_routes(context), studio_routes(context)]
 
 
 AI: Flow[AiSettings] = Flow(
@@ -43,5 +44,12 @@ AI: Flow[AiSettings] = Flow(
     routers=_routers,
     demo="handoff.ai.demo:ai_demo",
     models="handoff.ai.studio.tables",
+    commands=(
+        FlowCommand(
+            name="ai",
+            target="handoff.ai.cli:ai",
+            help="AI Studio: index and search content, the Scorecard, the Inbox (Q7).",
+        ),
+    ),
 )
 """The AI rep (issue 12; Q6 so far)."""

@@ -1,0 +1,404 @@
+"""AI Studio's API (Q7), scope `ops`: content, Scorecard and Inbox managed by the hub's operators.
+
+- `GET /v1/ai/content`: each source (configured or indexed) with its pages and passages;
+- `POST /v1/ai/content/index`: index one source, or every configured one; the reports;
+- `GET /v1/ai/content/search?q=`: the passages that best answer a question, ranked;
+- `GET /v1/ai/scorecard`, `POST /v1/ai/scorecard`, `DELETE /v1/ai/scorecard/{entry_id}`;
+- `GET /v1/ai/inbox`: visitor questions grouped, most asked first;
+- `POST /v1/ai/inbox/{group_id}/promote`: a group's question to the Scorecard, in one step.
+
+Every change to the Scorecard is audited with the key that made it. Without
+an `[ai]` table each route answers 409 (the flow is off).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Path, Query
+from pydantic import BaseModel, ConfigDict, Field
+
+from handoff.ai.settings import AiSettings
+from handoff.ai.studio.content import ContentError, content_stats, index_source, passages
+from handoff.ai.studio.inbox import InboxError, list_groups, promote_group
+from handoff.ai.studio.scorecard import (
+    ScorecardConflictError,
+    ScorecardError,
+    add_entry,
+    list_entries,
+    remove_entry,
+)
+from handoff.api_keys import Scope
+from handoff.flow import FlowContext
+from handoff.runtime.state import audit
+from handoff.server.access import Caller, require_scope
+from handoff.server.models import Refused
+from handoff.server.responses import refused
+
+__all__ = ["studio_routes"]
+
+_OFF = "no [ai] table in handoff.toml: the AI flow is off"
+_R409: dict[int | str, dict[str, Any]] = {
+    409: {"model": Refused, "description": "No [ai] table: the flow is off."}
+}
+SCORECARD_SUBJECT = "scorecard"
+"""Audit subject of Scorecard changes: `scorecard:<id>`."""
+
+Question = Annotated[str, Field(min_length=1, max_length=2000, pattern=r"^[^\x00]*$")]
+Answer = Annotated[str, Field(min_length=1, max_length=4000, pattern=r"^[^\x00]*$")]
+Link = Annotated[str, Field(min_length=1, max_length=2000, pattern=r"^(https?://|/)[^\s\x00]*$")]
+
+
+class IndexRequest(BaseModel):
+    """Which source to index; none: every configured source, in order."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    source: str | None = Field(
+        default=None, max_length=100, description="A source's name from [[ai.content.sources]]."
+    )
+
+
+class IndexReportModel(BaseModel):
+    """What indexing one source did."""
+
+    source: str
+    added: int
+    changed: int
+    unchanged: int
+    removed: int
+    passages: int = Field(description="Passages written, of the pages added or changed.")
+    skipped: int = Field(description="Pages over max_pages, left out.")
+    failed: list[dict[str, str]] = Field(
+        description="Pages not read this time ({url, why}): their old passages are kept."
+    )
+
+
+class SourceModel(BaseModel):
+    """A content source: configured, indexed, or both."""
+
+    source: str
+    kind: Literal["folder", "sitemap"] | None = Field(description="None: no longer configured.")
+    pages: int
+    passages: int
+    indexed_at: str | None
+
+
+class PassageModel(BaseModel):
+    """A retrieved passage: its link, title, text and score (higher is better)."""
+
+    source: str
+    title: str
+    text: str
+    score: float
+
+
+class NewEntry(BaseModel):
+    """A curated question and its answer."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    question: Question = Field(description="The question as a visitor would ask it.")
+    answer: Answer = Field(description="The answer sent whenever a visitor's question matches.")
+    kind: Literal["accepted", "edited", "dictated"] = Field(
+        default="dictated",
+        description="accepted (the AI's answer as is), edited (the AI's, changed), dictated.",
+    )
+    link: Link | None = Field(default=None, description="A page the answer points to.")
+
+
+class EntryModel(BaseModel):
+    """A Scorecard entry."""
+
+    id: int
+    question: str
+    answer: str
+    kind: str
+    link: str | None
+    created_by: str
+    created_at: str
+    updated_at: str
+
+
+class Promotion(BaseModel):
+    """How an Inbox group goes to the Scorecard: its latest answer accepted, or another."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    answer: Answer | None = Field(
+        default=None, description="The answer; none: the latest drafted answer, accepted."
+    )
+    kind: Literal["accepted", "edited", "dictated"] | None = Field(
+        default=None, description="Default: accepted without `answer`, dictated with one."
+    )
+    question: Question | None = Field(
+        default=None, description="Another wording of the question; none: the group's."
+    )
+    link: Link | None = Field(default=None, description="A page the answer points to.")
+
+
+class GroupModel(BaseModel):
+    """Visitor questions that say the same thing, counted."""
+
+    id: int
+    question: str
+    count: int
+    first_at: str
+    last_at: str
+    answered_by: str | None
+    answer: str | None
+    scorecard_id: int | None
+    examples: list[str]
+
+
+def studio_routes(context: FlowContext[AiSettings]) -> APIRouter:
+    """AI Studio's router over the hub's store (scope ops on every route)."""
+    router = APIRouter(prefix="/v1/ai", tags=["ai studio"])
+    config = context.settings.ai
+    store, clock = context.store, context.clock
+
+    @router.get("/content", response_model=list[SourceModel], responses=_R409)
+    async def get_content(_caller: Annotated[Caller, require_scope(Scope.OPS)]) -> Any:
+        """Each content source: configured or still indexed, its pages and passages (Q7)."""
+        if config is None:
+            return refused(409, _OFF)
+
+        def read() -> list[dict[str, Any]]:
+            with store.sessions() as session:
+                return content_stats(session)
+
+        indexed = {row["source"]: row for row in await asyncio.to_thread(read)}
+        out = []
+        for source in config.content.sources:
+            row = indexed.pop(source.name, None) or {"pages": 0, "passages": 0, "indexed_at": None}
+            kind = "folder" if source.folder is not None else "sitemap"
+            out.append({**row, "source": source.name, "kind": kind})
+        out.extend({**row, "kind": None} for row in indexed.values())
+        return out
+
+    @router.post(
+        "/content/index",
+        response_model=list[IndexReportModel],
+        responses={**_R409, 404: {"model": Refused}, 422: {"model": Refused}},
+    )
+    async def post_index(
+        body: IndexRequest, _caller: Annotated[Caller, require_scope(Scope.OPS)]
+    ) -> Any:
+        """Index one source, or every configured one (Q7); answers when done.
+
+        Changed pages are replaced, removed ones dropped. A source that cannot
+        be read at all (missing folder, unreadable sitemap) is a 422 naming it.
+        """
+        if config is None:
+            return refused(409, _OFF)
+        sources = config.content.sources
+        if body.source is not None:
+            found = config.content.source(body.source)
+            if found is None:
+                names = ", ".join(s.name for s in sources) or "none configured"
+                return refused(
+                    404, f"no content source {body.source!r}", "source", f"expected one of: {names}"
+                )
+            sources = [found]
+        reports = []
+        for source in sources:
+            try:
+                report = await index_source(
+                    store,
+                    source,
+                    now=clock.now(),
+                    config_file=context.config.path,
+                    clock=clock,
+                )
+            except ContentError as exc:
+                return refused(422, str(exc), "source", source.name)
+            reports.append(report.as_json())
+        return reports
+
+    @router.get("/content/search", response_model=list[PassageModel], responses=_R409)
+    async def search(
+        _caller: Annotated[Caller, require_scope(Scope.OPS)],
+        q: Annotated[str, Query(min_length=1, max_length=2000, description="The question.")],
+        limit: Annotated[int, Query(ge=1, le=50)] = 5,
+    ) -> Any:
+        """The passages that best answer a question, best first (what the responder reads)."""
+        if config is None:
+            return refused(409, _OFF)
+
+        def read() -> list[dict[str, Any]]:
+            with store.sessions() as session:
+                found = passages(session, q, limit=limit)
+            return [
+                {"source": p.source, "title": p.title, "text": p.text, "score": p.score}
+                for p in found
+            ]
+
+        return await asyncio.to_thread(read)
+
+    @router.get("/scorecard", response_model=list[EntryModel], responses=_R409)
+    async def get_scorecard(
+        _caller: Annotated[Caller, require_scope(Scope.OPS)],
+        limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+        offset: Annotated[int, Query(ge=0)] = 0,
+    ) -> Any:
+        """The Scorecard's entries, newest first."""
+        if config is None:
+            return refused(409, _OFF)
+
+        def read() -> list[dict[str, Any]]:
+            with store.sessions() as session:
+                return [e.as_json() for e in list_entries(session, limit=limit, offset=offset)]
+
+        return await asyncio.to_thread(read)
+
+    @router.post(
+        "/scorecard",
+        status_code=201,
+        response_model=EntryModel,
+        responses={**_R409, 422: {"model": Refused}},
+    )
+    async def post_scorecard(
+        body: NewEntry, caller: Annotated[Caller, require_scope(Scope.OPS)]
+    ) -> Any:
+        """Put a curated answer on the Scorecard; it overrides any model from now (Q7).
+
+        409 when the same question (the same word stems) is already there, naming the entry.
+        """
+        if config is None:
+            return refused(409, _OFF)
+
+        def write() -> dict[str, Any]:
+            with store.transaction() as session:
+                entry = add_entry(
+                    session,
+                    question=body.question,
+                    answer=body.answer,
+                    kind=body.kind,
+                    created_by=caller.actor,
+                    now=clock.now(),
+                    link=body.link,
+                )
+                audit(
+                    session,
+                    actor=caller.actor,
+                    action="ai.scorecard.add",
+                    now=clock.now(),
+                    subject_type=SCORECARD_SUBJECT,
+                    subject_id=str(entry.id),
+                    details={"question": entry.question, "kind": entry.kind},
+                )
+                return entry.as_json()
+
+        try:
+            return await asyncio.to_thread(write)
+        except ScorecardConflictError as exc:
+            return refused(409, str(exc), "question", f"entry {exc.entry_id}")
+        except ScorecardError as exc:
+            field, _, _ = str(exc).partition(":")
+            return refused(422, str(exc), field)
+
+    @router.delete(
+        "/scorecard/{entry_id}",
+        response_model=EntryModel,
+        responses={**_R409, 404: {"model": Refused}},
+    )
+    async def delete_scorecard(
+        entry_id: Annotated[int, Path(ge=1)], caller: Annotated[Caller, require_scope(Scope.OPS)]
+    ) -> Any:
+        """Take an entry off the Scorecard; the entry removed."""
+        if config is None:
+            return refused(409, _OFF)
+
+        def write() -> dict[str, Any] | None:
+            with store.transaction() as session:
+                entry = remove_entry(session, entry_id)
+                if entry is None:
+                    return None
+                audit(
+                    session,
+                    actor=caller.actor,
+                    action="ai.scorecard.remove",
+                    now=clock.now(),
+                    subject_type=SCORECARD_SUBJECT,
+                    subject_id=str(entry.id),
+                    details={"question": entry.question},
+                )
+                return entry.as_json()
+
+        removed = await asyncio.to_thread(write)
+        if removed is None:
+            return refused(404, f"Scorecard entry {entry_id} does not exist", "entry_id")
+        return removed
+
+    @router.get("/inbox", response_model=list[GroupModel], responses=_R409)
+    async def get_inbox(
+        _caller: Annotated[Caller, require_scope(Scope.OPS)],
+        limit: Annotated[int, Query(ge=1, le=1000)] = 50,
+        include_promoted: bool = False,
+    ) -> Any:
+        """Visitor questions grouped with similar ones, most asked first (Q7)."""
+        if config is None:
+            return refused(409, _OFF)
+
+        def read() -> list[dict[str, Any]]:
+            with store.sessions() as session:
+                groups = list_groups(session, limit=limit, include_promoted=include_promoted)
+                return [g.as_json() for g in groups]
+
+        return await asyncio.to_thread(read)
+
+    @router.post(
+        "/inbox/{group_id}/promote",
+        status_code=201,
+        response_model=EntryModel,
+        responses={**_R409, 404: {"model": Refused}, 422: {"model": Refused}},
+    )
+    async def post_promote(
+        group_id: Annotated[int, Path(ge=1)],
+        body: Promotion,
+        caller: Annotated[Caller, require_scope(Scope.OPS)],
+    ) -> Any:
+        """Put an Inbox group's question on the Scorecard in one step (Q7); the new entry.
+
+        Without `answer`, the latest drafted answer is accepted as is. 404 for
+        an unknown group, 409 when it is already promoted or the Scorecard
+        already answers the question, 422 when there is no answer to accept.
+        """
+        if config is None:
+            return refused(409, _OFF)
+
+        def write() -> dict[str, Any]:
+            with store.transaction() as session:
+                entry = promote_group(
+                    session,
+                    group_id,
+                    by=caller.actor,
+                    now=clock.now(),
+                    answer=body.answer,
+                    kind=body.kind,
+                    question=body.question,
+                    link=body.link,
+                )
+                audit(
+                    session,
+                    actor=caller.actor,
+                    action="ai.inbox.promote",
+                    now=clock.now(),
+                    subject_type=SCORECARD_SUBJECT,
+                    subject_id=str(entry.id),
+                    details={"group_id": group_id, "question": entry.question, "kind": entry.kind},
+                )
+                return entry.as_json()
+
+        try:
+            return await asyncio.to_thread(write)
+        except InboxError as exc:
+            return refused(exc.status, str(exc), "group_id" if exc.status != 422 else "answer")
+        except ScorecardConflictError as exc:
+            return refused(409, str(exc), "question", f"entry {exc.entry_id}")
+        except ScorecardError as exc:
+            field, _, _ = str(exc).partition(":")
+            return refused(422, str(exc), field)
+
+    return router

@@ -6,11 +6,14 @@ Each test that touches the store runs on SQLite (FTS5) and on PostgreSQL
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
 import pytest
+from fastapi import FastAPI, Request, Response
 from sqlalchemy import select, text
 
 from handoff.ai.builtin_responder import UNKNOWN, BuiltinResponder, quote_passage
@@ -245,6 +248,40 @@ async def test_q7_a_sitemap_is_fetched_through_the_sdk_and_reindexed(
     with db.sessions() as session:
         assert passages(session, "SAML") == []
         assert passages(session, "price per seat")[0].source == "https://acme.example/pricing"
+
+
+async def test_q7_a_sitemap_is_indexed_over_a_real_socket_within_its_budget(
+    db: Store, loopback: Callable[..., AbstractAsyncContextManager[httpx.AsyncClient]]
+) -> None:
+    """The site is served by uvicorn on 127.0.0.1; the SDK's request path fetches it."""
+    site_app = FastAPI()
+    hits: list[str] = []
+
+    @site_app.get("/sitemap.xml")
+    async def sitemap(request: Request) -> Response:
+        hits.append(request.url.path)
+        base = str(request.base_url).rstrip("/")
+        locs = "".join(f"<url><loc>{base}/p/{i}</loc></url>" for i in range(6))
+        body = f'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{locs}</urlset>'
+        return Response(body, media_type="application/xml")
+
+    @site_app.get("/p/{number}")
+    async def page(number: int, request: Request) -> Response:
+        hits.append(request.url.path)
+        if number == 2:
+            return Response("# Markdown page\n\nWritten in *Markdown*.", media_type="text/markdown")
+        html = f"<title>Page {number}</title><p>Topic number{number} explained.</p>"
+        return Response(html, media_type="text/html")
+
+    async with loopback(site_app, headers={}) as client:
+        url = f"{str(client.base_url).rstrip('/')}/sitemap.xml"
+        source = ContentSource(name="www", sitemap=url, max_pages=5, requests_per_minute=600)
+        report = await index_source(db, source, now=NOW)
+    assert (report.added, report.skipped, report.failed) == (5, 1, [])
+    assert len(hits) == 6  # the sitemap and five pages: the sixth is over max_pages
+    with db.sessions() as session:
+        assert passages(session, "number3")[0].title == "Page 3"
+        assert passages(session, "written markdown")[0].title == "Markdown page"
 
 
 async def test_q7_an_unreadable_sitemap_is_an_error(db: Store, clock: FakeClock) -> None:

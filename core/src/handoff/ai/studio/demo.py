@@ -10,11 +10,25 @@ page and that every answer passes the rules of engagement.
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from handoff.ai.studio.config import ContentSource
 
-__all__ = ["DEMO_BASE_URL", "DEMO_QUESTIONS", "DEMO_SITE", "DEMO_UNANSWERED", "demo_source"]
+if TYPE_CHECKING:
+    from handoff.ai.studio.content import IndexReport
+    from handoff.store import Store
+
+__all__ = [
+    "DEMO_BASE_URL",
+    "DEMO_QUESTIONS",
+    "DEMO_SITE",
+    "DEMO_UNANSWERED",
+    "demo_content_table",
+    "demo_source",
+    "index_demo_site",
+]
 
 DEMO_SITE = Path(__file__).parent / "demo_site"
 """The demo site's folder, shipped with handoff."""
@@ -44,3 +58,15 @@ DEMO_UNANSWERED = (
 def demo_source(name: str = "demo") -> ContentSource:
     """The demo site as an `[[ai.content.sources]]` entry (an absolute folder)."""
     return ContentSource(name=name, folder=str(DEMO_SITE), base_url=DEMO_BASE_URL)
+
+
+def demo_content_table() -> dict[str, Any]:
+    """The `[ai.content]` table the demo's and the sandbox's handoff.toml take: the demo site."""
+    return {"sources": [{"name": "demo", "folder": str(DEMO_SITE), "base_url": DEMO_BASE_URL}]}
+
+
+async def index_demo_site(store: Store, now: datetime) -> IndexReport:
+    """Index the demo site into `store` (what the demo does before its AI conversation)."""
+    from handoff.ai.studio.content import index_source  # noqa: PLC0415 - lxml, on use
+
+    return await index_source(store, demo_source(), now=now)

@@ -23,7 +23,7 @@ from handoff.console.web import (
     signed_in,
 )
 
-__all__ = ["console_pages"]
+__all__ = ["console_pages", "operations_pages"]
 
 
 def _secure(request: Request) -> bool:
@@ -118,3 +118,10 @@ def console_pages() -> ConsolePages:
         return render(request, "home.html")
 
     return ConsolePages(router=router)
+
+
+def operations_pages() -> list[ConsolePages]:
+    """The frameworks' pages: decisions and their explanations, the jobs of the outbox."""
+    from handoff.console.decisions import decision_pages  # noqa: PLC0415 - one module a page
+
+    return [decision_pages()]

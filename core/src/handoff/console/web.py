@@ -108,6 +108,9 @@ class ConsolePages:
     nav: tuple[NavItem, ...] = ()
     templates: Path | None = None
     """The folder of its templates, searched after the console's own."""
+    decision_parts: tuple[str, ...] = ()
+    """Templates the Decisions page includes under each decision (a flow's actions on one:
+    the chat flow's misroute flag); they see the decision as `d`, and the page's context."""
 
 
 class ConsoleError(Exception):
@@ -194,6 +197,7 @@ class Console:
         self.nav = sorted(
             (item for p in self.pages for item in p.nav), key=lambda i: (i.order, i.label)
         )
+        self.decision_parts = tuple(part for p in self.pages for part in p.decision_parts)
 
     def nav_for(self, viewer: Viewer | None) -> list[NavItem]:
         """The links `viewer` may follow (none before sign-in)."""
@@ -397,9 +401,11 @@ def install_console(
     live_interval: float = 2.0,
 ) -> Console:
     """Serve the console under /console on `app`: its pages, assets and refusal pages."""
-    from handoff.console.pages import console_pages  # noqa: PLC0415 - the console's own pages
+    from handoff.console.pages import console_pages, operations_pages  # noqa: PLC0415 - own pages
 
-    console = Console(store, clock, [console_pages(), *pages], live_interval=live_interval)
+    console = Console(
+        store, clock, [console_pages(), *operations_pages(), *pages], live_interval=live_interval
+    )
     app.state.console = console
     for part in console.pages:
         app.include_router(

@@ -9,10 +9,10 @@ from sqlalchemy.orm import Session
 
 from handoff.runtime.decisions import decisions_about, jobs_of
 
-__all__ = ["explain_ref", "render_text", "why_of"]
+__all__ = ["details_of", "explain_ref", "render_text", "why_of"]
 
 
-_SHOWN = ("summary", "why", "matched", "not_matched", "counterfactual", "rules")
+_SHOWN = ("summary", "why", "matched", "not_matched", "counterfactual", "rules", "skipped")
 """The explanation keys `why_of` reads: printed once, in its lines, not again as 'because'."""
 
 
@@ -42,12 +42,29 @@ def _skipped_first(explanation: dict[str, Any]) -> str | None:
     return None
 
 
+def _skipped(explanation: dict[str, Any]) -> list[str]:
+    """Each rep passed over and why ('bo: away (target owner)'), from `skipped` or a pick's."""
+    pick = explanation.get("pick")
+    found = pick.get("skipped") if isinstance(pick, dict) else explanation.get("skipped")
+    if not isinstance(found, list):
+        return []
+    lines = []
+    for item in found:
+        if isinstance(item, dict) and item.get("rep"):
+            where = f" ({item['target']})" if item.get("target") else ""
+            lines.append(f"{item['rep']}: {item.get('reason', 'skipped')}{where}")
+        elif item:
+            lines.append(str(item))
+    return lines
+
+
 def why_of(explanation: dict[str, Any], outcome: dict[str, Any]) -> dict[str, Any]:
     """A decision's reasons in the one shape `handoff explain` shows for every flow.
 
     `summary` (what was decided, in words), `matched` (the rule that
     applied), `not_matched` (each rule before it that did not, and why) and
-    `counterfactual` (what would have changed the outcome). Flows store
+    `skipped` (each rep passed over, and why) and `counterfactual` (what
+    would have changed the outcome). Flows store
     their explanations in their own words; this reads the keys they share:
     `summary` or `why`; `matched`, or the matched entry of `rules` (the
     rules engine's checks); `not_matched`, or the other entries of `rules`;
@@ -82,8 +99,22 @@ def why_of(explanation: dict[str, Any], outcome: dict[str, Any]) -> dict[str, An
         "summary": summary if isinstance(summary, str) else None,
         "matched": matched if matched is None or isinstance(matched, str) else str(matched),
         "not_matched": [str(item) for item in not_matched],
+        "skipped": _skipped(explanation),
         "counterfactual": counterfactual,
     }
+
+
+def details_of(explanation: dict[str, Any]) -> list[tuple[str, str]]:
+    """The explanation's other keys, as (key, text): what `why_of` does not read.
+
+    `handoff explain` prints them as 'because' lines and the console's
+    Decisions page as the decision's details; one function, one choice of keys.
+    """
+    return [
+        (key, value if isinstance(value, str) else _compact(value))
+        for key, value in explanation.items()
+        if key not in _SHOWN
+    ]
 
 
 def explain_ref(session: Session, ref: str) -> dict[str, Any]:
@@ -158,14 +189,10 @@ def render_text(report: dict[str, Any]) -> str:
         if why["matched"]:
             lines.append(f"  matched  {why['matched']}")
         lines += [f"  not      {item}" for item in why["not_matched"]]
+        lines += [f"  skipped  {item}" for item in why.get("skipped", [])]
         if why["counterfactual"]:
             lines.append(f"  else     {why['counterfactual']}")
-        for key, value in d["explanation"].items():
-            if key in _SHOWN:
-                continue
-            lines.append(
-                f"  because  {key}: {value if isinstance(value, str) else _compact(value)}"
-            )
+        lines += [f"  because  {key}: {text}" for key, text in details_of(d["explanation"])]
         for j in d["jobs"]:
             error = f" - {j['last_error']}" if j["last_error"] else ""
             tries = f"after {j['attempts']} attempt(s)"

@@ -1,4 +1,4 @@
-"""The chat flow's console pages: live visitors (Q2, Q10) and reps' presence (Q3).
+"""The chat flow's console pages: live visitors (Q2, Q10), reps' presence (Q3), misroutes (Q19).
 
 Registered by `handoff.chat.flow` (`Flow.console`); docs/console.md.
 """
@@ -24,6 +24,7 @@ TEMPLATES = Path(__file__).parent / "templates"
 def chat_console(context: FlowContext[ChatSettings]) -> Sequence[ConsolePages]:
     """The chat flow's pages, their navigation links and templates."""
     from handoff.chat.console.live import live_pages  # noqa: PLC0415 - built when serving
+    from handoff.chat.console.misroutes import misroute_pages  # noqa: PLC0415
     from handoff.chat.console.presence import presence_pages  # noqa: PLC0415
 
     return [
@@ -35,5 +36,10 @@ def chat_console(context: FlowContext[ChatSettings]) -> Sequence[ConsolePages]:
         ConsolePages(
             router=presence_pages(context),
             nav=(NavItem("Reps and presence", "/reps", (Scope.REP, Scope.OPS), order=20),),
+        ),
+        ConsolePages(
+            router=misroute_pages(context),
+            nav=(NavItem("Misroutes", "/misroutes", (Scope.OPS,), order=45),),
+            decision_parts=("chat/_misroute_form.html",),
         ),
     ]

@@ -1,0 +1,67 @@
+"""The operations pages in headless Chromium: decisions and misroutes (Q19), jobs, experiences
+(Q8), rules replay. The network is cut off but for 127.0.0.1, as in every browser test."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager
+
+import pytest
+from console_kit import BrowserPage  # type: ignore[import-not-found]
+from fastapi import FastAPI
+from ops_kit import ROUTING, routed  # type: ignore[import-not-found]
+from playwright.async_api import Page, expect
+from test_browser_chat import sign_in_as  # type: ignore[import-not-found]
+
+from handoff.config import HubConfig
+from handoff.console.users import UserInfo
+from handoff.server import create_app
+from handoff.store import Store
+from handoff_sdk import FakeClock
+
+OpenBrowser = Callable[..., AbstractAsyncContextManager[BrowserPage]]
+
+
+@pytest.fixture
+async def app(store: Store, clock: FakeClock) -> AsyncIterator[FastAPI]:
+    """The hub's app with two reps in [routing]."""
+    built = create_app(store, config=HubConfig(routing=ROUTING), clock=clock)
+    yield built
+    await built.state.intake.aclose()
+
+
+async def test_q19_a_rep_opens_an_explanation_flags_it_and_ops_see_it_queued(
+    app: FastAPI,
+    store: Store,
+    clock: FakeClock,
+    console_browser: OpenBrowser,
+    console_user: Callable[..., UserInfo],
+) -> None:
+    decision = routed(store, clock, "c-1", "ana")
+    console_user("ana", "rep", rep="ana")
+    console_user("olga", "ops")
+    async with console_browser(app) as browser:
+        page: Page = browser.page  # type: ignore[assignment]
+        await sign_in_as(page, "ana", "/console/decisions")
+        await page.get_by_label("About").select_option("conversation")
+        await page.get_by_label("Id").fill("c-1")
+        await page.get_by_role("button", name="Search").click()
+        card = page.locator(f"#decision-{decision}")
+        await expect(card).to_contain_text("owner-first (Q3): the account has an owner")
+        await card.get_by_role("link", name=f"Decision {decision}").click()
+        await expect(page.get_by_role("heading", level=1)).to_contain_text(f"Decision {decision}")
+        await expect(page.locator(".counterfactual")).to_contain_text("had carl been available")
+        await page.get_by_text("Flag as misrouted").click()
+        await page.get_by_label(f"Why did decision {decision} send it").fill("Ana is on leave")
+        await page.get_by_role("button", name="Flag for ops review").click()
+        await expect(page.locator(f"#misroute-{decision}")).to_contain_text(
+            f"Decision {decision} flagged as misrouted"
+        )
+        await page.get_by_role("button", name="Sign out").click()
+        await sign_in_as(page, "olga", "/console/misroutes")
+        queue = page.locator("#misroutes")
+        await expect(queue).to_contain_text("Ana is on leave")
+        await expect(queue).to_contain_text("the account has an owner")
+        await queue.get_by_role("link", name=str(decision)).click()
+        await expect(page.get_by_role("heading", level=1)).to_contain_text(f"Decision {decision}")
+        await expect(page.locator("main")).to_contain_text(f"misroute:{decision}:ana")

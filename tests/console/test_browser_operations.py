@@ -65,3 +65,26 @@ async def test_q19_a_rep_opens_an_explanation_flags_it_and_ops_see_it_queued(
         await queue.get_by_role("link", name=str(decision)).click()
         await expect(page.get_by_role("heading", level=1)).to_contain_text(f"Decision {decision}")
         await expect(page.locator("main")).to_contain_text(f"misroute:{decision}:ana")
+
+
+async def test_ops_retry_a_dead_job(
+    app: FastAPI,
+    store: Store,
+    clock: FakeClock,
+    console_browser: OpenBrowser,
+    console_user: Callable[..., UserInfo],
+) -> None:
+    routed(store, clock, "c-1", "ana", error="salesforce: 503 Service Unavailable")
+    console_user("olga", "ops")
+    async with console_browser(app) as browser:
+        page: Page = browser.page  # type: ignore[assignment]
+        await sign_in_as(page, "olga", "/console/jobs")
+        row = page.locator("#jobs tbody tr").first
+        await expect(row).to_contain_text("salesforce: 503 Service Unavailable")
+        await expect(row).to_contain_text("dead")
+        await row.get_by_role("button", name="Retry").click()
+        await expect(page.get_by_role("status")).to_contain_text("queued again")
+        row = page.locator("#jobs tbody tr").first
+        await expect(row).to_contain_text("queued")
+        await expect(row.get_by_role("button", name="Retry")).to_have_count(0)
+        await expect(page.locator(".trail")).to_contain_text("console:olga retried job")

@@ -25,8 +25,8 @@ def jobs() -> None:
     "--state",
     "states",
     multiple=True,
-    type=click.Choice(["queued", "running", "done", "dead"]),
-    help="Only jobs in this state (repeatable).",
+    type=click.Choice(["queued", "running", "done", "dead", "failing"]),
+    help="Only jobs in this state (repeatable); failing: queued again after an error.",
 )
 @click.option("--limit", default=50, show_default=True, help="How many, newest first.")
 @json_option
@@ -71,24 +71,14 @@ def jobs_list(
 def _operator_change(
     action: str, ids: tuple[int, ...], config_path: Path | None, database: str | None
 ) -> int:
-    from handoff.runtime import audit, discard_jobs, retry_jobs
+    from handoff.runtime import operator_change
     from handoff_sdk import SystemClock
 
     if not ids:
         raise HandoffError(f"give the ids of the jobs to {action}")
-    now = SystemClock().now()
     store = open_store_for(config_path, database)
     with store.transaction() as session:
-        change = retry_jobs if action == "retry" else discard_jobs
-        changed = change(session, list(ids), now=now)
-        audit(
-            session,
-            actor="cli",
-            action=f"jobs.{action}",
-            now=now,
-            details={"ids": list(ids), "changed": changed},
-        )
-    return changed
+        return operator_change(session, action, ids, actor="cli", now=SystemClock().now())
 
 
 @jobs.command("retry")

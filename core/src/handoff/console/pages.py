@@ -123,5 +123,6 @@ def console_pages() -> ConsolePages:
 def operations_pages() -> list[ConsolePages]:
     """The frameworks' pages: decisions and their explanations, the jobs of the outbox."""
     from handoff.console.decisions import decision_pages  # noqa: PLC0415 - one module a page
+    from handoff.console.jobs import job_pages  # noqa: PLC0415
 
-    return [decision_pages()]
+    return [decision_pages(), job_pages()]

@@ -18,6 +18,7 @@ from handoff.runtime.events import (
     record_events,
 )
 from handoff.runtime.jobs import (
+    FAILING,
     HOOK_KIND,
     ClaimedJob,
     JobError,
@@ -25,16 +26,19 @@ from handoff.runtime.jobs import (
     claim_jobs,
     discard_jobs,
     enqueue,
+    failing_count,
     job_counts,
     list_jobs,
+    operator_change,
     retry_jobs,
 )
-from handoff.runtime.state import advance_counter, audit, upsert_entity
+from handoff.runtime.state import advance_counter, audit, audit_trail, upsert_entity
 from handoff.runtime.timers import cancel_timer, fire_due_timers, schedule_periodic, schedule_timer
 from handoff.runtime.worker import JobFailedError, Worker, WorkerStats
 
 __all__ = [
     "EVENT_KIND",
+    "FAILING",
     "HOOK_KIND",
     "ClaimedJob",
     "CompositeHandler",
@@ -50,15 +54,18 @@ __all__ = [
     "WorkerStats",
     "advance_counter",
     "audit",
+    "audit_trail",
     "cancel_timer",
     "claim_jobs",
     "decisions_about",
     "discard_jobs",
     "enqueue",
+    "failing_count",
     "fire_due_timers",
     "job_counts",
     "jobs_of",
     "list_jobs",
+    "operator_change",
     "record_decision",
     "record_decisions",
     "record_events",

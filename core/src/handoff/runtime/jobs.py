@@ -25,10 +25,12 @@ from sqlalchemy import ColumnElement, String, and_, cast, delete, func, or_, sel
 from sqlalchemy.orm import Session, aliased
 
 from handoff.errors import HandoffError
+from handoff.runtime.state import audit
 from handoff.store import Job, JobState, JobSubject, Store, dialect_insert
 from handoff_sdk import hookspecs
 
 __all__ = [
+    "FAILING",
     "HOOK_KIND",
     "WORKER_LOST",
     "ClaimedJob",
@@ -42,8 +44,10 @@ __all__ = [
     "encode_hook_arguments",
     "enqueue",
     "fail_job",
+    "failing_count",
     "job_counts",
     "list_jobs",
+    "operator_change",
     "retry_jobs",
 ]
 
@@ -414,12 +418,32 @@ def fail_job(
     return state if changed else None
 
 
+FAILING = "failing"
+"""Not a stored state: a queued job whose last attempt failed, waiting to be tried again."""
+
+
 def list_jobs(session: Session, *, states: Sequence[str] = (), limit: int = 50) -> list[Job]:
-    """The newest jobs, optionally only in some states."""
+    """The newest jobs, optionally only in some states (`failing`: queued after an error)."""
     query = select(Job).order_by(Job.id.desc()).limit(limit)
     if states:
-        query = query.where(Job.state.in_(list(states)))
+        stored = [s for s in states if s != FAILING]
+        wanted: list[ColumnElement[bool]] = [Job.state.in_(stored)] if stored else []
+        if FAILING in states:
+            wanted.append(and_(Job.state == JobState.QUEUED.value, Job.last_error.is_not(None)))
+        query = query.where(or_(*wanted))
     return list(session.scalars(query))
+
+
+def failing_count(session: Session) -> int:
+    """How many queued jobs failed their last attempt (they wait to be tried again)."""
+    return int(
+        session.scalar(
+            select(func.count())
+            .select_from(Job)
+            .where(Job.state == JobState.QUEUED.value, Job.last_error.is_not(None))
+        )
+        or 0
+    )
 
 
 def job_counts(session: Session) -> dict[str, int]:
@@ -490,3 +514,30 @@ def discard_jobs(session: Session, ids: Sequence[int], *, now: datetime) -> int:
         .execution_options(synchronize_session=False)
     )
     return int(session.execute(statement).rowcount)  # type: ignore[attr-defined]
+
+
+def operator_change(
+    session: Session, action: str, ids: Sequence[int], *, actor: str, now: datetime
+) -> int:
+    """Retry or discard jobs for an operator, audited in their name; how many changed.
+
+    One function for `handoff jobs retry|discard` (actor 'cli') and the
+    console's Jobs page (actor 'console:<name>'): the change and its audit
+    line ('jobs.retry' or 'jobs.discard', with the ids) in the caller's
+    transaction. Raises JobError (nothing changed) as retry_jobs and
+    discard_jobs do.
+    """
+    if action not in ("retry", "discard"):
+        raise JobError(f"action: expected retry or discard, got {action!r}")
+    if not ids:
+        raise JobError(f"give the ids of the jobs to {action}")
+    change = retry_jobs if action == "retry" else discard_jobs
+    changed = change(session, list(ids), now=now)
+    audit(
+        session,
+        actor=actor,
+        action=f"jobs.{action}",
+        now=now,
+        details={"ids": list(ids), "changed": changed},
+    )
+    return changed

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from handoff.store import Audit, Cursor, EntityRecord, dialect_insert
@@ -71,3 +73,21 @@ def upsert_entity(
         row.updated_at = now
     session.flush()
     return row
+
+
+def audit_trail(
+    session: Session,
+    *,
+    actions: Sequence[str],
+    subject_type: str | None = None,
+    limit: int = 20,
+) -> list[Audit]:
+    """The newest audit lines of some actions (what operators did), newest first.
+
+    The console's Jobs and Experiences pages show who retried, discarded,
+    rolled back or restored what, from the same lines the CLI writes.
+    """
+    query = select(Audit).where(Audit.action.in_(list(actions)))
+    if subject_type is not None:
+        query = query.where(Audit.subject_type == subject_type)
+    return list(session.scalars(query.order_by(Audit.id.desc()).limit(limit)))

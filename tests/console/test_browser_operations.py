@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from ops_kit import ROUTING, routed  # type: ignore[import-not-found]
 from playwright.async_api import Page, expect
 from test_browser_chat import sign_in_as  # type: ignore[import-not-found]
+from test_experiences_page import EXPERIENCES  # type: ignore[import-not-found]
 
 from handoff.config import HubConfig
 from handoff.console.users import UserInfo
@@ -24,8 +25,10 @@ OpenBrowser = Callable[..., AbstractAsyncContextManager[BrowserPage]]
 
 @pytest.fixture
 async def app(store: Store, clock: FakeClock) -> AsyncIterator[FastAPI]:
-    """The hub's app with two reps in [routing]."""
-    built = create_app(store, config=HubConfig(routing=ROUTING), clock=clock)
+    """The hub's app with two reps in [routing] and an AI experience with its twin."""
+    built = create_app(
+        store, config=HubConfig(routing=ROUTING, experiences=EXPERIENCES), clock=clock
+    )
     yield built
     await built.state.intake.aclose()
 
@@ -88,3 +91,24 @@ async def test_ops_retry_a_dead_job(
         await expect(row).to_contain_text("queued")
         await expect(row.get_by_role("button", name="Retry")).to_have_count(0)
         await expect(page.locator(".trail")).to_contain_text("console:olga retried job")
+
+
+async def test_q8_ops_roll_back_ai_experiences_and_restore_them(
+    app: FastAPI, console_browser: OpenBrowser, console_user: Callable[..., UserInfo]
+) -> None:
+    console_user("olga", "ops")
+    async with console_browser(app) as browser:
+        page: Page = browser.page  # type: ignore[assignment]
+        await sign_in_as(page, "olga", "/console/experiences")
+        ai, twin = page.locator("#experience-home-ai"), page.locator("#experience-home")
+        await expect(ai).to_contain_text("on")
+        await page.get_by_role("button", name="Roll back AI").click()
+        await expect(page.get_by_role("status")).to_contain_text("Rolled back: 2 experiences")
+        await expect(ai.locator("td").first).to_have_text("off")
+        await expect(twin.locator("td").first).to_have_text("on")
+        await expect(page.locator(".trail")).to_contain_text("console:olga rolled back AI")
+        await page.get_by_role("button", name="Restore AI").click()
+        await expect(page.get_by_role("status")).to_contain_text("Restored: 2 experiences")
+        await expect(ai.locator("td").first).to_have_text("on")
+        await expect(twin.locator("td").first).to_have_text("off")
+        await expect(page.locator(".trail li").first).to_contain_text("console:olga restored AI")

@@ -49,7 +49,7 @@ async def test_ops_retry_a_dead_job_and_discard_a_failing_one_audited_in_their_n
     assert "8 of 8" in page
     assert "timed out" in page
     assert "failing: 1" in page
-    assert f"write-back:c-3" not in page  # done jobs are not shown unless asked for
+    assert "write-back:c-3" not in page  # done jobs are not shown unless asked for
     only_failing = text_of(await console_client.get("/console/jobs?state=failing"))
     assert "timed out" in only_failing
     assert "salesforce: 503" not in only_failing
@@ -72,9 +72,7 @@ async def test_ops_retry_a_dead_job_and_discard_a_failing_one_audited_in_their_n
         await console_client.get(retried.headers["location"])
     )
     # A done job cannot be retried: said, not a traceback.
-    refused = await console_client.post(
-        f"/console/jobs/{done.id}/retry", data={"csrf_token": csrf}
-    )
+    refused = await console_client.post(f"/console/jobs/{done.id}/retry", data={"csrf_token": csrf})
     assert refused.status_code == 409
     assert f"job {done.id} is done, not dead" in text_of(refused)
     discarded = await console_client.post(

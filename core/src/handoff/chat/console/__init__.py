@@ -1,4 +1,7 @@
-"""The chat flow's console pages: live visitors (Q2, Q10), reps' presence (Q3), misroutes (Q19).
+"""The chat flow's console pages: live visitors, presence, misroutes, experiences.
+
+Live visitors (Q2, Q10), reps' presence (Q3), misroute flags and their
+queue (Q19), experiences and their AI twins (Q8).
 
 Registered by `handoff.chat.flow` (`Flow.console`); docs/console.md.
 """
@@ -23,6 +26,7 @@ TEMPLATES = Path(__file__).parent / "templates"
 
 def chat_console(context: FlowContext[ChatSettings]) -> Sequence[ConsolePages]:
     """The chat flow's pages, their navigation links and templates."""
+    from handoff.chat.console.experiences import experience_pages  # noqa: PLC0415
     from handoff.chat.console.live import live_pages  # noqa: PLC0415 - built when serving
     from handoff.chat.console.misroutes import misroute_pages  # noqa: PLC0415
     from handoff.chat.console.presence import presence_pages  # noqa: PLC0415
@@ -41,5 +45,9 @@ def chat_console(context: FlowContext[ChatSettings]) -> Sequence[ConsolePages]:
             router=misroute_pages(context),
             nav=(NavItem("Misroutes", "/misroutes", (Scope.OPS,), order=45),),
             decision_parts=("chat/_misroute_form.html",),
+        ),
+        ConsolePages(
+            router=experience_pages(context),
+            nav=(NavItem("Experiences", "/experiences", (Scope.OPS,), order=60),),
         ),
     ]

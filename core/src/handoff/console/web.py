@@ -32,10 +32,11 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote, urlsplit
 
 from fastapi import APIRouter, Depends, FastAPI, Request, Security
@@ -74,6 +75,7 @@ PRE_SESSION_COOKIE = "handoff_console_csrf"
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
 _SAFE = frozenset({"GET", "HEAD", "OPTIONS"})
+T = TypeVar("T")
 _TEMPLATES = Path(__file__).parent / "templates"
 SECURITY_HEADERS = {
     "Cache-Control": "no-store",
@@ -198,6 +200,31 @@ class Console:
             (item for p in self.pages for item in p.nav), key=lambda i: (i.order, i.label)
         )
         self.decision_parts = tuple(part for p in self.pages for part in p.decision_parts)
+        self._shared: dict[Hashable, tuple[float, asyncio.Future[Any]]] = {}
+
+    async def shared_read(self, key: Hashable, load: Callable[[], Awaitable[T]]) -> T:
+        """`load()`'s result, read at most once per `live_interval` for every console asking.
+
+        Twenty consoles following the same rep's live visitors then cost one
+        query per interval, not twenty. For the data of live parts only (what
+        a stream re-renders): a page's first render reads afresh. The data
+        must not depend on who asks; render it per viewer afterwards.
+        """
+        now = time.monotonic()
+        entry = self._shared.get(key)
+        if (
+            entry is None
+            or now - entry[0] >= self.live_interval
+            or (entry[1].done() and entry[1].exception() is not None)
+        ):
+            if len(self._shared) > 1000:  # many keys over time: keep the fresh ones
+                self._shared = {
+                    k: v for k, v in self._shared.items() if now - v[0] < self.live_interval
+                }
+            entry = (now, asyncio.ensure_future(load()))
+            self._shared[key] = entry
+        result: T = await asyncio.shield(entry[1])
+        return result
 
     def nav_for(self, viewer: Viewer | None) -> list[NavItem]:
         """The links `viewer` may follow (none before sign-in)."""

@@ -22,7 +22,15 @@ from fastapi.responses import HTMLResponse, Response, StreamingResponse
 from handoff.api_keys import Scope
 from handoff.chat.pounce import LiveVisitor, NotAssignedError, engage, live_visitors
 from handoff.chat.settings import ChatSettings
-from handoff.console import ConsoleError, Viewer, fragment, live_stream, render, require_role
+from handoff.console import (
+    ConsoleError,
+    Viewer,
+    console_of,
+    fragment,
+    live_stream,
+    render,
+    require_role,
+)
 from handoff.flow import FlowContext
 
 __all__ = ["WINDOW_MINUTES", "live_pages"]
@@ -108,8 +116,13 @@ def live_pages(context: FlowContext[ChatSettings]) -> APIRouter:
             raise ConsoleError(400, "rep: choose the rep whose visitors to follow")
         window = _minutes(minutes)
 
+        console = console_of(request)
+
         async def parts() -> dict[str, str]:
-            return {"visitors": visitors_part(request, shown, window, await read(shown, window))}
+            found = await console.shared_read(
+                ("chat.live", shown, window), lambda: read(shown, window)
+            )
+            return {"visitors": visitors_part(request, shown, window, found)}
 
         return live_stream(request, parts)
 

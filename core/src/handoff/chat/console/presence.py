@@ -19,7 +19,15 @@ from sqlalchemy import select
 from handoff.api_keys import Scope
 from handoff.chat.routing.availability import REP_STATUS_KIND, set_rep_status
 from handoff.chat.settings import ChatSettings
-from handoff.console import ConsoleError, Viewer, fragment, live_stream, render, require_role
+from handoff.console import (
+    ConsoleError,
+    Viewer,
+    console_of,
+    fragment,
+    live_stream,
+    render,
+    require_role,
+)
 from handoff.flow import FlowContext
 from handoff.store import EntityRecord
 from handoff_sdk.entities import RepStatus
@@ -112,9 +120,11 @@ def presence_pages(context: FlowContext[ChatSettings]) -> APIRouter:
         request: Request, _viewer: Annotated[Viewer, require_role(Scope.OPS)]
     ) -> StreamingResponse:
         """Server-sent events: the presence table each time a status changes."""
+        console = console_of(request)
 
         async def parts() -> dict[str, str]:
-            return {"reps": fragment(request, "chat/_reps_table.html", {"reps": await rows()})}
+            found = await console.shared_read("chat.presence", rows)
+            return {"reps": fragment(request, "chat/_reps_table.html", {"reps": found})}
 
         return live_stream(request, parts)
 

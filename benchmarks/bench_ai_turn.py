@@ -114,6 +114,7 @@ async def run(args: argparse.Namespace, folder: Path) -> None:
         totals: list[float] = []
         drafts: list[float] = []
         models: list[float] = []
+        cpus: list[float] = []
         replaced = 0
         for index in range(args.turns + 1):
             turn = turns[index * 7 % len(turns)]  # attacks and ordinary replies mixed
@@ -125,11 +126,13 @@ async def run(args: argparse.Namespace, folder: Path) -> None:
                 goals=["book_meeting", "route_to_rep"],
             )
             seen = len(fake.log)
+            cpu = time.process_time()
             started = time.monotonic()
             guarded = await guarded_reply(
                 responder, request, table, record=decision_recorder(store, clock, conversation)
             )
             total = time.monotonic() - started
+            cpu = time.process_time() - cpu
             if guarded.offers_human:
                 raise SystemExit(f"the model was unavailable: {guarded.unavailable}")
             served = fake.log[seen:]
@@ -137,6 +140,7 @@ async def run(args: argparse.Namespace, folder: Path) -> None:
                 continue
             replaced += not guarded.verdict.allowed
             totals.append(total)
+            cpus.append(cpu)
             drafts.append(responder.last)
             models.append(sum(s.finished - s.started for s in served))
         await hub.aclose()
@@ -162,6 +166,10 @@ async def run(args: argparse.Namespace, folder: Path) -> None:
     print(
         f"  of which guard + stored decision: p50 {statistics.median(after) * ms:.1f} ms, "
         f"p99 {pct(after, 0.99) * ms:.1f} ms"
+    )
+    print(
+        f"CPU per turn (this process: the hub and the fake server's thread): "
+        f"p50 {statistics.median(cpus) * ms:.1f} ms, p99 {pct(cpus, 0.99) * ms:.1f} ms"
     )
     print(f"load average {load()}")
 

@@ -31,6 +31,7 @@ from handoff.ai.model_responder import (
     ModelResponder,
     ModelUnavailable,
     build_prompt,
+    configured_model,
     decision_recorder,
     guarded_reply,
 )
@@ -263,6 +264,14 @@ async def test_the_named_connector_must_be_enabled_and_generate_replies(world) -
         ModelResponder(built.hub, table(connector="anthropic"))
     with pytest.raises(HandoffError, match=r"no \[ai.model\] table"):
         ModelResponder(built.hub, AiConfig.model_validate(TABLE))
+
+
+async def test_the_configured_model_is_none_without_a_model_table(world) -> None:
+    built = await world("openai")
+    assert configured_model(built.hub, AiConfig.model_validate(TABLE)) is None
+    assert isinstance(configured_model(built.hub, built.table), ModelResponder)
+    with pytest.raises(HandoffError, match="'openai' is not enabled"):
+        configured_model(None, built.table)
 
 
 def test_the_prompt_keeps_the_requests_own_rules_after_the_tables() -> None:

@@ -47,6 +47,7 @@ __all__ = [
     "ModelResponder",
     "ModelUnavailable",
     "build_prompt",
+    "configured_model",
     "decision_recorder",
     "guarded_reply",
     "rules_in_words",
@@ -213,6 +214,22 @@ class ModelResponder:
             passages=_quoted(reply.text, request.passages),
             reply=reply,
         )
+
+
+def configured_model(hub: Hub | None, table: AiConfig) -> ModelResponder | None:
+    """The model responder when `[ai.model]` names one, else None (the built-in one answers).
+
+    Raises HandoffError, naming the connector, when the table names a
+    connector that is not enabled or cannot generate replies: a
+    misconfiguration is said, not silently answered by another responder.
+    """
+    if table.model is None:
+        return None
+    if hub is None:
+        raise HandoffError(
+            f"[ai.model] connector '{table.model.connector}' is not enabled: no connector is"
+        )
+    return ModelResponder(hub, table)
 
 
 @dataclass(frozen=True)

@@ -272,10 +272,17 @@ class Simulator:
             if reply is None:  # dropped
                 return
             await asyncio.sleep(self.latency)
-            await self._response(reply).__call__(scope, receive, send)
+            # The log and the limits are settled before the answer leaves: a client reading the
+            # log (or sending its next call) as soon as it has the answer sees this one done.
             entry.status = reply.status
-        finally:
             entry.finished = time.monotonic()
+            if admitted is not None:
+                self._limit_state.leave(admitted)
+                admitted = None
+            await self._response(reply).__call__(scope, receive, send)
+        finally:
+            if not entry.finished:
+                entry.finished = time.monotonic()
             if admitted is not None:
                 self._limit_state.leave(admitted)
 

@@ -4,23 +4,24 @@
 
 Serves the fake model server (`handoff_sdk.testing.FakeModelServer`, the
 connectors' simulator) over TLS on a loopback port with `--latency` seconds
-per answer, builds a Hub whose `--backend` connector (openai or anthropic)
-points at it, and runs `--turns` conversation turns one after another, each
-end to end as a conversation takes it: the model responder builds the
-prompt (instructions from the `[ai]` table, six earlier turns, three
-passages) and calls `handoff_generate_reply` through the Hub (rate budget,
-retries, metrics, the hub's HTTP client), the guard checks the reply (the
-adversarial set's replies, so some are replaced), and the verdict is stored
-as an `ai.guard` decision in SQLite (`guarded_reply` with a recorder).
+per answer, and the hub's HTTP app on another (uvicorn, as `handoff serve`
+does), its `[ai.model]` naming the `--backend` connector (openai or
+anthropic) pointed at the fake. Then `--turns` visitor messages, one after
+another, each through the conversation API (`POST
+/v1/ai/conversations/{id}/messages`, Q5), ten per conversation: the
+conversation engine, the model responder (instructions from the `[ai]`
+table, the history, the goals), `handoff_generate_reply` through the Hub
+and the connector's request path (rate budget, retries, metrics, the hub's
+HTTP client), the Q6 guard on the reply (the adversarial set's replies, so
+most are replaced), and the turn's decisions stored in SQLite.
 
 The model's time is what the fake server spent answering (its log: from
-receiving the request to the end of its answer, the latency included); the
-hub's overhead is the rest of the turn: prompt, HTTP client and TLS, JSON,
-the connector's request path, the guard, the stored decision. Reported as
-p50/p99 of each, per turn, with the machine's load average.
-
-Not through the conversation API: conversations (Q5) were not on main when
-this was written; docs/performance.md says so.
+receiving the request to its answer, the latency included); the hub's
+overhead is the rest of the turn as the visitor's HTTP client sees it: the
+API, the conversation, the prompt, the HTTP client and TLS, the guard, the
+stored decisions. Reported as p50/p99 of each per turn, with the CPU a
+turn costs this process (the hub, the fake server's thread and the client:
+the figure that does not grow with the machine's load) and the load average.
 """
 
 from __future__ import annotations
@@ -28,41 +29,33 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import re
 import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "ai"))
 
+import httpx
+import uvicorn
 from adversarial import ATTACKS, ORDINARY, TABLE
 from handoff_anthropic.simulator import AnthropicSimulator
 from handoff_openai.simulator import OpenAISimulator
 
-from handoff.ai.config import AiConfig
-from handoff.ai.model_responder import ModelResponder, decision_recorder, guarded_reply
-from handoff.ai.responder import Draft, Passage, ReplyRequest, Turn
+from handoff.api_keys import create_key
 from handoff.config import ConnectorSettings, HubConfig
 from handoff.hub import Hub
+from handoff.server import create_app
 from handoff.store import Store, upgrade
 from handoff_sdk import DictSecrets, SystemClock
 from handoff_sdk.testing import Limits, ScriptedReply, SimulatorServer
 
 SIMULATORS = {"openai": OpenAISimulator, "anthropic": AnthropicSimulator}
-HISTORY = [
-    Turn("ai", "Hi! I'm Acme's assistant. What brings you here today?"),
-    Turn("visitor", "We're looking at CI tools for about 40 engineers."),
-    Turn("ai", "Acme runs pipelines for teams of every size, with caching built in."),
-    Turn("visitor", "Do you run on our own servers?"),
-    Turn("ai", "Yes, Acme Self-Managed runs on your hardware."),
-]
-PASSAGES = [
-    Passage("https://acme.example/docs/runners", "Runners", "Runners execute pipeline jobs."),
-    Passage("https://acme.example/docs/cache", "Caching", "Caches persist between jobs."),
-    Passage("https://acme.example/pricing", "Pricing", "Premium is $29 per user per month."),
-]
+PER_CONVERSATION = 10
+QUESTION = "q{n}: how do runners and caching work together?"
+"""Every visitor message: neutral (no goal triggers), numbered so the fake answers it by script."""
 
 
 def load() -> str:
@@ -75,103 +68,121 @@ def pct(samples: list[float], q: float) -> float:
     return ordered[max(0, int(len(ordered) * q) - 1)]
 
 
-class Timed:
-    """The model responder, its draft timed (the turn's share before the guard)."""
-
-    def __init__(self, inner: ModelResponder) -> None:
-        self.inner = inner
-        self.last = 0.0
-
-    async def draft(self, request: ReplyRequest) -> Draft:
-        started = time.monotonic()
-        try:
-            return await self.inner.draft(request)
-        finally:
-            self.last = time.monotonic() - started
+async def serve(app: Any) -> tuple[uvicorn.Server, asyncio.Task[None], int]:
+    """The hub's app on a loopback port, as `handoff serve` runs it."""
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=0, log_level="warning", lifespan="on", access_log=False
+    )
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        if task.done():
+            raise SystemExit("the hub's app did not start")
+        await asyncio.sleep(0.01)
+    return server, task, server.servers[0].sockets[0].getsockname()[1]
 
 
 async def run(args: argparse.Namespace, folder: Path) -> None:
-    turns = ATTACKS + ORDINARY
-    script = [ScriptedReply(f"^{re.escape(t.message)}$", t.reply) for t in turns]
+    replies = [t.reply for t in ATTACKS + ORDINARY]
+    replies = [replies[i * 7 % len(replies)] for i in range(len(replies))]  # mixed
+    script = [ScriptedReply(f"^q{n}:", reply) for n, reply in enumerate(replies)]
     fake = SIMULATORS[args.backend](latency=args.latency, limits=Limits(), replies=script)
     store = Store(f"sqlite:///{folder / 'handoff.db'}")
     upgrade(store)
     clock = SystemClock()
-    with SimulatorServer(fake, tls=True, cert_dir=folder / "tls") as server:
-        assert server.certificate is not None
+    key = create_key(store, "bench", ("ingest",), rep_id=None, now=clock.now(), actor="bench")
+    with SimulatorServer(fake, tls=True, cert_dir=folder / "tls") as model_server:
+        assert model_server.certificate is not None
         settings = {
-            **fake.connector_config(server.url),
-            "ca_file": str(server.certificate.cert_file),
+            **fake.connector_config(model_server.url),
+            "ca_file": str(model_server.certificate.cert_file),
             "rate_limit": {"requests": 100_000, "per_seconds": 60, "concurrency": 8},
         }
-        table = AiConfig.model_validate({**TABLE, "model": {"connector": args.backend}})
-        hub = Hub(
-            HubConfig(connectors={args.backend: ConnectorSettings(settings=settings)}),
-            secrets=lambda name: DictSecrets(name, fake.connector_secrets()),
-            clock=clock,
+        config = HubConfig(
+            connectors={args.backend: ConnectorSettings(settings=settings)},
+            ai={**TABLE, "model": {"connector": args.backend}},
+            experiences=[{"id": "site-ai", "name": "Site - AI", "mode": "ai_first"}],
         )
-        responder = Timed(ModelResponder(hub, table))
-        totals: list[float] = []
-        drafts: list[float] = []
-        models: list[float] = []
-        cpus: list[float] = []
-        replaced = 0
-        for index in range(args.turns + 1):
-            turn = turns[index * 7 % len(turns)]  # attacks and ordinary replies mixed
-            conversation = f"bench-{index}"
-            request = ReplyRequest(
-                conversation_id=conversation,
-                turns=[*HISTORY, Turn("visitor", turn.message)],
-                passages=PASSAGES,
-                goals=["book_meeting", "route_to_rep"],
-            )
-            seen = len(fake.log)
-            cpu = time.process_time()
-            started = time.monotonic()
-            guarded = await guarded_reply(
-                responder, request, table, record=decision_recorder(store, clock, conversation)
-            )
-            total = time.monotonic() - started
-            cpu = time.process_time() - cpu
-            if guarded.offers_human:
-                raise SystemExit(f"the model was unavailable: {guarded.unavailable}")
-            served = fake.log[seen:]
-            if index == 0:  # the first turn opens the TLS connection: left out
-                continue
-            replaced += not guarded.verdict.allowed
-            totals.append(total)
-            cpus.append(cpu)
-            drafts.append(responder.last)
-            models.append(sum(s.finished - s.started for s in served))
-        await hub.aclose()
+        secrets = fake.connector_secrets()
+        async with Hub(config, secrets=lambda name: DictSecrets(name, secrets), clock=clock) as hub:
+            app = create_app(store, config=config, hub=hub, clock=clock)
+            server, task, port = await serve(app)
+            headers = {"Authorization": f"Bearer {key.token}"}
+            async with httpx.AsyncClient(
+                base_url=f"http://127.0.0.1:{port}", headers=headers, timeout=30
+            ) as client:
+                totals, models, cpus = await turns(client, fake, args.turns, len(replies))
+            server.should_exit = True
+            await asyncio.wait_for(task, 30)
+            await app.state.intake.aclose()
     store.dispose()
+    report(args, totals, models, cpus)
+
+
+async def turns(
+    client: httpx.AsyncClient, fake: Any, count: int, scripted: int
+) -> tuple[list[float], list[float], list[float]]:
+    """Send the messages; per measured turn: its time, the model's, the CPU of this process."""
+    totals: list[float] = []
+    models: list[float] = []
+    cpus: list[float] = []
+    replaced = 0
+    conversation = ""
+    for index in range(count + 1):
+        if index % PER_CONVERSATION == 0:
+            conversation = f"bench-{index}"
+            opened = await client.post(
+                "/v1/ai/conversations",
+                json={"id": conversation, "experience_id": "site-ai", "entry": "question",
+                      "visitor_id": f"v-{index}"},
+            )  # fmt: skip
+            if opened.status_code != 201:
+                raise SystemExit(f"could not open a conversation: {opened.text}")
+        seen = len(fake.log)
+        cpu = time.process_time()
+        started = time.monotonic()
+        answer = await client.post(
+            f"/v1/ai/conversations/{conversation}/messages",
+            json={"text": QUESTION.format(n=index % scripted)},
+        )
+        total = time.monotonic() - started
+        cpu = time.process_time() - cpu
+        served = fake.log[seen:]
+        if answer.status_code != 200 or len(served) != 1:
+            raise SystemExit(f"turn {index}: {answer.status_code} {answer.text[:300]}")
+        if index == 0:  # the first turn opens the connections: left out
+            continue
+        guard = answer.json().get("guard") or {}
+        replaced += not guard.get("allowed", True)
+        totals.append(total)
+        models.append(served[0].finished - served[0].started)
+        cpus.append(cpu)
+    print(f"turns: {len(totals)} (one at a time, {PER_CONVERSATION} per conversation), "
+          f"replies replaced by the guard: {replaced}")  # fmt: skip
+    return totals, models, cpus
+
+
+def report(
+    args: argparse.Namespace, totals: list[float], models: list[float], cpus: list[float]
+) -> None:
     overhead = [t - m for t, m in zip(totals, models, strict=True)]
-    after = [t - d for t, d in zip(totals, drafts, strict=True)]
     ms = 1e3
-    print(f"backend: {args.backend} over TLS on loopback; model latency {args.latency * ms:.0f} ms")
-    print(f"turns: {len(totals)} (one at a time), replies replaced by the guard: {replaced}")
     print(
-        f"turn end to end: p50 {statistics.median(totals) * ms:.1f} ms, "
-        f"p99 {pct(totals, 0.99) * ms:.1f} ms"
+        f"backend: {args.backend} over TLS on loopback, model latency {args.latency * ms:.0f} ms;"
+        " through the conversation API over HTTP"
     )
-    print(
-        f"model's time:    p50 {statistics.median(models) * ms:.1f} ms, "
-        f"p99 {pct(models, 0.99) * ms:.1f} ms"
-    )
-    print(
-        f"hub's overhead:  p50 {statistics.median(overhead) * ms:.1f} ms, "
-        f"p99 {pct(overhead, 0.99) * ms:.1f} ms "
-        f"({statistics.median(overhead) / statistics.median(totals):.1%} of the turn at p50)"
-    )
-    print(
-        f"  of which guard + stored decision: p50 {statistics.median(after) * ms:.1f} ms, "
-        f"p99 {pct(after, 0.99) * ms:.1f} ms"
-    )
-    print(
-        f"CPU per turn (this process: the hub and the fake server's thread): "
-        f"p50 {statistics.median(cpus) * ms:.1f} ms, p99 {pct(cpus, 0.99) * ms:.1f} ms"
-    )
-    print(f"load average {load()}")
+    for name, values in (
+        ("turn end to end", totals),
+        ("model's time", models),
+        ("hub's overhead", overhead),
+        ("CPU per turn", cpus),
+    ):
+        print(
+            f"{name + ':':17} p50 {statistics.median(values) * ms:6.1f} ms, "
+            f"p99 {pct(values, 0.99) * ms:6.1f} ms"
+        )
+    share = statistics.median(overhead) / statistics.median(totals)
+    print(f"hub's overhead at p50: {share:.1%} of the turn; load average {load()}")
 
 
 def main() -> None:

@@ -34,6 +34,7 @@ from handoff.ai.model_responder import (
     configured_model,
     decision_recorder,
     guarded_reply,
+    rules_in_words,
 )
 from handoff.ai.responder import Passage, ReplyRequest, Turn
 from handoff.config import ConnectorSettings, HubConfig, load_config
@@ -275,8 +276,9 @@ async def test_the_configured_model_is_none_without_a_model_table(world) -> None
 
 
 def test_the_prompt_keeps_the_requests_own_rules_after_the_tables() -> None:
-    prompt = build_prompt(ask("Hi", rules=["Mention the free trial."]), table())
-    assert prompt.rules[-1] == "Mention the free trial."
+    said = rules_in_words(table())
+    prompt = build_prompt(ask("Hi", rules=[*said, "Mention the free trial."]), table())
+    assert prompt.rules == [*said, "Mention the free trial."]  # none said twice
     assert any("Globex" in rule for rule in prompt.rules)
     assert prompt.turns[-1].speaker == "visitor"
 

@@ -134,8 +134,8 @@ def build_prompt(request: ReplyRequest, table: AiConfig) -> ReplyPrompt:
     """The model's prompt: instructions, rules, goals and passages, then the latest turns.
 
     The request's own `rules` (if the conversation gives any) come after the
-    table's; goals are said in words (`GOALS`); at most `max_turns` turns and
-    `max_passages` passages are sent.
+    table's, those already said left out; goals are said in words (`GOALS`);
+    at most `max_turns` turns and `max_passages` passages are sent.
     """
     model = _model_table(table)
     turns = [ReplyTurn(speaker=t.speaker, text=t.text) for t in request.turns][-model.max_turns :]
@@ -148,10 +148,16 @@ def build_prompt(request: ReplyRequest, table: AiConfig) -> ReplyPrompt:
         turns=turns,
         passages=passages,
         goals=[GOALS.get(goal, goal) for goal in request.goals],
-        rules=[*rules_in_words(table), *request.rules],
+        rules=_rules(table, request.rules),
         max_tokens=model.max_tokens,
         temperature=model.temperature,
     )
+
+
+def _rules(table: AiConfig, asked: Sequence[str]) -> list[str]:
+    """The table's rules in words, then the request's own that are not among them already."""
+    rules = rules_in_words(table)
+    return [*rules, *(rule for rule in asked if rule not in rules)]
 
 
 def _model_table(table: AiConfig) -> ModelConfig:

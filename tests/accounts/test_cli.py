@@ -102,3 +102,56 @@ async def test_p3_the_commands_say_when_the_flow_is_off(world: World) -> None:
     result = await invoke(world, "accounts", "rerank")
     assert isinstance(result.exception, HandoffError)
     assert "no [accounts] table in handoff.toml" in str(result.exception)
+
+
+async def test_p2_a_ranking_is_stored_compactly_and_explained_criterion_by_criterion(
+    world: World,
+) -> None:
+    """The re-rank stores each ranking as the facts read and the tier table's name (the table
+    once); `handoff explain` words it row by row, criterion by criterion, from that table."""
+    from sqlalchemy import select  # noqa: PLC0415
+
+    from handoff.accounts.kinds import RANK_DECISION, TABLE_DECISION  # noqa: PLC0415
+    from handoff.store import Decision  # noqa: PLC0415
+
+    assert (await invoke(world, "accounts", "rerank")).exit_code == 0
+    with world.store.sessions() as session:
+        [stored] = session.scalars(
+            select(Decision.explanation).where(
+                Decision.kind == RANK_DECISION, Decision.subject_id == P0
+            )
+        )
+        tables = list(session.scalars(select(Decision).where(Decision.kind == TABLE_DECISION)))
+    assert set(stored) == {"tier", "row", "facts", "table"}
+    assert stored["facts"] == {
+        "carr": 900.0,
+        "total_funding": 150000000.0,
+        "lam_dev_count": 12,
+        "industry": "Retail",
+    }
+    [table] = tables
+    assert table.subject_id == stored["table"]
+    assert table.outcome["tiers"][0]["id"] == "tier1_any1"
+
+    shown = await invoke(world, "explain", f"account:{P0}", "--json")
+    assert shown.exit_code == 0, shown.output
+    [ranking] = [d for d in json.loads(shown.output)["decisions"] if d["kind"] == RANK_DECISION]
+    explanation = ranking["explanation"]
+    assert explanation["tier"] == "Tier 1"
+    assert explanation["summary"] == ["tier1_any1 (any 1): 1 of 3 met, gives Tier 1"]
+    assert [c["why"] for c in explanation["rows"][0]["criteria"]] == [
+        "carr is 900.0, not at least 2964",
+        "total_funding is 150000000.0, at least 134985000",
+        "lam_dev_count is 12, not at least 103",
+    ]
+    assert "warning" not in explanation
+    text = await invoke(world, "explain", f"account:{P0}")
+    assert "total_funding is 150000000.0, at least 134985000" in text.output
+
+    # Another table later: the decisions made under the first still read the first.
+    config = world.path.read_text()
+    assert "at_least = 134985000" in config
+    world.path.write_text(config.replace("at_least = 134985000", "at_least = 200000000"))
+    again = await invoke(world, "explain", f"account:{P0}", "--json")
+    [ranking] = [d for d in json.loads(again.output)["decisions"] if d["kind"] == RANK_DECISION]
+    assert ranking["explanation"]["summary"] == ["tier1_any1 (any 1): 1 of 3 met, gives Tier 1"]

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from handoff.rules import OPERATORS, parse_condition
+from handoff.rules.conditions import matches
 
 LEAD = {
     "lead": {"title": "VP of Engineering", "country": "DE"},
@@ -81,3 +82,31 @@ def test_above_is_strictly_more_than_for_amounts_like_over_1000() -> None:
     )
     assert condition.check({"deal": {"amount": "1,200"}})[0] is True
     assert condition.check({"deal": {}})[0] is False
+
+
+VALUES: list[Any] = [None, "", "SaaS", " saas ", "vp sales", "1,200", "x", 0, 25, 24.99, 2964, True]
+SHAPES: list[dict[str, Any]] = [
+    {"field": "v", "equals": "saas"},
+    {"field": "v", "equals": 25},
+    {"field": "v", "in": ["SaaS", 25, True]},
+    {"field": "v", "exists": True},
+    {"field": "v", "exists": False},
+    {"field": "v", "at_least": 25},
+    {"field": "v", "below": 25},
+    {"field": "v", "above": 1199},
+    {"field": "v", "contains": ["VP", "aa"]},
+    {"field": "a.v", "at_least": 0},
+    {"not": {"field": "v", "below": 25}},
+    {"all": [{"field": "v", "exists": True}, {"field": "v", "below": 3000}]},
+    {"any": [{"field": "v", "equals": "x"}, {"field": "v", "at_least": 2964}]},
+]
+
+
+@pytest.mark.parametrize("raw", SHAPES, ids=str)
+def test_matches_gives_checks_verdict_for_every_operator_and_value(raw: dict[str, Any]) -> None:
+    """P2 ranks the pool with `matches` (no reasons in words) and words only what is shown:
+    both must agree on every value, a missing or None one included."""
+    condition = parse_condition(raw)
+    for value in VALUES:
+        for context in ({"v": value, "a": {"v": value}}, {}, {"a": None}):
+            assert matches(condition, context) is condition.check(context)[0], (value, context)

@@ -217,6 +217,15 @@ class Flow(Generic[S]):
     write) is captured there and never run. A runner listed here must not
     call a connector.
     """
+    explanations: str | None = None
+    """'package.module:function' giving its stored explanations in full, for `handoff explain`.
+
+    Called as `function(session, kind, explanation)` for each decision of its
+    `decision_kinds`; returns the explanation as a person reads it. For a
+    flow that stores an explanation compactly (the weekly re-rank names its
+    tier table instead of repeating it for each of 100,000 accounts). None:
+    the explanations are stored as they are shown.
+    """
     demo: str | None = None
     """'package.module:function' of its part of `handoff demo` (see handoff.demo)."""
     models: str | None = None

@@ -101,6 +101,7 @@ ACCOUNTS: Flow[AccountsSettings] = Flow(
     routers=_routers,
     models="handoff.accounts.store",
     internal_jobs=(SIGNALS_JOB,),
+    explanations="handoff.accounts.queries:full_explanation",
     commands=(
         FlowCommand(
             "accounts",

@@ -34,6 +34,8 @@ __all__ = [
     "SIGNALS_JOB",
     "SIGNAL_EVENT_TYPES",
     "SURVEY_RESPONSE",
+    "TABLE_DECISION",
+    "TIER_TABLE",
 ]
 
 # -- event types --------------------------------------------------------------------------
@@ -90,11 +92,23 @@ CASE_DECISION = "cases.open"
 HAND_OFF_DECISION = "cases.hand_off"
 """A pooled customer asking for sales help: handed to the Pooled AE team or not (P4)."""
 
-DECISION_KINDS = (RANK_DECISION, OVERRIDE_DECISION, CASE_DECISION, HAND_OFF_DECISION)
+TABLE_DECISION = "accounts.tier_table"
+"""The tier table a re-rank applied, stored once by its name (`tiers.table_id`): the rank
+decisions name it instead of holding their criteria and reasons in words."""
+
+DECISION_KINDS = (
+    RANK_DECISION,
+    OVERRIDE_DECISION,
+    CASE_DECISION,
+    HAND_OFF_DECISION,
+    TABLE_DECISION,
+)
 """Every decision kind the accounts flow stores."""
 
 ACCOUNT = "account"
 """The subject type of rank decisions: `account:<CRM id>`."""
+TIER_TABLE = "tier_table"
+"""The subject type of a tier table's decision: `tier_table:<table id>`."""
 CASE = "case"
 """The subject type of case decisions: `case:<source>:<signal id>`."""
 

@@ -8,13 +8,13 @@ criterion is the Pooled Sales User's CRM id, looked up by its email.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from handoff.accounts.config import PoolConfig
 from handoff_sdk.entities import Account, AccountCriterion
 
-__all__ = ["check_criterion", "in_pool", "pool_query"]
+__all__ = ["check_criterion", "in_pool", "pool_query", "pooled"]
 
 
 def pool_query(pool: PoolConfig, owner_id: str) -> list[AccountCriterion]:
@@ -45,31 +45,57 @@ def _number(value: Any) -> float | None:
         return None
 
 
-def check_criterion(account: Account, criterion: AccountCriterion) -> tuple[bool, str]:
-    """Whether the account meets one criterion, and why; a missing value meets none but `ne`."""
-    got = _value(account, criterion.field)
-    want = criterion.value
-    op = criterion.op
-    shown = f"{criterion.field} is {got!r}"
+def _holds(got: Any, want: Any, op: str) -> bool:
+    """Whether a value meets an operator and its value; a missing value meets none but `ne`."""
     if op in ("eq", "ne"):
         same = _norm(got) == _norm(want)
-        held = same if op == "eq" else not same
-        return held, f"{shown}, {'' if held else 'not '}{'=' if op == 'eq' else '!='} {want!r}"
+        return same if op == "eq" else not same
     if op == "in":
         values = [_norm(v) for v in want] if isinstance(want, list) else [_norm(want)]
-        held = got is not None and _norm(got) in values
-        return held, f"{shown}, {'' if held else 'not '}one of {want!r}"
+        return got is not None and _norm(got) in values
     number, bound = _number(got), _number(want)
-    signs = {"lt": "<", "le": "<=", "gt": ">", "ge": ">="}
     if number is None or bound is None:
-        return False, f"{shown}, not {signs[op]} {want!r}"
-    held = {
+        return False
+    return {
         "lt": number < bound,
         "le": number <= bound,
         "gt": number > bound,
         "ge": number >= bound,
     }[op]
-    return held, f"{shown}, {'' if held else 'not '}{signs[op]} {want!r}"
+
+
+def check_criterion(account: Account, criterion: AccountCriterion) -> tuple[bool, str]:
+    """Whether the account meets one criterion, and why; a missing value meets none but `ne`."""
+    got = _value(account, criterion.field)
+    want = criterion.value
+    op = criterion.op
+    held = _holds(got, want, op)
+    shown = f"{criterion.field} is {got!r}, {'' if held else 'not '}"
+    if op in ("eq", "ne"):
+        return held, f"{shown}{'=' if op == 'eq' else '!='} {want!r}"
+    if op == "in":
+        return held, f"{shown}one of {want!r}"
+    signs = {"lt": "<", "le": "<=", "gt": ">", "ge": ">="}
+    return held, f"{shown}{signs[op]} {want!r}"
+
+
+def _stored_value(values: Mapping[str, Any], field: str) -> Any:
+    if field.startswith("fields."):
+        return (values.get("fields") or {}).get(field.removeprefix("fields."))
+    if field == "id":
+        return next(iter((values.get("ids") or {}).values()), None)
+    return values.get(field)
+
+
+def pooled(values: Mapping[str, Any], pool: PoolConfig, owner_id: str | None) -> bool:
+    """`in_pool`'s verdict on an account as JSON (a re-rank page holds it so), without the why.
+
+    The weekly run checks every account it reads; the reasons are worded
+    only where they are shown (P4's hand-off).
+    """
+    if owner_id is None or values.get("owner_id") != owner_id:
+        return False
+    return all(_holds(_stored_value(values, c.field), c.value, c.op) for c in pool.criteria)
 
 
 def in_pool(account: Account, pool: PoolConfig, owner_id: str | None) -> tuple[bool, list[str]]:

@@ -8,20 +8,57 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from handoff.accounts.config import TierRule
 from handoff.accounts.kinds import (
     CASE,
     CASE_DECISION,
     HAND_OFF_DECISION,
     RANK_DECISION,
+    TABLE_DECISION,
+    TIER_TABLE,
 )
 from handoff.accounts.store import AccountRankRow, RankHistoryRow, SignalRow
+from handoff.accounts.tiers import explain_stored
 from handoff.store import Decision
 
-__all__ = ["case_rows", "history_rows", "rank_of", "run_moves", "signal_rows", "tier_counts"]
+__all__ = [
+    "case_rows",
+    "full_explanation",
+    "history_rows",
+    "rank_of",
+    "run_moves",
+    "signal_rows",
+    "tier_counts",
+]
 
 
 def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
+
+
+def full_explanation(session: Session, kind: str, explanation: dict[str, Any]) -> dict[str, Any]:
+    """A rank decision's explanation criterion by criterion (the flow's `Flow.explanations`).
+
+    The re-rank stores each account's facts and the name of the tier table
+    it applied (stored once, `accounts.tier_table`); this words it again
+    from that table. Any other explanation is returned as stored.
+    """
+    name = explanation.get("table")
+    if kind != RANK_DECISION or not isinstance(name, str) or "rows" in explanation:
+        return explanation
+    table = session.scalar(
+        select(Decision.outcome)
+        .where(
+            Decision.kind == TABLE_DECISION,
+            Decision.subject_type == TIER_TABLE,
+            Decision.subject_id == name,
+        )
+        .limit(1)
+    )
+    if not isinstance(table, dict):
+        return {**explanation, "warning": f"the tier table {name} is not stored"}
+    tiers = [TierRule.model_validate(row) for row in table.get("tiers") or []]
+    return explain_stored(explanation, tiers)
 
 
 def rank_of(session: Session, account_id: str) -> dict[str, Any] | None:
@@ -55,7 +92,7 @@ def rank_of(session: Session, account_id: str) -> dict[str, Any] | None:
             "why": row.override_why,
         },
         "ranked_at": _iso(row.ranked_at),
-        "explanation": last.explanation if last else None,
+        "explanation": full_explanation(session, last.kind, last.explanation) if last else None,
     }
 
 

@@ -39,17 +39,21 @@ from handoff.accounts.kinds import (
     RANK_OVERRIDE,
     RERANK_DONE,
     RERANK_PAGE,
+    TABLE_DECISION,
+    TIER_TABLE,
 )
-from handoff.accounts.pool import in_pool
+from handoff.accounts.pool import pooled
 from handoff.accounts.rerank import (
     HistoryLine,
     Override,
     RankPlan,
     RankState,
+    Seen,
     append_history,
     plan_rank,
 )
 from handoff.accounts.store import AccountRankRow, RankHistoryRow
+from handoff.accounts.tiers import table_id, table_json
 from handoff.runtime import (
     DecisionSpec,
     EventHandler,
@@ -58,8 +62,8 @@ from handoff.runtime import (
     record_decision,
     record_decisions,
 )
-from handoff.store import EventRecord, Job, JobSubject
-from handoff_sdk.entities import Account, AccountUpdate
+from handoff.store import Decision, EventRecord, Job, JobSubject
+from handoff_sdk.entities import AccountUpdate
 
 __all__ = ["RankHandler", "rank_subject", "state_of"]
 
@@ -90,7 +94,7 @@ def _unwritten(session: Session, account_ids: Iterable[str]) -> set[str]:
     return {subject.removeprefix("account-rank:") for subject in found}
 
 
-def _stale(account: Account, row: AccountRankRow, unwritten: set[str]) -> bool:
+def _stale(account: Seen, row: AccountRankRow, unwritten: set[str]) -> bool:
     """Whether the CRM's tier, differing from the hub's, predates the hub's last change of it.
 
     So when the hub's write of the account still waits (`unwritten`), or the
@@ -134,22 +138,13 @@ def _override_columns(override: Override | None) -> dict[str, Any]:
     }
 
 
-def _account(stored: dict[str, Any]) -> Account:
-    """An account as a page event holds it, built without validating it again.
-
-    The connector's model wrote it, so it is valid; its one time field is read back.
-    """
-    account = Account.model_construct(**stored)
-    if isinstance(account.modified_at, str):
-        account.__dict__["modified_at"] = datetime.fromisoformat(account.modified_at)
-    return account
-
-
 class RankHandler(EventHandler):
     """Decides re-rank pages, the end of a run, and overrides under one `[accounts]` table."""
 
     def __init__(self, settings: AccountsConfig) -> None:
         self.settings = settings
+        self.table = table_id(settings.tiers)
+        """The tier table's name: the rank decisions' explanations refer to it."""
 
     def decide(
         self, session: Session, event: EventRecord, context: dict[str, Any], now: datetime
@@ -169,8 +164,12 @@ class RankHandler(EventHandler):
         payload = event.payload
         run = str(payload.get("run") or "")
         owner_id = payload.get("owner_id")
-        accounts = [_account(a) for a in payload.get("accounts") or []]
-        ids = [a.id_in(cfg.crm) or "" for a in accounts]
+        stored: list[dict[str, Any]] = [
+            a for a in payload.get("accounts") or [] if isinstance(a, dict)
+        ]
+        ids = [str((a.get("ids") or {}).get(cfg.crm) or "") for a in stored]
+        # The accounts as JSON, never as models again: the pool's check and the plan read them.
+        accounts = [Seen.stored(a) for a in stored]
         rows = {
             r.account_id: r
             for r in session.scalars(
@@ -188,17 +187,18 @@ class RankHandler(EventHandler):
         inserts: list[dict[str, Any]] = []
         updates: list[dict[str, Any]] = []
         history: list[dict[str, Any]] = []
-        plans: list[tuple[RankPlan, AccountRankRow | None, Account]] = []
-        for account, account_id in zip(accounts, ids, strict=True):
+        plans: list[tuple[RankPlan, AccountRankRow | None, dict[str, Any]]] = []
+        for values, account, account_id in zip(stored, accounts, ids, strict=True):
             if not account_id:
                 continue
-            pooled, _why = in_pool(account, cfg.pool, owner_id)
-            if not pooled:
+            if not pooled(values, cfg.pool, owner_id):
                 continue  # the CRM's query and the pool disagree (e.g. a text field's case)
             row = rows.get(account_id)
             state = state_of(row, stale=account_id in stale)
-            plans.append((plan_rank(account, account_id, state, cfg, now), row, account))
-        changed = [plan for plan, _row, _account in plans if plan.changed]
+            plans.append((plan_rank(account, account_id, state, cfg, now), row, values))
+        changed = [plan for plan, _row, _values in plans if plan.changed]
+        if changed:
+            self._record_table(session, event, now)
         decided = dict(
             zip(
                 [p.account_id for p in changed],
@@ -206,13 +206,13 @@ class RankHandler(EventHandler):
                 strict=True,
             )
         )
-        for plan, row, account in plans:
+        for plan, row, read in plans:
             account_id = plan.account_id
             history += self._history_rows(account_id, plan.lines, run, decided.get(account_id))
             text = row.history_text if row else None
             pending: dict[str, Any] | None = row.pending if row else None
             if cfg.history_field and account_id not in stale:
-                text = account.fields.get(cfg.history_field, text)
+                text = (read.get("fields") or {}).get(cfg.history_field, text)
             if plan.lines or plan.write_tier:
                 new_text = append_history(text, plan.lines, cfg.history_max_chars)
                 pending = dict(pending or {})
@@ -225,7 +225,7 @@ class RankHandler(EventHandler):
                 text = new_text
             values = {
                 "account_id": account_id,
-                "name": account.name,
+                "name": plan.name,
                 "crm_tier": plan.write_tier
                 if plan.write_tier and cfg.mode == "write"
                 else plan.crm_tier,
@@ -239,6 +239,14 @@ class RankHandler(EventHandler):
                 "updated_at": now,
             }
             (updates if row is not None else inserts).append(values)
+        if cfg.mode == "write":
+            # Full batches go now; this page's part of them is stored with nothing waiting.
+            rows_now = [*inserts, *updates]
+            fresh = {v["account_id"]: v["pending"] for v in rows_now if v["pending_run"]}
+            sent = self._flush(session, event, run, now, last=False, fresh=fresh)
+            for values in rows_now:
+                if values["account_id"] in sent:
+                    values["pending"] = values["pending_run"] = None
         # Core statements, many rows each: no ORM unit of work, no ids read back.
         if inserts:
             session.execute(insert(cast("Table", AccountRankRow.__table__)), inserts)
@@ -246,19 +254,47 @@ class RankHandler(EventHandler):
             session.execute(update(AccountRankRow), updates)
         if history:
             session.execute(insert(cast("Table", RankHistoryRow.__table__)), history)
-        if cfg.mode == "write":
-            self._flush(session, event, run, now, last=False)
 
-    @staticmethod
-    def _spec(event: EventRecord, plan: RankPlan) -> DecisionSpec:
+    def _spec(self, event: EventRecord, plan: RankPlan) -> DecisionSpec:
         return DecisionSpec(
             kind=RANK_DECISION,
             subject_type=ACCOUNT,
             subject_id=plan.account_id,
             outcome=plan.outcome(),
-            explanation=plan.ranking.explanation(),
+            # The facts read and the table's name: `queries.full_explanation` words it again.
+            explanation=plan.ranking.stored(self.table),
             rule_ids=("P2", "P3") if plan.lines else ("P2",),
             event_id=event.id,
+        )
+
+    def _record_table(self, session: Session, event: EventRecord, now: datetime) -> None:
+        """Store the tier table once under its name, for the explanations that name it."""
+        known = session.scalar(
+            select(Decision.id)
+            .where(
+                Decision.kind == TABLE_DECISION,
+                Decision.subject_type == TIER_TABLE,
+                Decision.subject_id == self.table,
+            )
+            .limit(1)
+        )
+        if known is not None:
+            return
+        record_decision(
+            session,
+            DecisionSpec(
+                kind=TABLE_DECISION,
+                subject_type=TIER_TABLE,
+                subject_id=self.table,
+                outcome={"table": self.table, "tiers": table_json(self.settings.tiers)},
+                explanation={
+                    "why": "the tier table the re-rank applied (P2); each account's ranking "
+                    "names it and is worded criterion by criterion from it"
+                },
+                rule_ids=("P2",),
+                event_id=event.id,
+            ),
+            now=now,
         )
 
     @staticmethod
@@ -283,26 +319,40 @@ class RankHandler(EventHandler):
     # -- the writes, in full batches ------------------------------------------------------
 
     def _flush(
-        self, session: Session, event: EventRecord, run: str, now: datetime, *, last: bool
-    ) -> int:
+        self,
+        session: Session,
+        event: EventRecord,
+        run: str,
+        now: datetime,
+        *,
+        last: bool,
+        fresh: dict[str, dict[str, Any]] | None = None,
+    ) -> set[str]:
         """Write jobs for the run's waiting changes: every full batch, and the rest when `last`.
 
         Batches are `write_batch` updates (a multiple of the CRM's 200 a call),
         so every call but the run's very last is full: the call floor, while
-        the writes start as soon as a batch is ready. Returns the updates sent.
+        the writes start as soon as a batch is ready. The changes waiting are
+        the stored ones of the run and `fresh` (this page's, not stored yet).
+        Returns the accounts of `fresh` sent: they are stored with nothing
+        waiting.
         """
         cfg = self.settings
         size = cfg.rerank.write_batch
-        rows = list(
-            session.execute(
-                select(AccountRankRow.account_id, AccountRankRow.pending)
-                .where(AccountRankRow.pending_run == run)
-                .order_by(AccountRankRow.account_id)
+        fresh = fresh or {}
+        stored = [
+            (account_id, pending)
+            for account_id, pending in session.execute(
+                select(AccountRankRow.account_id, AccountRankRow.pending).where(
+                    AccountRankRow.pending_run == run
+                )
             )
-        )
+            if account_id not in fresh
+        ]
+        rows = sorted([*stored, *fresh.items()], key=lambda item: item[0])
         ready = len(rows) if last else len(rows) // size * size
         if not ready:
-            return 0
+            return set()
         taken = rows[:ready]
         waiting = [(account_id, pending) for account_id, pending in taken if pending]
         updates = [self._update(account_id, pending) for account_id, pending in waiting]
@@ -324,14 +374,14 @@ class RankHandler(EventHandler):
             for start in range(0, len(updates), size)
         ]
         enqueue(session, jobs, now=now, event_id=event.id)
-        ids = [account_id for account_id, _pending in taken]
+        ids = [account_id for account_id, _pending in taken if account_id not in fresh]
         for start in range(0, len(ids), 500):
             session.execute(
                 update(AccountRankRow)
                 .where(AccountRankRow.account_id.in_(ids[start : start + 500]))
                 .values(pending=None, pending_run=None)
             )
-        return len(updates)
+        return {account_id for account_id, _pending in taken if account_id in fresh}
 
     def _decide_done(self, session: Session, event: EventRecord, now: datetime) -> None:
         cfg = self.settings

@@ -20,6 +20,7 @@ hub's tier is written again.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -34,6 +35,7 @@ __all__ = [
     "Override",
     "RankPlan",
     "RankState",
+    "Seen",
     "append_history",
     "plan_rank",
 ]
@@ -71,6 +73,47 @@ class RankState:
     records no manual change: it plans from the tier the hub holds and
     writes it again where the CRM differs.
     """
+
+
+@dataclass(frozen=True, slots=True)
+class Seen:
+    """An account as the run read it from the CRM: what its plan reads."""
+
+    name: str | None
+    tier: str | None
+    modified_by: str | None
+    modified_at: datetime | None
+    facts: Mapping[str, Any]
+    """What the tier table's criteria read (`account_facts`)."""
+
+    @classmethod
+    def of(cls, account: Account) -> Seen:
+        """From the connector's Account."""
+        return cls(
+            account.name,
+            account.tier,
+            account.modified_by,
+            account.modified_at,
+            account_facts(account),
+        )
+
+    @classmethod
+    def stored(cls, values: Mapping[str, Any]) -> Seen:
+        """From an Account as JSON (a re-rank page's event holds them so), with no model.
+
+        The JSON is `Account.model_dump(mode="json")`, so it is the facts as
+        they are (less the ids); its one time field is read back.
+        """
+        facts = {k: v for k, v in values.items() if k != "ids"}
+        facts.setdefault("fields", {})
+        when = values.get("modified_at")
+        return cls(
+            values.get("name"),
+            values.get("tier"),
+            values.get("modified_by"),
+            datetime.fromisoformat(when) if isinstance(when, str) else None,
+            facts,
+        )
 
 
 @dataclass(frozen=True)
@@ -142,7 +185,7 @@ class RankPlan:
 
 
 def _matched_why(ranking: Ranking) -> str:
-    row = ranking.rows[-1]
+    row = ranking.deciding_row()
     held = [c.why for c in row.criteria if c.matched]
     if not held:
         return f"{row.id}: no row above matched"
@@ -150,14 +193,16 @@ def _matched_why(ranking: Ranking) -> str:
 
 
 def plan_rank(
-    account: Account,
+    account: Account | Seen,
     account_id: str,
     state: RankState | None,
     settings: AccountsConfig,
     now: datetime,
 ) -> RankPlan:
     """The tier the account holds after this run, the write, and the history (P2, P3)."""
-    ranking = rank(account_facts(account), settings.tiers)
+    if not isinstance(account, Seen):
+        account = Seen.of(account)
+    ranking = rank(account.facts, settings.tiers)
     crm = account.tier
     stale = state is not None and state.stale
     # The CRM's tier as the history tells it: the hub's own, when the CRM's is stale.

@@ -84,10 +84,20 @@ async def read_pool(
     owner_id = await pool_owner(hub, settings)
     where = pool_query(settings.pool, owner_id)
     fields = [settings.history_field] if settings.history_field else []
-    cursor: str | None = None
     page_no = read = 0
+    # One page read ahead: the next page comes over the network while this one is stored
+    # (which waits while the worker decides the page before: one writer at a time).
+    ahead = asyncio.ensure_future(hub.list_accounts(settings.crm, where, fields, None))
     while True:
-        page = await hub.list_accounts(settings.crm, where, fields, cursor)
+        try:
+            page = await ahead
+        except BaseException:
+            ahead.cancel()
+            raise
+        if page.cursor:
+            ahead = asyncio.ensure_future(
+                hub.list_accounts(settings.crm, where, fields, page.cursor)
+            )
         event = Event(
             type=RERANK_PAGE,
             source="hub",
@@ -101,13 +111,17 @@ async def read_pool(
                 "subject": _subject(run),
             },
         )
-        await asyncio.to_thread(_store, store, event, now)
+        try:
+            await asyncio.to_thread(_store, store, event, now)
+        except BaseException:
+            if page.cursor:
+                ahead.cancel()
+            raise
         page_no += 1
         read += len(page.accounts)
         if progress is not None:
             progress(read, page.total)
-        cursor = page.cursor
-        if not cursor:
+        if not page.cursor:
             break
     done = Event(
         type=RERANK_DONE,

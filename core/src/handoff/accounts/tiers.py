@@ -8,15 +8,26 @@ missing value meets none (not even a "less than") and text ignores case.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from handoff.accounts.config import TierRule
-from handoff.rules.conditions import Condition
+from handoff.rules.conditions import MISSING, Condition, lookup, matches
 from handoff_sdk.entities import Account
 
-__all__ = ["CriterionCheck", "Ranking", "RowCheck", "account_facts", "rank"]
+__all__ = [
+    "CriterionCheck",
+    "Ranking",
+    "RowCheck",
+    "account_facts",
+    "explain_stored",
+    "rank",
+    "table_id",
+    "table_json",
+]
 
 
 def account_facts(account: Account) -> dict[str, Any]:
@@ -54,7 +65,7 @@ class RowCheck:
     @property
     def met(self) -> int:
         """How many criteria held."""
-        return sum(1 for c in self.criteria if c.matched)
+        return sum(c.matched for c in self.criteria)
 
     @property
     def matched(self) -> bool:
@@ -82,13 +93,56 @@ class RowCheck:
         return f"{self.id} ({self.combination}): {held}, {verdict} {self.tier}"
 
 
-@dataclass(frozen=True)
 class Ranking:
-    """The tier an account gets, the row that gave it, and every row tested up to it."""
+    """The tier an account gets, the row that gave it, and every row tested up to it.
 
-    tier: str
-    row: str
-    rows: tuple[RowCheck, ...]
+    The verdicts are taken without the reasons in words (`rank` runs over
+    the whole pool); `rows` and `explanation` word them when read.
+    """
+
+    __slots__ = ("_rows", "_table", "facts", "row", "tested", "tier")
+
+    def __init__(
+        self, tier: str, row: str, facts: Mapping[str, Any], table: tuple[_Row, ...], tested: int
+    ) -> None:
+        self.tier = tier
+        self.row = row
+        self.facts = facts
+        self.tested = tested  # how many rows were tested: the last gave the tier
+        self._table = table
+        self._rows: tuple[RowCheck, ...] | None = None
+
+    @property
+    def rows(self) -> tuple[RowCheck, ...]:
+        """Each row tested, criterion by criterion, with why."""
+        if self._rows is None:
+            self._rows = tuple(
+                RowCheck(
+                    row.id,
+                    row.tier,
+                    row.combination,
+                    row.needed,
+                    tuple(
+                        CriterionCheck(raw, *condition.check(self.facts))
+                        for raw, condition in row.criteria
+                    ),
+                )
+                for row in self._table[: self.tested]
+            )
+        return self._rows
+
+    def deciding_row(self) -> RowCheck:
+        """The row that gave the tier, criterion by criterion (the rows above it unworded)."""
+        if self._rows is not None:
+            return self._rows[-1]
+        row = self._table[self.tested - 1]
+        return RowCheck(
+            row.id,
+            row.tier,
+            row.combination,
+            row.needed,
+            tuple(CriterionCheck(raw, *c.check(self.facts)) for raw, c in row.criteria),
+        )
 
     def explanation(self) -> dict[str, Any]:
         """Criterion by criterion, row by row, for `handoff explain`."""
@@ -98,6 +152,21 @@ class Ranking:
             "rows": [r.to_json() for r in self.rows],
             "summary": [r.summary() for r in self.rows],
         }
+
+    def stored(self, table: str) -> dict[str, Any]:
+        """The explanation as a re-rank stores it: the facts read and the table's name.
+
+        `explain_stored` words it again criterion by criterion, from the
+        table stored once under that name (`table_id`): a tenth of the
+        full explanation's size, for every account a run changes.
+        """
+        paths = _paths_of(self._table)
+        facts = {}
+        for path in paths:
+            value = lookup(self.facts, path)
+            if value is not MISSING:
+                facts[path] = value
+        return {"tier": self.tier, "row": self.row, "facts": facts, "table": table}
 
 
 @dataclass(frozen=True)
@@ -110,6 +179,7 @@ class _Row:
 
 
 _COMPILED: dict[int, tuple[Sequence[TierRule], tuple[_Row, ...]]] = {}
+_PATHS: dict[int, tuple[tuple[_Row, ...], tuple[str, ...]]] = {}
 
 
 def _compiled(tiers: Sequence[TierRule]) -> tuple[_Row, ...]:
@@ -131,16 +201,84 @@ def _compiled(tiers: Sequence[TierRule]) -> tuple[_Row, ...]:
     return found[1]
 
 
+def _fields_of(raw: Any) -> list[str]:
+    """The field paths a criterion (a condition's TOML table, maybe nested) reads."""
+    if not isinstance(raw, Mapping):
+        return []
+    found = [raw["field"]] if isinstance(raw.get("field"), str) else []
+    for key in ("all", "any"):
+        if isinstance(raw.get(key), list):
+            found += [path for item in raw[key] for path in _fields_of(item)]
+    if "not" in raw:
+        found += _fields_of(raw["not"])
+    return found
+
+
+def _paths_of(table: tuple[_Row, ...]) -> tuple[str, ...]:
+    found = _PATHS.get(id(table))
+    if found is None or found[0] is not table:
+        paths = tuple(
+            dict.fromkeys(
+                path for row in table for raw, _c in row.criteria for path in _fields_of(raw)
+            )
+        )
+        found = (table, paths)
+        _PATHS[id(table)] = found
+    return found[1]
+
+
 def rank(facts: Mapping[str, Any], tiers: Sequence[TierRule]) -> Ranking:
     """The first row of the table that holds for the account (P2)."""
-    checks: list[RowCheck] = []
-    for row in _compiled(tiers):
-        criteria = tuple(
-            CriterionCheck(raw, *condition.check(facts)) for raw, condition in row.criteria
-        )
-        check = RowCheck(row.id, row.tier, row.combination, row.needed, criteria)
-        checks.append(check)
-        if check.matched:
-            return Ranking(row.tier, row.id, tuple(checks))
+    table = _compiled(tiers)
+    for tested, row in enumerate(table, start=1):
+        met = 0
+        for _raw, condition in row.criteria:
+            if matches(condition, facts):
+                met += 1
+        if met >= row.needed:
+            return Ranking(row.tier, row.id, facts, table, tested)
     # The table's last row is 'otherwise' (checked at load), so this is not reached.
     raise ValueError("the tier table has no 'otherwise' row")
+
+
+def table_json(tiers: Sequence[TierRule]) -> list[dict[str, Any]]:
+    """The tier table as stored once for the explanations that name it (`table_id`)."""
+    return [t.model_dump(mode="json") for t in tiers]
+
+
+def table_id(tiers: Sequence[TierRule]) -> str:
+    """The name of a tier table by its content: 'tiers-' and 16 hex digits of its SHA-256."""
+    text = json.dumps(table_json(tiers), sort_keys=True, separators=(",", ":"))
+    return "tiers-" + hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _unflatten(facts: Mapping[str, Any]) -> dict[str, Any]:
+    """{'fields.X': 1, 'carr': 2} as {'fields': {'X': 1}, 'carr': 2}: what `lookup` reads."""
+    out: dict[str, Any] = {}
+    for path, value in facts.items():
+        *parents, last = path.split(".")
+        here = out
+        for part in parents:
+            here = here.setdefault(part, {})
+        here[last] = value
+    return out
+
+
+def explain_stored(stored: Mapping[str, Any], tiers: Sequence[TierRule]) -> dict[str, Any]:
+    """A re-rank's stored explanation (`Ranking.stored`) criterion by criterion again.
+
+    `tiers` is the table it names. The ranking is taken again on the facts
+    the run read; a tier that differs from the stored one would mean the
+    table is not the one named, and is said so rather than shown as true.
+    """
+    facts = stored.get("facts")
+    ranking = rank(_unflatten(facts if isinstance(facts, Mapping) else {}), tiers)
+    full = ranking.explanation()
+    full["facts"] = facts
+    full["table"] = stored.get("table")
+    if ranking.tier != stored.get("tier") or ranking.row != stored.get("row"):
+        full["warning"] = (
+            f"stored as {stored.get('tier')} ({stored.get('row')}), but the table "
+            f"{stored.get('table')} gives {ranking.tier} ({ranking.row}) on these facts"
+        )
+    return full

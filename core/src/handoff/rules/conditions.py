@@ -33,7 +33,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-__all__ = ["MISSING", "Condition", "lookup", "parse_condition"]
+__all__ = ["MISSING", "Condition", "lookup", "matches", "parse_condition"]
 
 OPERATORS = ("equals", "in", "in_list", "exists", "at_least", "below", "above", "contains")
 """The operators a `field` condition may use (one per condition)."""
@@ -50,6 +50,9 @@ MISSING: Any = _Missing()
 
 def lookup(context: Mapping[str, Any], path: str) -> Any:
     """The value at a dotted path, or MISSING (None counts as missing too)."""
+    if type(context) is dict and "." not in path:  # the common case, without the ABC check
+        found = context.get(path)
+        return MISSING if found is None else found
     value: Any = context
     for part in path.split("."):
         if not isinstance(value, Mapping) or part not in value:
@@ -74,12 +77,30 @@ class Condition(Protocol):
         ...
 
 
+def matches(condition: Condition, context: Mapping[str, Any]) -> bool:
+    """Whether the condition holds, without the reason in words: `check`'s verdict, cheaper.
+
+    For loops over many contexts (P3 ranks 100,000 accounts on a table of
+    criteria) whose reasons are read for a few: the conditions here skip
+    formatting them. Any other object with `check` is asked through it.
+    """
+    fast = getattr(condition, "matches", None)
+    if fast is not None:
+        return bool(fast(context))
+    return condition.check(context)[0]
+
+
 @dataclass(frozen=True)
 class Equals:
     """field equals value."""
 
     field: str
     value: Any
+
+    def matches(self, context: Mapping[str, Any]) -> bool:
+        """`check`'s verdict alone."""
+        got = lookup(context, self.field)
+        return got is not MISSING and _norm(got) == _norm(self.value)
 
     def check(self, context: Mapping[str, Any]) -> tuple[bool, str]:
         """Match when the field's value equals `value`."""
@@ -96,6 +117,11 @@ class In:
     field: str
     values: tuple[Any, ...]
     list_name: str | None = None
+
+    def matches(self, context: Mapping[str, Any]) -> bool:
+        """`check`'s verdict alone."""
+        got = lookup(context, self.field)
+        return got is not MISSING and _norm(got) in self._normalized()
 
     def check(self, context: Mapping[str, Any]) -> tuple[bool, str]:
         """Match when the field's value is one of `values`."""
@@ -120,6 +146,11 @@ class Exists:
 
     field: str
     expected: bool
+
+    def matches(self, context: Mapping[str, Any]) -> bool:
+        """`check`'s verdict alone."""
+        got = lookup(context, self.field)
+        return (got is not MISSING and got not in ("", [], {})) == self.expected
 
     def check(self, context: Mapping[str, Any]) -> tuple[bool, str]:
         """Match on presence (an empty string or list counts as absent)."""
@@ -158,6 +189,12 @@ class Bound:
     bound: float
     op: str
 
+    def matches(self, context: Mapping[str, Any]) -> bool:
+        """`check`'s verdict alone."""
+        got = lookup(context, self.field)
+        number = None if got is MISSING else _number(got)
+        return number is not None and _within(number, self.op, self.bound)
+
     def check(self, context: Mapping[str, Any]) -> tuple[bool, str]:
         """Match when the field's value is a number on the right side of `bound`."""
         got = lookup(context, self.field)
@@ -174,6 +211,14 @@ class Contains:
 
     field: str
     parts: tuple[str, ...]
+
+    def matches(self, context: Mapping[str, Any]) -> bool:
+        """`check`'s verdict alone."""
+        got = lookup(context, self.field)
+        if not isinstance(got, str):
+            return False
+        text = got.casefold()
+        return any(part.strip().casefold() in text for part in self.parts)
 
     def check(self, context: Mapping[str, Any]) -> tuple[bool, str]:
         """Match when the field's text contains one of `parts`."""
@@ -192,6 +237,10 @@ class Not:
 
     inner: Condition
 
+    def matches(self, context: Mapping[str, Any]) -> bool:
+        """`check`'s verdict alone."""
+        return not matches(self.inner, context)
+
     def check(self, context: Mapping[str, Any]) -> tuple[bool, str]:
         """Match when the inner condition does not."""
         matched, why = self.inner.check(context)
@@ -203,6 +252,10 @@ class All:
     """Every condition matches; the reason names the first that did not."""
 
     items: tuple[Condition, ...]
+
+    def matches(self, context: Mapping[str, Any]) -> bool:
+        """`check`'s verdict alone."""
+        return all(matches(item, context) for item in self.items)
 
     def check(self, context: Mapping[str, Any]) -> tuple[bool, str]:
         """Match when every item matches."""
@@ -220,6 +273,10 @@ class Any_:
     """At least one condition matches; the reason lists why none did."""
 
     items: tuple[Condition, ...]
+
+    def matches(self, context: Mapping[str, Any]) -> bool:
+        """`check`'s verdict alone."""
+        return any(matches(item, context) for item in self.items)
 
     def check(self, context: Mapping[str, Any]) -> tuple[bool, str]:
         """Match when some item matches."""

@@ -2,14 +2,44 @@
 
 from __future__ import annotations
 
+import importlib
 import json
+from collections.abc import Callable
+from functools import cache
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from handoff.runtime.decisions import decisions_about, jobs_of
 
-__all__ = ["details_of", "explain_ref", "render_text", "why_of"]
+__all__ = ["details_of", "explain_ref", "full_explanation", "render_text", "why_of"]
+
+Reader = Callable[[Session, str, dict[str, Any]], dict[str, Any]]
+"""A flow's reader of its compact explanations (`Flow.explanations`)."""
+
+
+@cache
+def _readers() -> dict[str, Reader]:
+    from handoff.flows import built_in_flows  # noqa: PLC0415 - flows know the frameworks
+
+    found: dict[str, Reader] = {}
+    for flow in built_in_flows():
+        if flow.explanations:
+            module, _, name = flow.explanations.partition(":")
+            reader: Reader = getattr(importlib.import_module(module), name)
+            found.update(dict.fromkeys(flow.decision_kinds, reader))
+    return found
+
+
+def full_explanation(session: Session, kind: str, explanation: dict[str, Any]) -> dict[str, Any]:
+    """A decision's explanation as a person reads it, whichever flow stored it compactly.
+
+    Most flows store it so; one that stores it compactly (`Flow.explanations`)
+    words it again here, so `handoff explain` and the API show every
+    decision criterion by criterion.
+    """
+    reader = _readers().get(kind)
+    return explanation if reader is None else reader(session, kind, explanation)
 
 
 _SHOWN = ("summary", "why", "matched", "not_matched", "counterfactual", "rules", "skipped")
@@ -120,6 +150,7 @@ def details_of(explanation: dict[str, Any]) -> list[tuple[str, str]]:
 def explain_ref(session: Session, ref: str) -> dict[str, Any]:
     """A JSON-able report: the events, then each decision with its explanation and jobs."""
     events, decisions = decisions_about(session, ref)
+    full = {d.id: full_explanation(session, d.kind, d.explanation) for d in decisions}
     return {
         "ref": ref,
         "events": [
@@ -143,8 +174,8 @@ def explain_ref(session: Session, ref: str) -> dict[str, Any]:
                 "decided_at": d.decided_at.isoformat(),
                 "rule_ids": d.rule_ids,
                 "outcome": d.outcome,
-                "why": why_of(d.explanation, d.outcome),
-                "explanation": d.explanation,
+                "why": why_of(full[d.id], d.outcome),
+                "explanation": full[d.id],
                 "jobs": [
                     {
                         "id": j.id,

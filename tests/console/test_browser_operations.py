@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
+from pathlib import Path
 
 import pytest
 from console_kit import BrowserPage  # type: ignore[import-not-found]
@@ -13,6 +14,7 @@ from ops_kit import ROUTING, routed  # type: ignore[import-not-found]
 from playwright.async_api import Page, expect
 from test_browser_chat import sign_in_as  # type: ignore[import-not-found]
 from test_experiences_page import EXPERIENCES  # type: ignore[import-not-found]
+from test_rules_page import GERMAN, day  # type: ignore[import-not-found]  # noqa: F401 - a fixture
 
 from handoff.config import HubConfig
 from handoff.console.users import UserInfo
@@ -112,3 +114,25 @@ async def test_q8_ops_roll_back_ai_experiences_and_restore_them(
         await expect(ai.locator("td").first).to_have_text("on")
         await expect(twin.locator("td").first).to_have_text("off")
         await expect(page.locator(".trail li").first).to_contain_text("console:olga restored AI")
+
+
+async def test_q3d_ops_run_a_replay_diff_of_an_uploaded_day(
+    day: tuple[FastAPI, Path],  # noqa: F811 - the imported fixture
+    console_browser: OpenBrowser,
+) -> None:
+    app, folder = day
+    async with console_browser(app) as browser:
+        page: Page = browser.page  # type: ignore[assignment]
+        await sign_in_as(page, "olga", "/console/rules")
+        await page.get_by_label("Upload a TOML file").set_input_files(
+            str(folder / "candidate.toml")
+        )
+        await page.get_by_label("Upload an exported events file").set_input_files(
+            str(folder / "events.jsonl")
+        )
+        await page.get_by_role("button", name="Replay").click()
+        report = page.locator("#replay-report")
+        await expect(report).to_contain_text("Replay of events.jsonl with candidate.toml")
+        await expect(report).to_contain_text("pool: sales -> partners")
+        partners = page.locator("#load-pool tr", has_text="partners")
+        await expect(partners).to_contain_text(f"+{GERMAN}")

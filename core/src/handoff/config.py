@@ -49,6 +49,7 @@ __all__ = [
     "ShadowSettings",
     "StoreSettings",
     "WorkerSettings",
+    "candidate_from_text",
     "describe_validation",
     "load_candidate",
     "load_config",
@@ -448,14 +449,26 @@ def load_candidate(
     connectors, store and secrets are always the live ones. Errors name the
     file, table and field, as for handoff.toml.
     """
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigFileError(f"{path}: cannot be read: {exc.strerror}") from None
+    return candidate_from_text(live, text, path, flows=flows)
+
+
+def candidate_from_text(
+    live: HubConfig, text: str, path: Path, *, flows: Sequence[Flow[Any]] | None = None
+) -> HubConfig:
+    """`load_candidate` of a candidate's text (`path` names it in errors and is its source).
+
+    The console's Rules page reads an uploaded candidate with it.
+    """
     from handoff.flows import built_in_flows, flow_tables  # noqa: PLC0415 - cycle: flows -> config
 
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigFileError(f"{path}: not valid TOML: {exc}") from None
-    except OSError as exc:
-        raise ConfigFileError(f"{path}: cannot be read: {exc.strerror}") from None
     for name in raw:
         if name in HubConfig.model_fields:
             raise ConfigFileError(

@@ -24,7 +24,7 @@ older than the clock is decided at the clock's time).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -41,6 +41,7 @@ __all__ = [
     "Line",
     "event_line",
     "header_line",
+    "parse_lines",
     "read_lines",
 ]
 
@@ -178,6 +179,24 @@ def _parse(data: Any, where: str, number: int) -> Line | None:
     )
 
 
+def parse_lines(raw_lines: Iterable[str], name: str) -> Iterator[Line]:
+    """The lines of an events file's text, in order; an error names `name`, the line and field.
+
+    `read_lines` reads a file with it; the console's Rules page an uploaded one.
+    """
+    for number, raw in enumerate(raw_lines, start=1):
+        if not raw.strip():
+            continue
+        where = f"{name}:{number}"
+        try:
+            data = json.loads(raw)
+        except json.JSONDecodeError as exc:
+            raise HandoffError(f"{where}: not valid JSON: {exc}") from None
+        parsed = _parse(data, where, number)
+        if parsed is not None:
+            yield parsed
+
+
 def read_lines(path: Path) -> Iterator[Line]:
     """The lines of an events file, in order; an error names the file, line and field."""
     try:
@@ -185,14 +204,4 @@ def read_lines(path: Path) -> Iterator[Line]:
     except OSError as exc:
         raise HandoffError(f"{path}: cannot be read: {exc.strerror}") from None
     with handle:
-        for number, raw in enumerate(handle, start=1):
-            if not raw.strip():
-                continue
-            where = f"{path}:{number}"
-            try:
-                data = json.loads(raw)
-            except json.JSONDecodeError as exc:
-                raise HandoffError(f"{where}: not valid JSON: {exc}") from None
-            parsed = _parse(data, where, number)
-            if parsed is not None:
-                yield parsed
+        yield from parse_lines(handle, str(path))

@@ -415,6 +415,8 @@ def create_app(
         app.include_router(router)
     from handoff.console import install_console  # noqa: PLC0415 - Jinja2, only when serving
 
+    app.state.hub_config = assembled.services.config  # the console's Rules page replays with it
+    app.state.flows = assembled.flows
     install_console(app, store, clock, assembled.console_pages())
     check_routes(app)
     app.state.intake = intake

@@ -181,6 +181,8 @@ def report(
             f"{name + ':':17} p50 {statistics.median(values) * ms:6.1f} ms, "
             f"p99 {pct(values, 0.99) * ms:6.1f} ms"
         )
+    slow = [i for i, c in enumerate(cpus, 1) if c > 0.05]
+    print(f"turns costing over 50 ms of CPU: {len(slow)} (turns {slow[:10]})")
     share = statistics.median(overhead) / statistics.median(totals)
     print(f"hub's overhead at p50: {share:.1%} of the turn; load average {load()}")
 

@@ -18,11 +18,13 @@ from typing import Any, ClassVar
 
 import httpx
 import pytest
+from click.testing import CliRunner
 from fastapi import FastAPI
 from keyed import key_headers  # type: ignore[import-not-found]
 from sqlalchemy import select
 
 from handoff.ai import conversation_api
+from handoff.ai.conversation_cli import conversation
 from handoff.ai.conversations import offered_not_booked
 from handoff.ai.kinds import (
     CONVERSATION_DECISION,
@@ -506,6 +508,16 @@ async def test_q5_q6_support_sends_the_support_url_after_the_email(  # noqa: PLR
     ]
     triggered = report["decisions"][2]
     assert "not working" in triggered["why"]["summary"]
+    shown_cli = CliRunner().invoke(conversation, ["c-help", "--database", store.url])
+    assert shown_cli.exit_code == 0, shown_cli.output
+    assert (
+        'conversation c-help: "I have a question" on site-ai, visitor v-1, open' in shown_cli.output
+    )
+    assert "visitor: My pipeline is not working since today" in shown_cli.output
+    assert "ai.goal support_link" in shown_cli.output
+    missing = CliRunner().invoke(conversation, ["c-nope", "--database", store.url])
+    assert missing.exit_code != 0
+    assert "no AI conversation 'c-nope'" in str(missing.exception)
 
 
 async def test_q5_refusals_name_the_field(

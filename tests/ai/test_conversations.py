@@ -33,6 +33,7 @@ from handoff.ai.kinds import (
     TURN_DECISION,
 )
 from handoff.ai.responder import Draft, ReplyRequest
+from handoff.ai.studio.inbox import list_groups
 from handoff.chat.identify import IdentifyVisitors
 from handoff.cli import main
 from handoff.config import HubConfig, load_config
@@ -351,6 +352,11 @@ async def test_q5_q6_i_have_a_question_converses_at_once_and_every_reply_is_guar
     assert replaced[0].explanation["candidate"] == "Sure, 30% off if you sign this week!"
     assert replaced[0].outcome["backend"] == "model:scripted"
     assert replaced[0].rule_ids == ["Q5", "Q6"]
+    # Q7: every visitor question goes to AI Studio's Inbox, with what answered it.
+    with store.sessions() as session:
+        inbox = {g.question: g for g in list_groups(session)}
+    assert set(inbox) == {"How does CI work?", "Any discount for us?"}
+    assert inbox["How does CI work?"].answered_by == "model:scripted"
 
 
 async def test_q5_book_a_meeting_collects_the_email_then_offers_the_assigned_bdr_and_books(  # noqa: PLR0917

@@ -26,3 +26,6 @@ def test_q5_the_demo_shows_ai_conversations_reaching_their_goals(tmp_path: Path)
     assert "=> goal route_to_rep: email_requested" in text
     assert "=> goal route_to_rep: routed (rep_id sdr-taylor, rule everyone-else" in text
     assert "explain conversation:ai-c-v-1005" in text
+    # No model: the built-in responder quotes AI Studio's indexed demo site, and links it.
+    assert 'AI: From our site: "The Premium plan costs $29 per user' in text
+    assert "(https://www.example.test/docs/ci-cd)" in text

@@ -55,7 +55,8 @@ from handoff.ai.kinds import (
     TURN_DECISION,
 )
 from handoff.ai.model_responder import ModelUnavailable, rules_in_words
-from handoff.ai.responder import ReplyRequest, Responder, Turn
+from handoff.ai.responder import Draft, ReplyRequest, Responder, Turn
+from handoff.ai.studio.inbox import record_visitor_question
 from handoff.chat.public import (
     ChatUnavailable,
     MeetingRefusal,
@@ -245,7 +246,10 @@ class Conversations:
         return state
 
     def _commit(
-        self, state: ConversationState, decisions: list[tuple[str, dict[str, Any], dict[str, Any]]]
+        self,
+        state: ConversationState,
+        decisions: list[tuple[str, dict[str, Any], dict[str, Any]]],
+        question: tuple[str, Draft | None] | None = None,
     ) -> list[int]:
         """Save the state and store the decisions (kind, outcome, explanation): one transaction."""
         now = self._now()
@@ -263,6 +267,14 @@ class Conversations:
                 for kind, outcome, explanation in decisions
             ]
             _save(session, state, now)
+            if question is not None:  # AI Studio's Inbox: every visitor question (Q7)
+                record_visitor_question(
+                    session,
+                    conversation_id=state.id,
+                    question=question[0],
+                    asked_at=now,
+                    draft=question[1],
+                )
         return ids
 
     # -- replies ----------------------------------------------------------------------------
@@ -409,6 +421,7 @@ class Conversations:
         state.turns.append({"speaker": "visitor", "text": said})
         step = Step(state)
         decisions: list[tuple[str, dict[str, Any], dict[str, Any]]] = []
+        drafted: Draft | None = None
         trigger = detect_goal(said, button, self.config)
         if trigger is None and state.status == "awaiting_email" and state.pending_goal is None:
             # "Connect with us": nothing is discussed before the business email.
@@ -451,6 +464,7 @@ class Conversations:
             )
             try:
                 draft = await self.responder.draft(request)
+                drafted = draft
                 text_out = draft.text.strip() or self._say(self.texts.no_answer)
                 backend, quoted = draft.backend, [p.source for p in draft.passages]
             except ModelUnavailable as exc:  # the offer of a human instead, guarded too
@@ -458,7 +472,8 @@ class Conversations:
                 text_out = model.unavailable_reply if model else self.config.fallback.competitor
                 backend, quoted = f"model:{exc.connector} (unavailable: {exc.reason})", []
             decisions.append(self._guarded(step, said, text_out, backend, passages=quoted))
-        step.decision_ids += await asyncio.to_thread(self._commit, state, decisions)
+        asked = (said, drafted) if text.strip() else None  # a button alone asks nothing
+        step.decision_ids += await asyncio.to_thread(self._commit, state, decisions, asked)
         return step
 
     def _open_goals(self, state: ConversationState) -> list[str]:

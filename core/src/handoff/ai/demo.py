@@ -4,6 +4,8 @@ It runs after the chat part, on the same store: the visitors the chat part
 identified (Q1: their accounts) talk to the AI rep on the GitLab playbook's
 AI-first experiences, through the hub's API like the website's widget.
 
+The built-in responder answers from AI Studio's demo site, indexed first.
+
 1. "Connect with us" on the pricing page: the AI asks for a business email
    before anything else, refuses a free-mail one, then answers; the visitor
    asks for a meeting and is offered their account's BDR's free slots
@@ -27,9 +29,11 @@ from typing import Any
 
 import httpx
 
+from handoff.ai.studio.demo import index_demo_site
 from handoff.config import load_config
 from handoff.demo import DemoHub, DemoRun, Echo, FrozenClock
 from handoff.errors import HandoffError
+from handoff.store import Store
 
 __all__ = ["DEMO_NOW", "ai_demo"]
 
@@ -146,14 +150,14 @@ async def _drive(demo: DemoHub) -> dict[str, int]:
         await first.say("What does Premium add over Free?")
         await first.email("kim@gmail.com")
         await first.email("dana@northwind.example")
-        await first.say("What does Premium add over Free?")
+        await first.say("How much does the Premium plan cost per user?")
         await first.say("Can we book a meeting with your team?")
         echo("  (the visitor leaves without picking a time: offered, not booked)")
         offered = await first.explain()
 
         second = _Chat(client, echo, "ai-c-v-1005")
         await second.start("en-site-ai", "question", "v-1005", "https://about.example.test/blog/")
-        await second.say("How do merge request approvals work?")
+        await second.say("How do I define a CI pipeline with stages?")
         await second.say("Can I talk to someone on your team?")
         await second.email("lee@contoso.example")
         routed = await second.explain()
@@ -177,6 +181,16 @@ def ai_demo(run: DemoRun) -> dict[str, int]:
         "acting once it is given, every reply checked by the rules of engagement (Q6)"
     )
     config = load_config(_config_path(), required=True)
+    with run.step("indexing the demo site for the built-in responder (AI Studio, Q7)"):
+        store = Store(f"sqlite:///{run.database}")
+        try:
+            report = asyncio.run(index_demo_site(store, DEMO_NOW))
+        finally:
+            store.dispose()
+    run.echo(
+        f"AI Studio: the demo site indexed ({report.added} pages, {report.passages} passages) "
+        "for the built-in responder"
+    )
     demo = DemoHub(run, config, FrozenClock(DEMO_NOW))
     summary = asyncio.run(_drive(demo))
     run.echo(
@@ -184,7 +198,7 @@ def ai_demo(run: DemoRun) -> dict[str, int]:
         f"slots offered {summary['slots_offered']}, routed to a rep {summary['routed']}."
     )
     run.echo(
-        f"Explore: HANDOFF_DATABASE_URL=sqlite:///{run.database} .venv/bin/handoff explain "
-        "conversation:ai-c-v-1005"
+        f"Explore: HANDOFF_DATABASE_URL=sqlite:///{run.database} .venv/bin/handoff ai "
+        "conversation ai-c-v-1001   (or handoff explain conversation:ai-c-v-1005)"
     )
     return summary

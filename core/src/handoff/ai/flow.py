@@ -48,7 +48,8 @@ AI: Flow[AiSettings] = Flow(
         FlowCommand(
             name="ai",
             target="handoff.ai.cli:ai",
-            help="AI Studio: index and search content, the Scorecard, the Inbox (Q7).",
+            help="The AI rep: a conversation and why (Q5); AI Studio's content, Scorecard, "
+            "Inbox (Q7).",
         ),
     ),
 )

@@ -5,10 +5,12 @@
   a reply is drafted (the hub exists once the server has started). A model
   that cannot answer raises `ModelUnavailable`; the conversation sends the
   offer of a human (`[ai.model] unavailable_reply`) instead.
-- Otherwise the built-in responder over the hub's own content and Scorecard;
-  until a hub has it, `GoalsOnlyResponder` answers: it offers the goals
-  (`[ai.conversations] no_answer`), so a conversation still reaches them,
-  and says so in the explanation (backend `goals-only`).
+- Otherwise the built-in responder over the hub's own content and Scorecard
+  (`BuiltinResponder`, AI Studio, Q7): the Scorecard's answer, else a quoted
+  passage, else the offer of a human.
+
+`GoalsOnlyResponder` (it offers the goals, `[ai.conversations] no_answer`)
+is kept for embedding the conversations without AI Studio's tables.
 
 Every draft, whoever made it, is checked by the rules of engagement before
 it is sent (handoff.ai.conversations).
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from handoff.ai.builtin_responder import BuiltinResponder
 from handoff.ai.model_responder import ModelResponder, ModelUnavailable
 from handoff.ai.responder import Draft, ReplyRequest, Responder
 from handoff.errors import HandoffError
@@ -68,8 +71,7 @@ class HubModelResponder:
 
 
 def choose_responder(services: Services, config: AiConfig) -> Responder:
-    """The responder of a running hub: the model's, else the built-in one (else goals only)."""
+    """The responder of a running hub: the `[ai.model]` model's, else the built-in one."""
     if config.model is not None:
         return HubModelResponder(services, config)
-    text = config.conversations.no_answer.replace("{company}", config.company)
-    return GoalsOnlyResponder(text)
+    return BuiltinResponder(services.store, coverage=config.content.answer_coverage)

@@ -4,7 +4,8 @@ Serves the real app on a loopback port, over a scratch SQLite store seeded
 with sample reps, identified visitors and presence, on a frozen clock
 (Tuesday 2026-01-06 15:00 UTC), and saves PNGs taken by headless Chromium
 (Debian's /usr/bin/chromium): the sign-in page, a rep's live visitors, the
-ops' presence table, and the live visitors on a phone. tests/console runs it
+ops' presence table, the live visitors on a phone, a routing decision's
+explanation and the jobs page. tests/console runs it
 too (test_screenshots.py), so it cannot rot.
 
     .venv/bin/python tests/console/screenshots.py [OUT_DIR]   # default docs/console
@@ -24,9 +25,9 @@ import uvicorn
 from handoff.api_keys import create_key
 from handoff.config import HubConfig
 from handoff.console.users import add_user
-from handoff.runtime import DecisionSpec, record_decision
+from handoff.runtime import DecisionSpec, JobSpec, record_decision
 from handoff.server import create_app
-from handoff.store import Store, upgrade
+from handoff.store import Job, Store, upgrade
 from handoff_sdk import FakeClock
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -111,8 +112,69 @@ def seed(store: Store, clock: FakeClock) -> None:
                 ),
                 now=clock.now(),
             )
+    seed_routing(store, clock)
     add_user(store, "ana", PASSWORD, "rep", rep_id="ana", now=clock.now(), actor="screenshots")
     add_user(store, "olga", PASSWORD, "ops", now=clock.now(), actor="screenshots")
+
+
+ROUTED = [  # conversation, rep, the state of its CRM write-back job, its last error
+    ("c-2041", "ana", "dead", "salesforce: 503 Service Unavailable (after 8 attempts)"),
+    ("c-2042", "cy", "queued", "salesforce: 429 Too Many Requests, retry in 40 s"),
+    ("c-2043", "ana", "done", None),
+]
+
+
+def seed_routing(store: Store, clock: FakeClock) -> None:
+    """Sample routing decisions (Q3) with their explanations and write-back jobs."""
+    from sqlalchemy import update  # noqa: PLC0415
+
+    with store.transaction() as session:
+        for conversation, rep, state, error in ROUTED:
+            decision = record_decision(
+                session,
+                DecisionSpec(
+                    kind="routing",
+                    subject_type="conversation",
+                    subject_id=conversation,
+                    outcome={"rep": rep, "rule": "owner-first", "target": "owner", "pool": None},
+                    explanation={
+                        "rules": [
+                            {
+                                "rule": "vip",
+                                "rule_ids": ["Q4"],
+                                "matched": False,
+                                "why": "account.tier is 3, not 1",
+                            },
+                            {
+                                "rule": "owner-first",
+                                "rule_ids": ["Q3"],
+                                "matched": True,
+                                "why": "the account has an owner who is online",
+                            },
+                        ],
+                        "skipped": [{"rep": "bo", "reason": "away", "target": "owner"}],
+                        "counterfactual": {"rep": "bo", "reason": "away", "target": "owner"},
+                        "geo": "EMEA",
+                        "language": "en",
+                    },
+                    rule_ids=("Q3",),
+                ),
+                now=clock.now(),
+                jobs=[
+                    JobSpec(
+                        kind="writeback.update_contact",
+                        idempotency_key=f"writeback:{conversation}",
+                        connector="salesforce",
+                        hook="handoff_update_contact",
+                    )
+                ],
+            )
+            attempts = {"dead": 8, "queued": 3, "done": 1}[state]
+            session.execute(
+                update(Job)
+                .where(Job.decision_id == decision)
+                .values(state=state, attempts=attempts, last_error=error)
+            )
 
 
 async def take(out: Path) -> list[Path]:
@@ -156,6 +218,8 @@ async def take(out: Path) -> list[Path]:
                     ("live-visitors", "ana", "/console/live", {"width": 1280, "height": 900}),
                     ("reps-presence", "olga", "/console/reps", {"width": 1280, "height": 640}),
                     ("live-visitors-phone", "ana", "/console/live", {"width": 390, "height": 844}),
+                    ("decision", "olga", "/console/decisions/4", {"width": 1280, "height": 900}),
+                    ("jobs", "olga", "/console/jobs", {"width": 1280, "height": 640}),
                 ):
                     context = await browser.new_context(viewport=viewport, base_url=base)
                     page = await context.new_page()

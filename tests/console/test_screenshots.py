@@ -14,6 +14,8 @@ async def test_the_screenshot_script_saves_a_png_of_each_page(tmp_path: Path) ->
         "live-visitors.png",
         "reps-presence.png",
         "live-visitors-phone.png",
+        "decision.png",
+        "jobs.png",
     ]
     for path in saved:
         assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

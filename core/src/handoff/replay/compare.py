@@ -73,14 +73,27 @@ def _brief(outcome: dict[str, Any]) -> str:
     return " ".join(parts)
 
 
-def _differences(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
-    """'rep: a -> b' for each outcome field that differs."""
+def _counts(value: Any) -> bool:
+    """A table of values naming no one (P3's moves between tiers), or nothing."""
+    return value is None or (isinstance(value, dict) and _name(value) is None)
+
+
+def _differences(before: dict[str, Any], after: dict[str, Any], within: str = "") -> list[str]:
+    """'rep: a -> b' for each outcome field that differs.
+
+    A table of values naming no one is compared key by key
+    ('moves[Tier 2 -> Tier 1]: 3 -> 5'), not shown whole.
+    """
     out = []
     for key in dict.fromkeys([*before, *after]):
         old, new = before.get(key), after.get(key)
-        if old != new:
-            old, new = _name(old), _name(new)
-            out.append(f"{key}: {old} -> {new}")
+        if old == new:
+            continue
+        label = f"{within}[{key}]" if within else key
+        if _counts(old) and _counts(new) and (old or new):
+            out += _differences(old or {}, new or {}, label)
+            continue
+        out.append(f"{label}: {_name(old)} -> {_name(new)}")
     return out
 
 

@@ -123,3 +123,42 @@ def test_network_check_passes_against_a_healthy_server(
     assert (
         f"salesforce: credentials accepted by {server.url}/services/oauth2/token" in result.output
     )
+
+
+AI_MODEL = """
+[ai]
+company = "Acme"
+support_url = "https://support.acme.example/"
+
+[ai.model]
+connector = "{connector}"
+{tables}
+"""
+
+
+@pytest.mark.parametrize(
+    ("connector", "tables", "said"),
+    [
+        ("openai", "", "error: ai.model.connector: 'openai' is not an enabled connector "
+         "(enabled: none); add a [connectors.openai] table"),
+        ("slack", "[connectors.slack]\ndefault_channel = '#sales'\n",
+         "error: ai.model.connector: 'slack' cannot generate replies"),
+    ],
+)  # fmt: skip
+def test_check_says_when_ai_model_names_no_model(
+    isolated_home: Path, connector: str, tables: str, said: str
+) -> None:
+    """Issue 12: [ai.model] must name an enabled connector implementing handoff_generate_reply."""
+    (isolated_home / "handoff.toml").write_text(AI_MODEL.format(connector=connector, tables=tables))
+    checked = CliRunner().invoke(cli, ["check"])
+    assert checked.exit_code == 1
+    assert said in checked.output
+
+
+def test_check_passes_an_ai_model_on_an_enabled_model_connector(isolated_home: Path) -> None:
+    tables = "[connectors.openai]\nbase_url = 'http://127.0.0.1:11434/v1'\nmodel = 'llama3.1:8b'\n"
+    tables += "api_key_required = false\n"
+    (isolated_home / "handoff.toml").write_text(AI_MODEL.format(connector="openai", tables=tables))
+    checked = CliRunner().invoke(cli, ["check"])
+    assert checked.exit_code == 0, checked.output
+    assert "openai: config ok, secrets ok" in checked.output

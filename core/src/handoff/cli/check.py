@@ -14,6 +14,8 @@ from handoff.cli.options import config_option
 from handoff.errors import ConfigFileError, HandoffError
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from handoff.config import HubConfig
     from handoff.secret_store import SecretStore
     from handoff_sdk import Connector
@@ -75,6 +77,7 @@ def check(config_path: Path | None, network: bool) -> None:
                     f"{name}: webhook secret '{secret}' is not set: its webhooks are refused "
                     f"(503) until it is (`handoff secrets set {name} {secret}`)"
                 )
+    problems += _model_problems(config, found.connectors)
     if network and not problems:
         problems += asyncio.run(_network_check(config, store, [n for n, _ in checked]))
     if not config.enabled():
@@ -84,6 +87,30 @@ def check(config_path: Path | None, network: bool) -> None:
     click.echo(
         f"All good ({len(config.enabled())} connector(s) enabled; secrets: {store.describe()})."
     )
+
+
+def _model_problems(config: HubConfig, connectors: Mapping[str, type[Connector]]) -> list[str]:
+    """[ai.model] names an enabled connector that generates replies, or the AI rep has no model."""
+    from handoff.ai.flow import AI
+    from handoff_sdk.hookspecs import implemented_capabilities
+
+    table = AI.settings_of(config).ai
+    if table is None or table.model is None:
+        return []
+    name = table.model.connector
+    if name not in config.enabled():
+        enabled = ", ".join(config.enabled()) or "none"
+        return [
+            f"ai.model.connector: '{name}' is not an enabled connector (enabled: {enabled}); "
+            f"add a [connectors.{name}] table"
+        ]
+    cls = connectors.get(name)
+    if cls is not None and "handoff_generate_reply" not in implemented_capabilities(cls):
+        return [
+            f"ai.model.connector: '{name}' cannot generate replies (it does not implement "
+            "handoff_generate_reply): use openai or anthropic"
+        ]
+    return []
 
 
 def _report(problems: list[str]) -> NoReturn:

@@ -20,6 +20,7 @@ from fastapi import FastAPI
 from sqlalchemy.engine import make_url
 
 from handoff.server import create_app
+from handoff.server.listener import HEADER_TIMEOUT_S, uvicorn_config
 from handoff.store import Store, upgrade
 from handoff_sdk import ApiKeyAuth, Connector, ConnectorConfig, FakeClock, SecretSpec, hookimpl
 from handoff_sdk.entities import Account, Firmographics, Visitor
@@ -215,15 +216,24 @@ async def client(app: FastAPI, admin_headers: dict[str, str]) -> AsyncIterator[h
 def loopback() -> Callable[..., AbstractAsyncContextManager[httpx.AsyncClient]]:
     """Serve an app with uvicorn on 127.0.0.1 (an ephemeral port): a client over a real socket.
 
-    The client holds a new admin key on the app's store, or sends `headers` when given.
+    The client holds a new admin key on the app's store, or sends `headers` when given. The
+    listener is `handoff serve`'s (its header deadline `header_timeout`, default 10 s).
     """
 
     @contextlib.asynccontextmanager
     async def serve(
-        app: FastAPI, headers: dict[str, str] | None = None
+        app: FastAPI,
+        headers: dict[str, str] | None = None,
+        header_timeout: float = HEADER_TIMEOUT_S,
     ) -> AsyncIterator[httpx.AsyncClient]:
-        config = uvicorn.Config(
-            app, host="127.0.0.1", port=0, log_level="warning", lifespan="on", access_log=False
+        config = uvicorn_config(
+            app,
+            header_timeout=header_timeout,
+            host="127.0.0.1",
+            port=0,
+            log_level="warning",
+            lifespan="on",
+            access_log=False,
         )
         server = uvicorn.Server(config)
         task = asyncio.create_task(server.serve())
@@ -235,7 +245,8 @@ def loopback() -> Callable[..., AbstractAsyncContextManager[httpx.AsyncClient]]:
                 await asyncio.sleep(0.01)
             port = server.servers[0].sockets[0].getsockname()[1]
             async with httpx.AsyncClient(
-                base_url=f"http://127.0.0.1:{port}", headers=admin_for(app) if headers is None else headers
+                base_url=f"http://127.0.0.1:{port}",
+                headers=admin_for(app) if headers is None else headers,
             ) as client:
                 yield client
         finally:

@@ -51,6 +51,47 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def silent_connection_answer(port: int) -> bytes:
+    """What the server says to a connection that sends nothing, up to its close."""
+    with socket.create_connection(("127.0.0.1", port), timeout=START_S) as sock:
+        answer = b""
+        while chunk := sock.recv(4096):
+            answer += chunk
+    return answer
+
+
+def test_serve_closes_a_connection_whose_headers_do_not_arrive(tmp_path: Path) -> None:
+    """`handoff serve --header-timeout`: a connection that sends nothing is answered 408."""
+    database = f"sqlite:///{tmp_path / 'h.db'}"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HANDOFF_")}
+    subprocess.run([HANDOFF, "db", "upgrade", "--database", database], check=True, env=env)
+    port = _free_port()
+    served = subprocess.Popen(
+        [HANDOFF, "serve", "--database", database, "--port", str(port), "--header-timeout", "0.5"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + START_S
+        while True:
+            try:
+                assert httpx.get(f"http://127.0.0.1:{port}/health/live", timeout=2).is_success
+                break
+            except httpx.TransportError:
+                assert served.poll() is None, served.stderr.read() if served.stderr else ""
+                assert time.monotonic() < deadline, "the server did not start"
+                time.sleep(0.2)
+        assert silent_connection_answer(port).startswith(b"HTTP/1.1 408 ")
+    finally:
+        served.send_signal(signal.SIGINT)
+        served.wait(timeout=START_S)
+    assert served.stderr is not None
+    assert "headers did not arrive within 0.5 s" in served.stderr.read()
+
+
 def test_serve_with_a_metrics_address_answers_there_without_a_key(tmp_path: Path) -> None:
     """`handoff serve --metrics-address`: two listeners; Ctrl-C stops both."""
     database = f"sqlite:///{tmp_path / 'h.db'}"
@@ -67,6 +108,8 @@ def test_serve_with_a_metrics_address_answers_there_without_a_key(tmp_path: Path
             str(api_port),
             "--metrics-address",
             f"127.0.0.1:{metrics_port}",
+            "--header-timeout",
+            "0.5",
         ],
         cwd=tmp_path,
         env=env,
@@ -87,6 +130,8 @@ def test_serve_with_a_metrics_address_answers_there_without_a_key(tmp_path: Path
         assert page.status_code == 200
         assert "handoff_jobs" in page.text
         assert httpx.get(f"http://127.0.0.1:{api_port}/metrics", timeout=5).status_code == 401
+        for port in (api_port, metrics_port):  # both listeners keep --header-timeout
+            assert silent_connection_answer(port).startswith(b"HTTP/1.1 408 "), port
     finally:
         served.send_signal(signal.SIGINT)
         served.wait(timeout=START_S)

@@ -32,6 +32,7 @@ from handoff.errors import HandoffError
 from handoff.flow import Flow, Services, load_target
 from handoff.flows import FlowSet, built_in_flows
 from handoff.hub import Hub
+from handoff.server.listener import uvicorn_config
 from handoff.store import Store
 from handoff.store.migrate import upgrade
 from handoff.store.models import EventRecord
@@ -151,7 +152,7 @@ class DemoHub:
         app = assembled.app(with_worker=True, worker_settings=WorkerSettings(concurrency=1))
         port = _free_port()
         server = uvicorn.Server(
-            uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+            uvicorn_config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
         )
         task = asyncio.create_task(server.serve())
         try:

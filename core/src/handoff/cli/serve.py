@@ -33,6 +33,15 @@ __all__ = ["serve"]
     help="Also serve /metrics WITHOUT a key on this address (e.g. 10.0.0.5:9100, reachable "
     "by the metrics scraper only); on the API's port /metrics needs an ops key.",
 )
+@click.option(
+    "--header-timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    metavar="SECONDS",
+    help="Close a connection whose request line and headers have not all arrived this many "
+    "seconds after it opened (or after the next request's first byte), answering 408, so "
+    "slow-loris clients hold no connection for longer. [default: 10] The body has its own 30 s.",
+)
 @worker_options
 def serve(  # noqa: PLR0917 - click passes each option
     config_path: Path | None,
@@ -41,6 +50,7 @@ def serve(  # noqa: PLR0917 - click passes each option
     port: int,
     with_worker: bool,
     metrics_address: str | None,
+    header_timeout: float | None,
     worker: dict[str, Any],
 ) -> None:
     """Receive events: the hub's API under /v1, webhooks at /webhooks/CONNECTOR.
@@ -60,6 +70,7 @@ def serve(  # noqa: PLR0917 - click passes each option
     from handoff.flow import Services
     from handoff.flows import FlowSet
     from handoff.hub import Hub
+    from handoff.server.listener import HEADER_TIMEOUT_S
     from handoff_sdk import SystemClock
 
     config = load_config(config_path)
@@ -70,11 +81,21 @@ def serve(  # noqa: PLR0917 - click passes each option
     hub = Hub(config, clock=clock) if config.enabled() else None
     flows = FlowSet(Services(config, store, clock, lambda: hub))
     app = flows.app(with_worker=with_worker, worker_settings=settings)
+    options: dict[str, Any] = {
+        "host": host,
+        "port": port,
+        "log_level": "info",
+        "access_log": False,
+        "header_timeout": HEADER_TIMEOUT_S if header_timeout is None else header_timeout,
+    }
     try:
         if metrics_address is None:
-            uvicorn.run(app, host=host, port=port, log_level="info", access_log=False)
+            from handoff.server.listener import header_deadline
+
+            seconds = options.pop("header_timeout")
+            uvicorn.run(app, http=header_deadline(seconds), **options)
         else:
-            asyncio.run(_serve_with_metrics(app, host, port, _listen_address(metrics_address)))
+            asyncio.run(_serve_with_metrics(app, options, _listen_address(metrics_address)))
     finally:
         if hub is not None:
             asyncio.run(hub.aclose())
@@ -90,14 +111,15 @@ def _listen_address(value: str) -> tuple[str, int]:
     return host.strip("[]"), int(port)
 
 
-async def _serve_with_metrics(app: Any, host: str, port: int, metrics: tuple[str, int]) -> None:
-    """The API on host:port and /metrics alone (no key) on `metrics`; Ctrl-C stops both."""
+async def _serve_with_metrics(app: Any, options: dict[str, Any], metrics: tuple[str, int]) -> None:
+    """The API with uvicorn `options`, /metrics alone (no key) on `metrics`; Ctrl-C stops both."""
     import contextlib
     from collections.abc import Iterator
 
     import uvicorn
 
     from handoff.server import metrics_app
+    from handoff.server.listener import uvicorn_config
 
     class Beside(uvicorn.Server):
         """The metrics listener: the API's server takes the signals and stops it."""
@@ -106,12 +128,11 @@ async def _serve_with_metrics(app: Any, host: str, port: int, metrics: tuple[str
         def capture_signals(self) -> Iterator[None]:
             yield
 
-    api = uvicorn.Server(
-        uvicorn.Config(app, host=host, port=port, log_level="info", access_log=False)
-    )
+    api = uvicorn.Server(uvicorn_config(app, **options))
     beside = Beside(
-        uvicorn.Config(
+        uvicorn_config(
             metrics_app(app),
+            header_timeout=options["header_timeout"],
             host=metrics[0],
             port=metrics[1],
             log_level="warning",

@@ -214,6 +214,8 @@ def create_app(
         body_timeout=body_timeout,
         count=lambda reason: metrics.rejected.labels(reason).inc(),
     )
+    # The listener counts connections it closes before the app sees them (handoff.server.listener).
+    app.state.count_rejected = lambda reason: metrics.rejected.labels(reason).inc()
     install_access(app, KeyRing(store, clock), lambda reason: metrics.rejected.labels(reason).inc())
 
     install_outage_handlers(

@@ -29,6 +29,9 @@ __all__ = ["HEADER_TIMEOUT_S", "HeaderDeadline", "header_deadline", "uvicorn_con
 HEADER_TIMEOUT_S = 10.0
 """How long a request's line and headers may take to arrive."""
 
+LINGER_S = 2.0
+"""After the 408, how long the client may take to read it and close before it is cut off."""
+
 log = logging.getLogger("handoff.server")
 
 
@@ -44,6 +47,7 @@ class HeaderDeadline(HttpToolsProtocol):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._header_deadline: TimerHandle | None = None
+        self._lingering: TimerHandle | None = None
 
     def connection_made(self, transport: Transport) -> None:  # type: ignore[override]
         """Start the clock for the first request's headers as the connection opens."""
@@ -61,9 +65,16 @@ class HeaderDeadline(HttpToolsProtocol):
         self._disarm()
         super().on_headers_complete()
 
+    def data_received(self, data: bytes) -> None:
+        """Read and parse, unless the 408 was sent: then what still comes is dropped."""
+        if self._lingering is None:
+            super().data_received(data)
+
     def connection_lost(self, exc: Exception | None) -> None:
         """The client went away: no deadline to keep."""
         self._disarm()
+        if self._lingering is not None:
+            self._lingering.cancel()
         super().connection_lost(exc)
 
     def _arm(self) -> None:
@@ -85,9 +96,15 @@ class HeaderDeadline(HttpToolsProtocol):
             prefix,
             self.header_timeout,
         )
-        if self.cycle is None or self.cycle.response_complete:
+        if (self.cycle is None or self.cycle.response_complete) and self.transport.can_write_eof():
+            # A lingering close: the 408 and our FIN go out, what the client still sends is
+            # read and dropped until it closes (or LINGER_S). Closing at once would answer
+            # its next bytes with a reset, which can destroy the 408 before it is read.
             self.transport.write(_timeout_response(self.header_timeout))
-        self.transport.close()
+            self.transport.write_eof()
+            self._lingering = self.loop.call_later(LINGER_S, self.transport.close)
+        else:
+            self.transport.close()
         count = getattr(getattr(self.config.app, "state", None), "count_rejected", None)
         if count is not None:
             count("header_timeout")

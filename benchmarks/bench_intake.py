@@ -55,15 +55,18 @@ def drop(schema: str | None) -> None:
             conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
 
-async def wait_healthy(port: int) -> None:
-    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
-        for _ in range(300):
+async def wait_healthy(port: int, seconds: float = 300) -> None:
+    """Until the server answers /health (start-up takes a minute or more on a loaded machine)."""
+    deadline = time.monotonic() + seconds
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
+        while time.monotonic() < deadline:
             try:
                 if (await client.get("/health")).status_code == 200:
                     return
             except httpx.TransportError:
-                await asyncio.sleep(0.1)
-    raise SystemExit("the server did not start")
+                pass
+            await asyncio.sleep(0.2)
+    raise SystemExit(f"the server did not start within {seconds:g} s")
 
 
 async def one_connection(port: int, counter: Iterator[int], statuses: list[int], key: str) -> None:

@@ -5,7 +5,9 @@ wrong scope (403); a rep key acts for its own rep only; audits name the key."""
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
@@ -14,6 +16,7 @@ from click.testing import CliRunner
 from fastapi import FastAPI
 from sqlalchemy import select
 
+from handoff import api_keys
 from handoff.api_keys import CACHE_SECONDS, KeyRing, Scope, create_key, list_keys, revoke_key
 from handoff.cli import cli
 from handoff.config import HubConfig
@@ -248,6 +251,82 @@ def test_the_store_keeps_a_hash_never_the_secret(store: Store, clock: FakeClock)
     assert ring.find(new.token) == new.info
     assert ring.find(new.token[:-1] + ("a" if new.token[-1] != "a" else "b")) is None
     assert ring.find(new.info.id + "_" + "A" * 43) is None
+
+
+class CountedHasher:
+    """argon2's hasher, counting the verifications (each costs tens of milliseconds)."""
+
+    def __init__(self, real: Any) -> None:
+        self.real = real
+        self.calls = 0
+        self.lock = threading.Lock()
+
+    def verify(self, digest: str, secret: str) -> bool:
+        with self.lock:
+            self.calls += 1
+        return bool(self.real.verify(digest, secret))
+
+    def hash(self, secret: str) -> str:
+        return str(self.real.hash(secret))
+
+
+@pytest.fixture
+def hasher(monkeypatch: pytest.MonkeyPatch) -> CountedHasher:
+    counted = CountedHasher(api_keys._hasher)  # the hash the ring computes
+    monkeypatch.setattr(api_keys, "_hasher", counted)
+    return counted
+
+
+def test_a_cached_key_is_answered_without_the_store_until_it_expires(
+    store: Store, clock: FakeClock
+) -> None:
+    """`cached` (asked on the event loop by every request) knows only what `find` verified."""
+    new = create_key(store, "feed", ["ingest"], now=clock.now(), actor="test")
+    ring = KeyRing(store, clock)
+    assert ring.cached(new.token) is None
+    assert ring.find(new.token) == new.info
+    assert ring.cached(new.token) == new.info
+    assert ring.cached(new.token[:-1] + ("a" if new.token[-1] != "a" else "b")) is None
+    clock.advance(CACHE_SECONDS - 1)
+    assert ring.cached(new.token) == new.info
+    clock.advance(1)
+    assert ring.cached(new.token) is None  # expired: `find` asks the store again
+
+
+def test_a_herd_of_requests_with_a_new_key_hashes_it_once(
+    store: Store, clock: FakeClock, hasher: CountedHasher
+) -> None:
+    new = create_key(store, "feed", ["ingest"], now=clock.now(), actor="test")
+    ring = KeyRing(store, clock)
+    with ThreadPoolExecutor(8) as pool:
+        found = list(pool.map(ring.find, [new.token] * 16))
+    assert found == [new.info] * 16
+    assert hasher.calls == 1
+
+
+def test_an_expired_key_is_read_again_but_not_hashed_again(
+    store: Store, clock: FakeClock, hasher: CountedHasher
+) -> None:
+    """After CACHE_SECONDS the store decides again (revoked: refused) without a new hash, as
+    long as the stored hash is the one the token was verified against."""
+    new = create_key(store, "feed", ["ingest"], now=clock.now(), actor="test")
+    other = create_key(store, "other", ["ops"], now=clock.now(), actor="test")
+    ring = KeyRing(store, clock)
+    assert ring.find(new.token) == new.info
+    assert ring.find(other.token) == other.info
+    assert hasher.calls == 2
+    clock.advance(CACHE_SECONDS)
+    assert ring.find(new.token) == new.info
+    assert hasher.calls == 2
+    with store.transaction() as session:  # the secret replaced in the store: hashed again
+        row = session.get(ApiKey, new.info.id)
+        assert row is not None
+        row.secret_hash = api_keys.PasswordHasher().hash("another-secret")
+    clock.advance(CACHE_SECONDS)
+    assert ring.find(new.token) is None
+    assert hasher.calls == 3
+    revoke_key(store, "other", now=clock.now(), actor="test")
+    assert ring.find(other.token) is None  # expired long ago: the store says revoked
 
 
 def test_keys_are_checked_when_created(store: Store, clock: FakeClock) -> None:

@@ -258,7 +258,8 @@ def revoke_key(store: Store, key: str, *, now: datetime, actor: str) -> KeyInfo:
 class KeyRing:
     """Resolves a presented token to its key (or None), as the server checks each request.
 
-    Thread-safe; call `find` off the event loop (it may hash and read the store).
+    Thread-safe. `cached` answers from memory, on the event loop; `find` may
+    read the store and hash, so call it off the loop when `cached` has no answer.
     """
 
     def __init__(self, store: Store, clock: Clock, *, cache_seconds: float = CACHE_SECONDS):
@@ -266,29 +267,55 @@ class KeyRing:
         self._clock = clock
         self._ttl = timedelta(seconds=cache_seconds)
         self._lock = threading.Lock()
-        self._verified: dict[bytes, tuple[KeyInfo, datetime]] = {}
+        self._verified: dict[bytes, tuple[KeyInfo, datetime, str]] = {}
+        """fingerprint -> (key, trusted until, the stored hash the token was verified against)"""
+        self._gates: dict[bytes, threading.Lock] = {}
+
+    def cached(self, token: str) -> KeyInfo | None:
+        """The key this token opened less than `CACHE_SECONDS` ago, else None (ask `find`).
+
+        No store, no hash: cheap enough for the event loop, where every request asks.
+        """
+        fingerprint = hashlib.sha256(token.encode()).digest()
+        with self._lock:
+            cached = self._verified.get(fingerprint)
+        if cached is not None and cached[1] > self._clock.now():
+            return cached[0]
+        return None
 
     def find(self, token: str) -> KeyInfo | None:
-        """The live key this token opens, or None (malformed, unknown, wrong secret, revoked)."""
+        """The live key this token opens, or None (malformed, unknown, wrong secret, revoked).
+
+        Concurrent requests with the same token wait for one check, not one
+        Argon2 hash each; and once the cache expires the store is read again
+        (revocation, scopes) but the hash is not recomputed while the stored
+        hash is the one this very token was verified against.
+        """
         match = _TOKEN.match(token)
         if match is None:
             return None
         fingerprint = hashlib.sha256(token.encode()).digest()
-        now = self._clock.now()
         with self._lock:
-            cached = self._verified.get(fingerprint)
-        if cached is not None and cached[1] > now:
-            return cached[0]
-        key_id, secret = match.groups()
-        with self.store.sessions() as session:
-            row = session.get(ApiKey, key_id)
-            if row is None or row.revoked_at is not None:
+            if len(self._gates) > 10_000:  # many tokens or a churn of them: start over
+                self._gates.clear()
+            gate = self._gates.setdefault(fingerprint, threading.Lock())
+        with gate:
+            now = self._clock.now()
+            with self._lock:
+                cached = self._verified.get(fingerprint)
+            if cached is not None and cached[1] > now:
+                return cached[0]
+            key_id, secret = match.groups()
+            with self.store.sessions() as session:
+                row = session.get(ApiKey, key_id)
+                if row is None or row.revoked_at is not None:
+                    return None
+                info, digest = _info(row), row.secret_hash
+            # The same token against the same stored hash was verified: no second hash.
+            if (cached is None or cached[2] != digest) and not verify_secret(digest, secret):
                 return None
-            info, digest = _info(row), row.secret_hash
-        if not verify_secret(digest, secret):
-            return None
-        with self._lock:
-            if len(self._verified) > 10_000:  # many keys or a churn of them: start over
-                self._verified.clear()
-            self._verified[fingerprint] = (info, now + self._ttl)
-        return info
+            with self._lock:
+                if len(self._verified) > 10_000:  # many keys or a churn of them: start over
+                    self._verified.clear()
+                self._verified[fingerprint] = (info, now + self._ttl, digest)
+            return info

@@ -152,7 +152,10 @@ def require_scope(*scopes: Scope | str) -> Any:
                 "an API key is required: send 'Authorization: Bearer <key>' "
                 "(keys come from `handoff keys create`)",
             )
-        key = await asyncio.to_thread(_keyring(request).find, credentials.credentials)
+        ring = _keyring(request)
+        key = ring.cached(credentials.credentials)
+        if key is None:  # not seen within CACHE_SECONDS: the store (and a hash), off the loop
+            key = await asyncio.to_thread(ring.find, credentials.credentials)
         if key is None:
             raise AccessDeniedError(401, "the API key is not valid (unknown, revoked or mistyped)")
         granted = key.scopes & wanted if Scope.ADMIN not in key.scopes else wanted | {Scope.ADMIN}

@@ -215,3 +215,33 @@ async def test_the_rules_page_is_ops_only_and_its_form_needs_the_csrf_token(
         no_shadow = await client.get("/console/rules/shadow")
         assert no_shadow.status_code == 409
         assert "no [shadow] table" in text_of(no_shadow)
+
+
+async def test_q3d_the_shadow_report_shows_where_the_shadow_decided_otherwise(
+    tmp_path: Path, loopback: Any
+) -> None:
+    live, _candidate = write_configs(tmp_path)
+    live.write_text(
+        live.read_text().replace("[routing]", '[shadow]\nconfig = "candidate.toml"\n\n[routing]', 1)
+    )
+    store = await live_day(live, loopback)
+    clock = FakeClock(MORNING)
+    clock.advance(12 * 3600)
+    add_user(store, "olga", PASSWORD, "ops", now=clock.now(), actor="test")
+    app = create_app(store, config=load_config(live), clock=clock)
+    try:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://hub.test"
+        ) as client:
+            await sign_in(client, "olga")
+            assert "The shadow's report" in (await client.get("/console/rules")).text
+            answer = await client.get("/console/rules/shadow?window=24h")
+            assert answer.status_code == 200, answer.text
+            page = text_of(answer)
+            assert "decided by the live hub and the shadow (candidate.toml)" in page
+            assert "pool: sales -> partners" in page
+            assert f"partners 0 {GERMAN} +{GERMAN}" in page
+            assert (await client.get("/console/rules/shadow?window=1y")).status_code == 400
+    finally:
+        await app.state.intake.aclose()
+        store.dispose()

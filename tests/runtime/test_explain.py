@@ -43,3 +43,38 @@ async def test_explain_finds_an_event_by_the_id_its_sender_gave(
     nothing = CliRunner().invoke(cli, ["explain", "pv-78"])
     assert nothing.exit_code != 0
     assert "nothing is recorded about 'pv-78'" in str(nothing.exception)
+
+
+def test_explain_lists_the_reps_a_decision_skipped_once_and_why() -> None:
+    from handoff.runtime.explain import render_text, why_of  # noqa: PLC0415
+
+    explanation = {
+        "skipped": [{"rep": "ben", "reason": "away", "target": "team:sales"}, "cy"],
+        "geo": "EMEA",
+    }
+    why = why_of(explanation, {"rep": "ana"})
+    assert why["skipped"] == ["ben: away (team:sales)", "cy"]
+    assert why_of({"pick": {"skipped": [{"rep": "dee", "reason": "offline"}]}}, {})["skipped"] == [
+        "dee: offline"
+    ]
+    report = {
+        "events": [],
+        "decisions": [
+            {
+                "id": 1,
+                "kind": "routing",
+                "subject": "conversation:c-1",
+                "event_id": None,
+                "decided_at": "2026-01-05T12:00:00+00:00",
+                "rule_ids": ["Q3"],
+                "outcome": {"rep": "ana"},
+                "why": why,
+                "explanation": explanation,
+                "jobs": [],
+            }
+        ],
+    }
+    text = render_text(report)
+    assert "  skipped  ben: away (team:sales)" in text
+    assert "because  skipped" not in text  # printed once, not again as a reason
+    assert "because  geo: EMEA" in text

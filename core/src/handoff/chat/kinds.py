@@ -24,6 +24,8 @@ __all__ = [
     "PAGE_VIEW",
     "PROACTIVE_ENGAGEMENT",
     "ROUTING_DECISION",
+    "SMART_FORM",
+    "SMART_FORM_DECISION",
     "WRITEBACK_CONTACT_JOB",
     "WRITEBACK_DECISION",
 ]
@@ -40,6 +42,12 @@ PROACTIVE_ENGAGEMENT = "hub.proactive_engagement"
 """A rep started a conversation with a live visitor (Q10 pounce)."""
 MISROUTE_FLAG = "hub.misroute_flag"
 """A rep flagged a routing decision as misrouted (Q19)."""
+
+SMART_FORM = "hub.smart_form"
+"""A smart form was submitted or a smart button clicked (POST /v1/smart-forms/submissions, Q18).
+
+Decided in the request that brings it (the answer is the visitor's next step), never by the worker.
+"""
 
 EVENT_TYPES = (PAGE_VIEW, CHAT_REQUEST, CONVERSATION_EVENT)
 """The events the chat flow's handler decides on."""
@@ -58,6 +66,9 @@ MEETING_DECISION = "meeting"
 """A visitor booked a meeting; its job books it (Q12)."""
 MEETING_BOOKED_DECISION = "meeting.booked"
 """The booking's job put the meeting on the calendar: which link, which ids (Q12)."""
+SMART_FORM_DECISION = "smart_form"
+"""A smart form or button qualified against the ideal customer profile, and what the visitor got
+(Q18)."""
 
 DECISION_KINDS = (
     IDENTIFY_DECISION,
@@ -66,6 +77,7 @@ DECISION_KINDS = (
     WRITEBACK_DECISION,
     MEETING_DECISION,
     MEETING_BOOKED_DECISION,
+    SMART_FORM_DECISION,
 )
 """Every decision kind the chat flow stores."""
 

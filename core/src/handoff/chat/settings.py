@@ -4,6 +4,7 @@
     [writeback]       what a conversation writes to the CRM (Q11): handoff.chat.writeback.config
     [meetings]        where booked meetings go (Q12): handoff.chat.meetings.config
     [[experiences]]   the chat boxes and their AI twins (Q8, Q9): handoff.chat.experiences
+    [smart_forms]     forms and buttons qualified on the spot (Q18): handoff.chat.forms.config
 
 A table left out (or left empty) keeps its feature off: no `[routing]`, no
 routing; no `[writeback]`, no write-back. `[meetings]` and `[[experiences]]`
@@ -16,7 +17,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from handoff.chat.experiences import (
     ExperienceCatalog,
@@ -24,6 +25,7 @@ from handoff.chat.experiences import (
     catalog_of,
     check_experiences,
 )
+from handoff.chat.forms.config import SmartFormsConfig
 from handoff.chat.meetings.config import MeetingsConfig
 from handoff.chat.routing.config import RoutingConfig
 from handoff.chat.writeback.config import WritebackConfig
@@ -50,7 +52,12 @@ class ChatSettings(BaseModel):
         default_factory=list, description="The chat experiences and their AI twins (Q8, Q9)."
     )
 
-    @field_validator("routing", "writeback", mode="before")
+    smart_forms: SmartFormsConfig | None = Field(
+        default=None,
+        description="Smart forms and buttons (Q18); none: off. Needs [routing] (the reps).",
+    )
+
+    @field_validator("routing", "writeback", "smart_forms", mode="before")
     @classmethod
     def _empty_is_off(cls, value: Any) -> Any:
         """An empty table means the feature is off, as a missing one does."""
@@ -60,6 +67,15 @@ class ChatSettings(BaseModel):
     @classmethod
     def _experiences(cls, value: list[ExperienceConfig]) -> list[ExperienceConfig]:
         return check_experiences(value)
+
+    @model_validator(mode="after")
+    def _smart_forms_need_reps(self) -> ChatSettings:
+        """A fit visitor is routed to a rep or offered one's calendar: the reps are [routing]'s."""
+        if self.smart_forms is not None and self.routing is None:
+            raise ValueError(
+                "smart_forms: needs a [routing] table (the reps a fit visitor is routed to)"
+            )
+        return self
 
     def catalog(self, language_prefixes: Mapping[str, str] | None = None) -> ExperienceCatalog:
         """The experiences by id, with the site's language prefixes (Q9)."""

@@ -237,3 +237,40 @@ def test_q8_cli_rollback_survives_restarts(tmp_path: Path, isolated_home: Path) 
     assert restored.exit_code == 0, restored.output
     listed = runner.invoke(cli, ["experiences", "list", "--config", str(config)])
     assert "on   Home - AI" in listed.output
+
+
+async def test_q8_q17_the_chat_ai_switched_off_and_on_over_http_audited_with_the_key(
+    store: Store, clock: FakeClock, loopback: Any, new_key: Any
+) -> None:
+    """Q8/Q17: the chat AI's own switch through the API (scope ops), audited with the API key;
+    an ingest key is refused."""
+    from handoff.config import HubConfig  # noqa: PLC0415
+    from handoff.server import create_app  # noqa: PLC0415
+
+    app = create_app(store, config=HubConfig.model_validate({"experiences": TABLES}), clock=clock)
+    ops, ingest = new_key(store, "ops"), new_key(store, "ingest")
+    async with loopback(app, headers=ops) as client:
+        off = await client.post("/v1/experiences/rollback-ai")
+        denied = await client.post("/v1/experiences/restore-ai", headers=ingest)
+        again = await client.post("/v1/experiences/rollback-ai")
+        on = await client.post("/v1/experiences/restore-ai")
+    assert off.status_code == 200, off.text
+    assert {(c["id"], c["enabled"]) for c in off.json()["changed"]} == {
+        ("home-ai", False),
+        ("home", True),
+        ("pricing-ai", False),
+        ("pricing", True),
+    }
+    assert denied.status_code == 403
+    assert again.json()["changed"] == []
+    assert {(c["id"], c["enabled"]) for c in on.json()["changed"]} >= {("home-ai", True)}
+    with store.sessions() as session:
+        audits = session.scalars(select(Audit).order_by(Audit.id)).all()
+    switched = [a for a in audits if a.action.startswith("experiences.")]
+    assert [a.action for a in switched] == [
+        "experiences.rollback_ai",
+        "experiences.rollback_ai",
+        "experiences.restore_ai",
+    ]
+    assert all(a.actor == off.json()["actor"] for a in switched)
+    assert off.json()["actor"].startswith("key:test-")

@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 from handoff.ai.conversation_config import ConversationsConfig
+from handoff.ai.email import AiEmailConfig
 from handoff.ai.model_config import ModelConfig
 from handoff.ai.studio.config import ContentConfig
 
@@ -224,6 +225,10 @@ class AiConfig(BaseModel):
         default_factory=ContentConfig,
         description="AI Studio's content (Q7): the folders and sitemaps the built-in responder "
         "answers from (handoff.ai.studio.config).",
+    )
+    email: AiEmailConfig | None = Field(
+        default=None,
+        description="The AI email campaigns (Q16, Q17) and their switches: handoff.ai.email.",
     )
 
     _compiled: object = PrivateAttr(default=None)

@@ -67,6 +67,7 @@ def _job_runners(context: FlowContext[ChatSettings]) -> Mapping[str, JobRunner]:
 
 def _routers(context: FlowContext[ChatSettings]) -> Sequence[APIRouter]:
     from handoff.chat.api.conversations import conversation_routes
+    from handoff.chat.api.experiences import experience_routes
     from handoff.chat.api.forms import smart_form_routes
     from handoff.chat.api.meetings import meeting_routes
     from handoff.chat.api.rep_view import rep_view_routes
@@ -78,6 +79,7 @@ def _routers(context: FlowContext[ChatSettings]) -> Sequence[APIRouter]:
         meeting_routes(context),
         slot_routes(context),
         smart_form_routes(context),
+        experience_routes(context),
     ]
 
 

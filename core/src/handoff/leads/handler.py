@@ -540,6 +540,8 @@ class LeadsHandler(EventHandler):
             now=now,
             event_id=event.id,
             sender=payload.get("from_rep"),
+            reply_to=payload.get("reply_to"),
+            report=payload.get("report"),
         )
 
     # -- Q13 -------------------------------------------------------------------------------

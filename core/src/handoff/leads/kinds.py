@@ -12,8 +12,11 @@ else of the leads flow) to write the events the leads flow decides on:
 - `EMAIL_REQUEST`: send an email to a person through the hub, so opt-outs
   and one-click unsubscribe (D7) apply. Payload: `{"to": "<email>",
   "email_subject": "...", "text": "...", "operational": false, "from_rep":
-  "<rep id>" (optional), "key": "<idempotency key>", "subject": {"type":
-  "lead", "id": "<email>"}}`.
+  "<rep id>" (optional), "reply_to": "<address>" (optional: the rep an AI
+  email speaks for, Q16), "report": {"type": "<event type>", "payload": {...}}
+  (optional: stored once the email went out or was held back, with `sent`
+  and `why` added), "key": "<idempotency key>", "subject": {"type": "lead",
+  "id": "<email>"}}`.
 - `HUB_ACTIVITY`: something happened in the hub that marketing should see in
   the CRM (Q13: an AI goal reached). Payload: `{"action": "ai_goal_reached",
   "email": "<email>", "description": "...", "subject": {"type": "lead", "id":

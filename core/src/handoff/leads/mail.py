@@ -33,7 +33,15 @@ from handoff.leads.lifecycle import timer_job, timer_key
 from handoff.leads.records import get_lead, lead_key, new_lead
 from handoff.leads.settings import LeadsConfig
 from handoff.leads.store import LeadRow
-from handoff.runtime import DecisionSpec, JobSpec, cancel_timer, record_decision, schedule_timer
+from handoff.runtime import (
+    DecisionSpec,
+    JobSpec,
+    cancel_timer,
+    record_decision,
+    record_events,
+    schedule_timer,
+)
+from handoff_sdk.entities import Event
 
 __all__ = [
     "OPT_OUT_TIMER",
@@ -42,6 +50,7 @@ __all__ = [
     "decide_email",
     "opted_out",
     "read_token",
+    "report_email",
     "subscription",
     "unsubscribe_headers",
     "unsubscribe_token",
@@ -116,6 +125,38 @@ def opted_out(lead: LeadRow | None, now: datetime) -> str | None:
     return None
 
 
+def report_email(
+    session: Session,
+    report: dict[str, Any] | None,
+    *,
+    key: str,
+    sent: bool,
+    why: str,
+    now: datetime,
+) -> None:
+    """Tell the flow that asked for an email whether it went out: the event it named (Q16).
+
+    `report` is the request's `{"type": ..., "payload": {...}}`; the event is
+    stored once per email (its key) with `sent` and `why` added.
+    """
+    if not report or not isinstance(report.get("type"), str):
+        return
+    payload = dict(report.get("payload") or {})
+    record_events(
+        session,
+        [
+            Event(
+                type=str(report["type"]),
+                source="leads",
+                dedupe_key=f"email-report:{key}",
+                occurred_at=now,
+                payload={**payload, "sent": sent, "why": why},
+            )
+        ],
+        now=now,
+    )
+
+
 def decide_email(
     session: Session,
     config: LeadsConfig,
@@ -129,8 +170,14 @@ def decide_email(
     event_id: int | None,
     rule_ids: tuple[str, ...] = ("D7",),
     sender: str | None = None,
+    reply_to: str | None = None,
+    report: dict[str, Any] | None = None,
 ) -> int:
-    """Send an email through the mailer, or hold it back for an opt-out; the decision id."""
+    """Send an email through the mailer, or hold it back for an opt-out; the decision id.
+
+    `reply_to`: the address replies go to (the rep an AI email speaks for, Q16).
+    `report`: the event to store once the email went out or was held back.
+    """
     lead = get_lead(session, to, lock=False)
     reason = None if operational else opted_out(lead, now)
     jobs: list[JobSpec] = []
@@ -154,9 +201,13 @@ def decide_email(
                     "text": text,
                     "operational": operational,
                     "sender": sender,
+                    "reply_to": reply_to,
+                    "report": report,
                 },
             )
         )
+    if not jobs:
+        report_email(session, report, key=key, sent=False, why=why, now=now)
     return record_decision(
         session,
         DecisionSpec(

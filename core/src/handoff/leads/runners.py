@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from handoff.config import HubConfig
 from handoff.leads.kinds import LEAD_TIMER
-from handoff.leads.mail import SECRET_NAME, opted_out, unsubscribe_headers
+from handoff.leads.mail import SECRET_NAME, opted_out, report_email, unsubscribe_headers
 from handoff.leads.records import get_lead, remember_id
 from handoff.leads.settings import LeadsConfig
 from handoff.leads.sync import clear_marks, pending_systems, sync_batches
@@ -91,6 +91,15 @@ def email_runner(
         with store.sessions() as session:
             return opted_out(get_lead(session, to, lock=False), clock.now())
 
+    def reported(job: ClaimedJob, sent: bool, why: str) -> None:
+        report = job.payload.get("report")
+        if not report:
+            return
+        with store.transaction() as session:
+            report_email(
+                session, report, key=job.idempotency_key, sent=sent, why=why, now=clock.now()
+            )
+
     async def run(job: ClaimedJob) -> dict[str, Any] | None:
         payload = job.payload
         to = str(payload["to"])
@@ -98,7 +107,9 @@ def email_runner(
         if not operational:
             reason = await asyncio.to_thread(still_opted_out, to)
             if reason is not None:
-                return {"sent": False, "why": f"{to} {reason} since the decision"}
+                why = f"{to} {reason} since the decision"
+                await asyncio.to_thread(reported, job, False, why)
+                return {"sent": False, "why": why}
         headers: dict[str, str] = {}
         if not operational:
             secret = hub_secret(hub_config, SECRET_NAME)
@@ -110,6 +121,8 @@ def email_runner(
                     "(or unsubscribe_mailto)",
                     permanent=True,
                 )
+        if payload.get("reply_to"):
+            headers["Reply-To"] = str(payload["reply_to"])
         found = _hub(hub(), config.mailer, "email")
         result = await found.send_notification(
             str(config.mailer),
@@ -121,6 +134,8 @@ def email_runner(
             ),
             job.idempotency_key,
         )
+        why = f"sent to {to}" if result.ok else f"the mailer did not send it ({result.errors})"
+        await asyncio.to_thread(reported, job, result.ok, why)
         return {"sent": result.ok, "id": result.id, "headers": sorted(headers)}
 
     return run

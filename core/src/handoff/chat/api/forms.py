@@ -29,6 +29,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field, StringConstraints
 from sqlalchemy import select
 
+from handoff.ai.kinds import MEETING_OFFERED
 from handoff.api_keys import Scope
 from handoff.chat.api.slots import OfferedSlot
 from handoff.chat.forms.config import SmartFormsConfig
@@ -245,6 +246,30 @@ async def _slots(
     return [OfferedSlot(start=s.start, end=s.end) for s in found], list(offer.notes), True
 
 
+def _meeting_offer(
+    body: SmartSubmission, conversation_id: str, rep: RepConfig | None
+) -> Event | None:
+    """The AI flow's `hub.meeting_offered` event, when the visitor gave an email (Q16)."""
+    if not body.email or rep is None:
+        return None
+    first = body.fields.get("first_name") or body.fields.get("FirstName")
+    return Event(
+        type=MEETING_OFFERED,
+        source="smart-form",
+        dedupe_key=f"smart-form-offer:{body.id}",
+        occurred_at=None,
+        payload={
+            "id": f"smart-form-{body.id}",
+            "conversation_id": conversation_id,
+            "email": body.email,
+            "first_name": first,
+            "rep": {"id": rep.id, "name": rep.name, "email": rep.email},
+            "subject": {"type": "conversation", "id": conversation_id},
+            "related": [{"type": "lead", "id": body.email.strip().lower()}],
+        },
+    )
+
+
 def _meeting_rep(routing: RoutingConfig, decision: RoutingDecision | None) -> RepConfig | None:
     """Whose calendar to offer: the routed human, else the rules' first choice (unavailable now)."""
     if decision is None:
@@ -359,7 +384,7 @@ def smart_form_routes(context: FlowContext[ChatSettings]) -> APIRouter:
             "action": action,
             "why": why,
             "rep": {"id": rep.id, "name": rep.name, "email": rep.email} if rep else None,
-            "conversation_id": conversation_id if action == "routed" else None,
+            "conversation_id": conversation_id if action != "fallback" else None,
             "timezone": rep.timezone if action == "meeting" and rep else None,
             "slots": [s.model_dump(mode="json") for s in offered] if action == "meeting" else [],
             "message": config.fallback.message if action == "fallback" else None,
@@ -378,8 +403,12 @@ def smart_form_routes(context: FlowContext[ChatSettings]) -> APIRouter:
             "asked_by": caller.actor,
         }
 
+        offer = _meeting_offer(body, conversation_id, rep) if action == "meeting" else None
+
         def store_answer() -> int:
             with store.transaction() as session:
+                if offer is not None:  # Q16: a visitor offered slots who does not book
+                    record_events(session, [offer], now=now)
                 return record_decision(
                     session,
                     DecisionSpec(

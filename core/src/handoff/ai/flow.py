@@ -63,9 +63,14 @@ def _handler(context: FlowContext[AiSettings]) -> EventHandler | None:
 
 
 def _job_runners(context: FlowContext[AiSettings]) -> Mapping[str, JobRunner]:
+    from handoff.ai.kinds import CRM_MARK_JOB
     from handoff.ai.runners import timer_runner
+    from handoff.ai.syndication import mark_runner
 
-    return {AI_TIMER_JOB: timer_runner(context.store, context.clock)}
+    return {
+        AI_TIMER_JOB: timer_runner(context.store, context.clock),
+        CRM_MARK_JOB: mark_runner(context.hub),
+    }
 
 
 AI: Flow[AiSettings] = Flow(

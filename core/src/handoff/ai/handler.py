@@ -1,4 +1,4 @@
-"""The AI flow's EventHandler: the AI email campaigns' events decided in the worker (Q16).
+"""The AI flow's EventHandler: the AI email campaigns' events decided in the worker (Q16, Q17).
 
 It reads its own events (`hub.meeting_offered`, its timers, the leads
 flow's report on each email) and two of other flows', by their public
@@ -21,7 +21,8 @@ from handoff.ai.followup import (
     follow_up_timer,
     meeting_offered,
 )
-from handoff.ai.kinds import EMAIL_OUTCOME, EMAIL_TIMER, MEETING_OFFERED
+from handoff.ai.kinds import CRM_CAMPAIGN_EVENT, EMAIL_OUTCOME, EMAIL_TIMER, MEETING_OFFERED
+from handoff.ai.syndication import campaign_event
 from handoff.chat.kinds import CONVERSATION_EVENT
 from handoff.leads.kinds import LEAD_TOUCH
 from handoff.runtime import EventHandler
@@ -51,6 +52,8 @@ class AiHandler(EventHandler):
             follow_up_timer(session, email, company, event, now)
         elif event.type == EMAIL_OUTCOME:
             follow_up_outcome(session, email, event, now)
+        elif event.type == CRM_CAMPAIGN_EVENT:
+            campaign_event(session, email, company, event, now)
         elif event.type == LEAD_TOUCH and payload.get("kind") == "reply":
             follow_up_response(
                 session,

@@ -3,17 +3,21 @@
 - `POST /v1/meeting-offers`: a visitor was offered a rep's meeting slots (Q16).
   The hub's own conversations (Q5) and smart forms (Q18) store the same
   event; a chat tool outside the hub sends it here.
+- `POST /v1/crm-campaign-events`: a CRM campaign gained or lost a member, or
+  ended (Q16 (2) content syndication).
 """
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from typing import Literal, Self
 
-from handoff.ai.kinds import MEETING_OFFERED
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from handoff.ai.kinds import CRM_CAMPAIGN_EVENT, MEETING_OFFERED
 from handoff.flow import IntakeRoute
 from handoff.server.models import Email, Ident, IntakeModel
 
-__all__ = ["INTAKE", "MeetingOffer", "OfferedRep"]
+__all__ = ["INTAKE", "CrmCampaignEvent", "MeetingOffer", "OfferedRep"]
 
 
 class OfferedRep(BaseModel):
@@ -43,5 +47,41 @@ class MeetingOffer(IntakeModel):
         return [("lead", self.email.strip().lower())]
 
 
-INTAKE = (IntakeRoute("meeting-offers", MeetingOffer, MEETING_OFFERED),)
+class CrmCampaignEvent(IntakeModel):
+    """A CRM campaign's membership changed, or the campaign ended (Q16 (2))."""
+
+    campaign_id: Ident = Field(description="The CRM campaign's id ([ai.email] crm_campaign).")
+    kind: Literal["member_added", "member_removed", "ended"] = Field(description="What happened.")
+    email: Email | None = Field(default=None, description="The member's email (member_*).")
+    record_type: Literal["lead", "contact"] | None = Field(
+        default=None, description="The member's CRM record: a Lead or a Contact (member_*)."
+    )
+    record_id: Ident | None = Field(
+        default=None, description="The record's CRM id (required for a Contact)."
+    )
+    first_name: Ident | None = Field(default=None, description="How the outreach greets them.")
+
+    @model_validator(mode="after")
+    def _member_named(self) -> Self:
+        """A membership names the person and their record; a Contact is found by its id."""
+        if self.kind != "ended":
+            if self.email is None:
+                raise ValueError(f"email: required for {self.kind}")
+            if self.record_type is None:
+                raise ValueError(f"record_type: required for {self.kind} (lead or contact)")
+            if self.record_type == "contact" and self.record_id is None:
+                raise ValueError("record_id: required for a contact (its CRM id)")
+        return self
+
+    def subject(self) -> tuple[str, str]:
+        """About the member's lead, or the campaign when it ended."""
+        if self.email:
+            return "lead", self.email.strip().lower()
+        return "crm_campaign", self.campaign_id
+
+
+INTAKE = (
+    IntakeRoute("meeting-offers", MeetingOffer, MEETING_OFFERED),
+    IntakeRoute("crm-campaign-events", CrmCampaignEvent, CRM_CAMPAIGN_EVENT),
+)
 """The AI flow's intake routes."""

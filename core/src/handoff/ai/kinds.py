@@ -7,8 +7,12 @@ this one) to read the AI flow's decisions or write the events it decides on:
   here). Payload: `{"id": "<offer id>", "conversation_id": "<id>", "email":
   "<visitor email>", "first_name": "Kim" (optional), "rep": {"id": "<rep id>",
   "name": "Avery Stone", "email": "avery@acme.example"}, "subject": {"type":
-  "conversation", "id": "<id>"}}`. The AI rep's conversations (Q5) and smart
-  forms (Q18) write it, and `POST /v1/meeting-offers` receives it from outside.
+  "conversation", "id": "<id>"}}`. The conversations (Q5) and smart forms (Q18)
+  write it, and `POST /v1/meeting-offers` receives it from outside.
+- `CRM_CAMPAIGN_EVENT`: a CRM campaign's member was added or removed, or the
+  campaign ended (Q16 (2)). Payload: `{"campaign_id": "<CRM id>", "kind":
+  "member_added" | "member_removed" | "ended", "email": "...", "record_type":
+  "lead" | "contact", "record_id": "<CRM id>"}`; `POST /v1/crm-campaign-events`.
 """
 
 from __future__ import annotations
@@ -18,6 +22,8 @@ __all__ = [
     "CAMPAIGN_DECISION",
     "CONVERSATION_DECISION",
     "CONVERSATION_ENTITY",
+    "CRM_CAMPAIGN_EVENT",
+    "CRM_MARK_JOB",
     "DECISION_KINDS",
     "EMAIL_DECISION",
     "EMAIL_OUTCOME",
@@ -28,6 +34,7 @@ __all__ = [
     "GUARD_DECISION",
     "MEETING_OFFERED",
     "SUBJECT",
+    "SYNDICATION_DECISION",
     "TURN_DECISION",
 ]
 
@@ -40,7 +47,10 @@ EMAIL_TIMER = "hub.ai_email_timer"
 EMAIL_OUTCOME = "hub.ai_email_outcome"
 """The leads flow's report on an AI email: it went out, or it was held back (Q16)."""
 
-EVENT_TYPES = (MEETING_OFFERED, EMAIL_TIMER, EMAIL_OUTCOME)
+CRM_CAMPAIGN_EVENT = "hub.crm_campaign_event"
+"""A CRM campaign gained or lost a member, or ended (Q16 (2) content syndication)."""
+
+EVENT_TYPES = (MEETING_OFFERED, EMAIL_TIMER, EMAIL_OUTCOME, CRM_CAMPAIGN_EVENT)
 """The AI flow's own events (its handler also reads replies and bookings)."""
 
 # -- decision kinds -----------------------------------------------------------------------
@@ -73,6 +83,10 @@ moves (Q16)."""
 CAMPAIGN_DECISION = "ai.campaign"
 """An AI email campaign switched off or on, by whom (Q17)."""
 
+SYNDICATION_DECISION = "ai.syndication"
+"""A content-syndication member: outreach started (checkbox ticked, routed to an SDR, status
+unchanged) or ended (checkbox cleared), or why not (Q16 (2))."""
+
 DECISION_KINDS = (
     GUARD_DECISION,
     CONVERSATION_DECISION,
@@ -81,6 +95,7 @@ DECISION_KINDS = (
     GOAL_DECISION,
     FOLLOW_UP_DECISION,
     CAMPAIGN_DECISION,
+    SYNDICATION_DECISION,
 )
 """Every decision kind the AI flow stores."""
 
@@ -88,6 +103,9 @@ DECISION_KINDS = (
 
 AI_TIMER_JOB = "ai.timer"
 """A campaign timer's job: it stores the `hub.ai_email_timer` event the handler decides."""
+
+CRM_MARK_JOB = "ai.crm_mark"
+"""Tick or clear a syndication campaign's checkbox on the CRM Lead or Contact (Q16 (2))."""
 
 SUBJECT = "conversation"
 """The subject type of its decisions: `conversation:<id>`, the chat the reply belongs to."""

@@ -40,6 +40,7 @@ SAMPLE_PARAMS = {
     "connector": "nobody",
     "account_id": "001A000001",
     "pool": "sdr-amer",
+    "campaign_id": "meeting-follow-up",
 }
 """A plausible value for each path parameter of the API (the check comes before the route)."""
 

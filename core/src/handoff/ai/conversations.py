@@ -44,6 +44,7 @@ from sqlalchemy.orm import Session
 
 from handoff.ai.conversation_config import GOAL_IDS, GoalId
 from handoff.ai.email_gate import EmailVerdict, check_business_email
+from handoff.ai.followup import meeting_offered_event
 from handoff.ai.goals import GOAL_ACTIONS, GOAL_NAMES, Trigger, detect_goal
 from handoff.ai.guard import GuardVerdict, check_reply
 from handoff.ai.kinds import (
@@ -68,6 +69,7 @@ from handoff.chat.public import (
 )
 from handoff.errors import HandoffError
 from handoff.runtime.decisions import DecisionSpec, record_decision
+from handoff.runtime.events import record_events
 from handoff.runtime.state import upsert_entity
 from handoff.store import Decision, EntityRecord
 
@@ -275,6 +277,23 @@ class Conversations:
                     asked_at=now,
                     draft=question[1],
                 )
+            offered = [
+                meeting_offered_event(
+                    state.id,
+                    str(outcome["email"]),
+                    {
+                        "id": outcome.get("rep_id"),
+                        "name": outcome.get("rep_name"),
+                        "email": outcome.get("rep_email"),
+                    },
+                )
+                for kind, outcome, _ in decisions
+                if kind == GOAL_DECISION
+                and outcome.get("action") == "slots_offered"
+                and outcome.get("email")
+            ]
+            if offered:  # Q16: the AI email follows up an offer nobody books
+                record_events(session, offered, now=now)
         return ids
 
     # -- replies ----------------------------------------------------------------------------
@@ -745,6 +764,7 @@ class Conversations:
         details = {
             "rep_id": offer.rep_id,
             "rep_name": offer.rep_name,
+            "rep_email": offer.rep_email,
             "timezone": offer.timezone,
             "slots": [s.model_dump(mode="json") for s in offered.slots],
             "notes": offer.notes,

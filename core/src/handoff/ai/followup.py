@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 
 from handoff.ai.campaigns import campaign_on
 from handoff.ai.email import AiEmailConfig, FollowUpCampaign, render
-from handoff.ai.kinds import AI_TIMER_JOB, EMAIL_OUTCOME, FOLLOW_UP_DECISION
+from handoff.ai.kinds import AI_TIMER_JOB, EMAIL_OUTCOME, FOLLOW_UP_DECISION, MEETING_OFFERED
 from handoff.leads.kinds import EMAIL_REQUEST, LEAD_ACTIVITY, LEAD_TRANSITION
 from handoff.runtime import (
     DecisionSpec,
@@ -52,6 +52,7 @@ __all__ = [
     "follow_up_response",
     "follow_up_timer",
     "meeting_offered",
+    "meeting_offered_event",
 ]
 
 FOLLOW_UP_KIND = "ai_follow_up"
@@ -157,6 +158,34 @@ def _move_lead(
             )
         ],
         now=now,
+    )
+
+
+def meeting_offered_event(
+    conversation_id: str,
+    email: str,
+    rep: dict[str, Any],
+    *,
+    first_name: str | None = None,
+    source: str = "ai",
+) -> Event:
+    """The `hub.meeting_offered` event that starts a follow-up (the conversations' Book a Meeting).
+
+    `rep` is `{"id", "name", "email"}`: the rep whose calendar was shown.
+    """
+    return Event(
+        type=MEETING_OFFERED,
+        source=source,
+        dedupe_key=f"meeting-offered:{conversation_id}",
+        payload={
+            "id": f"offer-{conversation_id}",
+            "conversation_id": conversation_id,
+            "email": _key(email),
+            "first_name": first_name,
+            "rep": {k: rep.get(k) for k in ("id", "name", "email")},
+            "subject": {"type": "conversation", "id": conversation_id},
+            "related": [{"type": "lead", "id": _key(email)}],
+        },
     )
 
 

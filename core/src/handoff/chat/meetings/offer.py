@@ -78,6 +78,8 @@ class SlotOffer:
     window_end: datetime
     slots: list[Slot]
     notes: list[str] = field(default_factory=list)
+    rep_email: str | None = None
+    """The rep's address (a follow-up on their behalf replies to it, Q16)."""
 
 
 def _unplaceable(slots: list[BusySlot]) -> bool:
@@ -196,6 +198,7 @@ async def rep_slots(
         window_end=window_end.astimezone(zone),
         slots=slots,
         notes=notes,
+        rep_email=rep.email,
     )
 
 

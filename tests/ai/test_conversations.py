@@ -605,3 +605,34 @@ async def test_q5_two_messages_at_once_lose_no_turn(
 
 async def say_raw(client: httpx.AsyncClient, cid: str, text: str) -> httpx.Response:
     return await client.post(f"/v1/ai/conversations/{cid}/messages", json={"text": text})
+
+
+async def test_q16_slots_offered_in_a_conversation_start_the_ai_follow_up(  # noqa: PLR0917
+    ai_app: FastAPI,
+    store: Store,
+    clock: FakeClock,
+    loopback: Serve,
+    ingest: dict[str, str],
+    everyone_online: None,
+) -> None:
+    """Q16: a Book a Meeting goal that offers slots stores `hub.meeting_offered`, naming the rep
+    whose calendar was shown and their address (the follow-up's Reply-To); tests/ai/
+    test_email_over_http.py follows the same event to the email and the lead's statuses."""
+    identified(store, clock, "v-q16", NORTHWIND)
+    async with loopback(ai_app, ingest) as client:
+        await start(client, "c-q16", "question", visitor="v-q16")
+        await say(client, "c-q16", "Can we schedule a call next week?")
+        given = await client.post(
+            "/v1/ai/conversations/c-q16/email", json={"email": "Dana@northwind.example"}
+        )
+    assert given.json()["goal"]["action"] == "slots_offered"
+    with store.sessions() as session:
+        [event] = session.scalars(
+            select(EventRecord).where(EventRecord.type == "hub.meeting_offered")
+        ).all()
+    assert event.payload["rep"] == {
+        "id": "bdr-avery",
+        "name": "Avery Stone",
+        "email": "avery@acme.example",
+    }
+    assert (event.payload["email"], event.subject_id) == ("dana@northwind.example", "c-q16")

@@ -41,6 +41,8 @@ SAMPLE_PARAMS = {
     "account_id": "001A000001",
     "pool": "sdr-amer",
     "campaign_id": "meeting-follow-up",
+    "entry_id": "1",
+    "group_id": "1",
 }
 """A plausible value for each path parameter of the API (the check comes before the route)."""
 

@@ -50,7 +50,11 @@ def _echo_json(data: Any) -> None:
 
 @click.group("content")
 def content() -> None:
-    """The content the AI rep quotes: index the [[ai.content.sources]], search it (Q7)."""
+    """Index and search the content the AI rep quotes (Q7).
+
+    Sources are the [[ai.content.sources]] of handoff.toml: folders of
+    Markdown and HTML, or sitemaps (docs/ai.md, "Content").
+    """
 
 
 @content.command("index")
@@ -152,10 +156,11 @@ def search(
 
 @click.group("scorecard")
 def scorecard() -> None:
-    """Curated answers that override any model when a visitor's question matches (Q7).
+    """Curated answers that override any model (Q7).
 
-    A question matches an entry when their word stems are at least 75 %
-    alike (Jaccard; docs/ai.md "The Scorecard's match rule").
+    A visitor's question gets an entry's answer when it matches: when their
+    word stems are at least 75 % alike (Jaccard; docs/ai.md "The Scorecard's
+    match rule").
     """
 
 
@@ -286,7 +291,12 @@ def remove(config_path: Path | None, database: str | None, entry_id: int, as_jso
 
 @click.group("inbox")
 def inbox() -> None:
-    """Every visitor question, grouped with similar ones and counted (Q7)."""
+    """Visitor questions, grouped and counted; promote one (Q7).
+
+    Every visitor question is recorded, grouped with similar ones (word
+    stems at least 60 % alike) and counted; promote a common one to the
+    Scorecard in one step.
+    """
 
 
 @inbox.command("list")

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import os
 import random
 import statistics
@@ -63,10 +64,10 @@ def vocabulary(rng: random.Random, size: int = 5000) -> list[str]:
 
 def zipf_picker(rng: random.Random, words: list[str]) -> Callable[[int], list[str]]:
     """Draw words with weight 1/rank: a few common, most rare."""
-    weights = [1 / (rank + 1) for rank in range(len(words))]
+    cumulative = list(itertools.accumulate(1 / (rank + 1) for rank in range(len(words))))
 
     def pick(count: int) -> list[str]:
-        return rng.choices(words, weights=weights, k=count)
+        return rng.choices(words, cum_weights=cumulative, k=count)
 
     return pick
 

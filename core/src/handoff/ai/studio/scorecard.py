@@ -222,20 +222,16 @@ def match_question(session: Session, question: str) -> ScorecardMatch | None:
     if not asked:
         return None
     low, high = size_bounds(len(asked), MATCH_THRESHOLD)
-    best: tuple[float, datetime, int] | None = None
-    for entry_id, key, updated_at in session.execute(
-        select(ScorecardRow.id, ScorecardRow.key, ScorecardRow.updated_at).where(
-            ScorecardRow.size.between(low, high)
-        )
+    similar: dict[int, float] = {}
+    for entry_id, key in session.execute(
+        select(ScorecardRow.id, ScorecardRow.key).where(ScorecardRow.size.between(low, high))
     ):
         similarity = jaccard(asked, key.split())
-        if similarity < MATCH_THRESHOLD:
-            continue
-        rank = (similarity, updated_at, -entry_id)
-        if best is None or rank > best:
-            best = rank
-    if best is None:
+        if similarity >= MATCH_THRESHOLD:
+            similar[entry_id] = similarity
+    if not similar:
         return None
-    row = session.get(ScorecardRow, -best[2])
-    assert row is not None  # read in this session a moment ago
-    return ScorecardMatch(ScorecardEntry.of(row), best[0])
+    # Only the few that match are read whole (their times: the newest wins a tie).
+    rows = session.scalars(select(ScorecardRow).where(ScorecardRow.id.in_(list(similar))))
+    row = max(rows, key=lambda r: (similar[r.id], r.updated_at, -r.id))
+    return ScorecardMatch(ScorecardEntry.of(row), similar[row.id])

@@ -85,7 +85,11 @@ TARGETS: dict[str, Target] = {
     ),
     "round-robin": Target(
         ("core/src/handoff/runtime/state.py", "core/src/handoff/rules/rotation.py"),
-        ("tests/rules/test_rotation.py", "tests/runtime/test_sqlite_contention.py"),
+        (
+            "tests/rules/test_rotation.py",
+            "tests/runtime/test_state.py",
+            "tests/runtime/test_sqlite_contention.py",
+        ),
     ),
     "availability": Target(
         ("core/src/handoff/chat/routing/availability.py",),
@@ -248,6 +252,7 @@ def main() -> None:
             config, session = prepare(name, TARGETS[name])
             if args.retest:
                 print(f"{name}: {forget_survivors(session)} survivors to run again", flush=True)
+                run("cr-filter-pragma", str(session))  # lines marked since the session began
             total, ran, _, _ = counts(session)
             print(f"{name}: {total} mutants, {total - ran} to run", flush=True)
             run("cosmic-ray", "exec", str(config), str(session))

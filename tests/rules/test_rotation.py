@@ -6,12 +6,16 @@ model across channels.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import FrozenInstanceError, dataclass
 from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import select
 
 from handoff.rules import MemoryRotation, pick_member, pool_cursor, stored_rotation
 from handoff.rules import weighted_sequence as sequence_of
-from handoff.store import Cursor, Store
+from handoff.rules.rotation import Turn
+from handoff.store import Cursor, RotationTurn, Store
 
 NOW = datetime(2026, 1, 5, 12, tzinfo=UTC)
 
@@ -72,3 +76,41 @@ def test_named_members_are_taken_in_order_without_a_cursor() -> None:
     assert pick.member == Member("owner")
     assert rotation.positions == {}
     assert pick.to_json() == {"member": "owner", "why": "account owner", "skipped": []}
+
+
+def test_a_three_to_one_weighting_interleaves_and_a_weight_of_one_counts() -> None:
+    """Mutation survivors: weights 2,1 give a,b,a even if the weights were never added."""
+    assert sequence_of([Member("a", 3), Member("b", 1)]) == ("a", "a", "b", "a")
+    assert sequence_of([Member("a", 1), Member("b", 1)]) == ("a", "b")
+
+
+def test_the_memory_cursor_advances_one_member_per_draw_and_records_each_turn() -> None:
+    rotation = MemoryRotation()
+    drawn = [rotation("rr:sdr", ["ana", "bo", "cy"]) for _ in range(4)]
+    assert drawn == ["ana", "bo", "cy", "ana"]
+    assert rotation.positions == {"rr:sdr": 1}  # 1-based, in the cycle
+    rotation.turn("rr:sdr", "ana", None)
+    rotation.turn("rr:other", "zed", "away")  # a turn on a cursor never drawn: position 0
+    assert rotation.turns == [
+        Turn("rr:sdr", "ana", None, 1, ("ana", "bo", "cy")),
+        Turn("rr:other", "zed", "away", 0, ()),
+    ]
+    with pytest.raises(FrozenInstanceError):
+        rotation.turns[0].member = "bo"  # type: ignore[misc]
+
+
+def test_the_stored_ledger_keeps_each_turn_with_names_cut_to_their_columns(store: Store) -> None:
+    """The ledger's cursor and member columns hold 200 characters: longer names are cut there,
+    and a turn on a cursor not drawn in this transaction has position 0 and no cycle."""
+    long_pool, long_member = "p" * 250, "m" * 250
+    with store.transaction() as session:
+        rotation = stored_rotation(session, now=NOW)
+        assert rotation(long_pool, [long_member, "bo"]) == long_member
+        rotation.turn(long_pool, long_member, None)
+        rotation.turn("rr:never-drawn", "zed", "away")
+    with store.sessions() as session:
+        turns = session.scalars(select(RotationTurn).order_by(RotationTurn.id)).all()
+        assert [(t.cursor, t.member, t.reason, t.position, t.cycle) for t in turns] == [
+            ("p" * 200, "m" * 200, None, 1, [long_member, "bo"]),
+            ("rr:never-drawn", "zed", "away", 0, []),
+        ]

@@ -27,6 +27,7 @@ import argparse
 import asyncio
 import re
 import statistics
+import sys
 import tempfile
 import time
 from datetime import timedelta
@@ -120,7 +121,14 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         app = create_app(store, config=HubConfig(routing=routing), clock=clock)
         app.state.console.live_interval = args.interval
         server = uvicorn.Server(
-            uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", access_log=False)
+            uvicorn.Config(
+                app,
+                host="127.0.0.1",
+                port=0,
+                log_level="warning",
+                access_log=False,
+                timeout_graceful_shutdown=2,  # open event streams do not hold the exit
+            )
         )
         task = asyncio.create_task(server.serve())
         while not server.started:
@@ -138,6 +146,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                     page_times.append(time.perf_counter() - t0)
                     assert answer.status_code == 200
                 shown = answer.text.count('class="visitor"')
+            print(f"page: {len(page_times)} requests", file=sys.stderr, flush=True)
             consoles = [
                 httpx.AsyncClient(base_url=base, timeout=httpx.Timeout(60, read=None))
                 for _ in range(args.consoles)
@@ -183,12 +192,18 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                             now=clock.now(),
                         )
                     answer = await api.post(
-                        "/v1/page-views", json={"id": f"pv-{visitor}", "visitor_id": visitor}
+                        "/v1/page-views",
+                        json={
+                            "id": f"pv-{visitor}",
+                            "visitor_id": visitor,
+                            "url": "https://site.test/",
+                        },
                     )
                     posted = time.perf_counter()
                     assert answer.status_code == 202, answer.text
                     await asyncio.wait_for(everywhere[visitor].wait(), 60)
                     reach.append(max(s[visitor] for s in seen) - posted)
+                    print(f"live: round {r}", file=sys.stderr, flush=True)
             for listener in listeners:
                 listener.cancel()
             await asyncio.gather(*listeners, return_exceptions=True)

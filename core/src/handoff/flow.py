@@ -226,6 +226,14 @@ class Flow(Generic[S]):
     tier table instead of repeating it for each of 100,000 accounts). None:
     the explanations are stored as they are shown.
     """
+    checks: str | None = None
+    """'package.module:function' adding its own problems to `handoff check`.
+
+    Called as `function(config, connectors)` with the loaded HubConfig and the
+    discovered connector classes by name; returns the problems, each one line
+    naming the field. For what the settings' validation cannot see alone (a
+    table naming a connector that is not enabled). None: nothing to add.
+    """
     demo: str | None = None
     """'package.module:function' of its part of `handoff demo` (see handoff.demo)."""
     models: str | None = None

@@ -84,6 +84,7 @@ AI: Flow[AiSettings] = Flow(
     handler=_handler,
     job_runners=_job_runners,
     routers=_routers,
+    checks="handoff.ai.checks:model_problems",
     demo="handoff.ai.demo:ai_demo",
     models="handoff.ai.studio.tables",
     internal_jobs=(AI_TIMER_JOB,),

@@ -77,7 +77,7 @@ def check(config_path: Path | None, network: bool) -> None:
                     f"{name}: webhook secret '{secret}' is not set: its webhooks are refused "
                     f"(503) until it is (`handoff secrets set {name} {secret}`)"
                 )
-    problems += _model_problems(config, found.connectors)
+    problems += _flow_problems(config, found.connectors)
     if network and not problems:
         problems += asyncio.run(_network_check(config, store, [n for n, _ in checked]))
     if not config.enabled():
@@ -89,28 +89,16 @@ def check(config_path: Path | None, network: bool) -> None:
     )
 
 
-def _model_problems(config: HubConfig, connectors: Mapping[str, type[Connector]]) -> list[str]:
-    """[ai.model] names an enabled connector that generates replies, or the AI rep has no model."""
-    from handoff.ai.flow import AI
-    from handoff_sdk.hookspecs import implemented_capabilities
+def _flow_problems(config: HubConfig, connectors: Mapping[str, type[Connector]]) -> list[str]:
+    """What each flow's own check (`Flow.checks`) finds in the config beyond its validation."""
+    from handoff.flow import load_target
+    from handoff.flows import built_in_flows
 
-    table = AI.settings_of(config).ai
-    if table is None or table.model is None:
-        return []
-    name = table.model.connector
-    if name not in config.enabled():
-        enabled = ", ".join(config.enabled()) or "none"
-        return [
-            f"ai.model.connector: '{name}' is not an enabled connector (enabled: {enabled}); "
-            f"add a [connectors.{name}] table"
-        ]
-    cls = connectors.get(name)
-    if cls is not None and "handoff_generate_reply" not in implemented_capabilities(cls):
-        return [
-            f"ai.model.connector: '{name}' cannot generate replies (it does not implement "
-            "handoff_generate_reply): use openai or anthropic"
-        ]
-    return []
+    problems: list[str] = []
+    for flow in built_in_flows():
+        if flow.checks:
+            problems += load_target(flow.checks)(config, connectors)
+    return problems
 
 
 def _report(problems: list[str]) -> NoReturn:

@@ -155,3 +155,31 @@ def test_blank_terms_and_bad_pages_are_refused() -> None:
         AiConfig.model_validate({**TABLE, "competitors": ["Globex", " - "]})
     with pytest.raises(ValidationError, match=r"\[0\]: expected an http\(s\) URL or a path"):
         AiConfig.model_validate({**TABLE, "forbidden_urls": ["ftp://acme.example/demo"]})
+
+
+@pytest.mark.parametrize(
+    ("message", "reply", "rule"),
+    [
+        ("Acme or Globex?", "Acme is better than Globex for teams of any size.", "Q6.competitors"),
+        ("Is Acme better than Initech?", "Yes, Acme is the better choice.", "Q6.competitors"),
+        ("What about Globex?", "Unlike Globex, Acme ships scanning in every tier.", "Q6.competitors"),
+        ("Acme or Globex?", "Happy to compare: shall I connect you with someone?", None),
+        ("How do pipelines work?", "Pipelines run jobs in stages.", None),
+    ],
+)
+def test_q6_a_models_own_comparison_needs_a_human_only_approved_content_compares(
+    message: str, reply: str, rule: str | None
+) -> None:
+    """Q6: a comparison answer comes from approved Scorecard or content, or offers a human.
+
+    The same reply favouring Acme passes as approved content and is replaced
+    as a model's draft; an offer of a human passes either way.
+    """
+    table = config()
+    model = check_reply(message, reply, table, approved=False)
+    assert model.rule_id == rule
+    assert (model.reply == reply) is (rule is None)
+    assert check_reply(message, reply, table).allowed  # approved content may compare
+    if rule is not None:
+        assert "approved Scorecard or content" in model.checks[-1].why
+        assert check_reply(message, model.reply, table, approved=False).allowed

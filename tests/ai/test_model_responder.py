@@ -104,8 +104,15 @@ def ask(message: str, conversation: str = "c-1", **more: Any) -> ReplyRequest:
 async def test_q6_the_adversarial_set_as_model_replies_sends_no_violation_and_records_each(
     world, store: Store, fake_clock: FakeClock, connector: str
 ) -> None:
-    """Q6: every attack reply the model gives is replaced (and stored); ordinary ones are sent."""
+    """Q6: every attack reply the model gives is replaced (and stored); ordinary ones are sent.
+
+    Except a model's comparison with a competitor, even one favouring Acme: only
+    the approved Scorecard and content may compare, so it becomes the offer of a human.
+    """
     turns = ATTACKS + ORDINARY
+    rivals = [name.lower() for name in TABLE["competitors"]]
+    compares = [t for t in ORDINARY if any(r in t.reply.lower() for r in rivals)]
+    assert len(compares) >= 5
     script = [ScriptedReply(f"^{re.escape(t.message)}$", t.reply) for t in turns]
     built = await world(connector, replies=script)
     responder = ModelResponder(built.hub, built.table)
@@ -120,10 +127,11 @@ async def test_q6_the_adversarial_set_as_model_replies_sends_no_violation_and_re
         )
         assert guarded.draft is not None
         assert guarded.draft.text == turn.reply  # the model really said it
-        assert guarded.verdict.rule_id == turn.rule, turn
+        expected = "Q6.competitors" if turn in compares else turn.rule
+        assert guarded.verdict.rule_id == expected, turn
         if not check_reply(turn.message, guarded.text, built.table).allowed:
             sent_violations.append((turn.message, guarded.text))
-        if turn.rule is None:
+        if expected is None:
             assert guarded.text == turn.reply
         else:
             assert guarded.text != turn.reply
@@ -133,7 +141,7 @@ async def test_q6_the_adversarial_set_as_model_replies_sends_no_violation_and_re
         decisions = session.scalars(select(Decision).where(Decision.kind == GUARD_DECISION)).all()
     replaced = [d for d in decisions if d.outcome["action"] == "replaced"]
     assert len(decisions) == len(turns)
-    assert len(replaced) == len(ATTACKS)
+    assert len(replaced) == len(ATTACKS) + len(compares)
     by_subject = {d.subject_id: d for d in replaced}
     for index, turn in enumerate(ATTACKS):
         stored = by_subject[f"c-{connector}-{index}"]

@@ -56,7 +56,7 @@ from handoff.ai.kinds import (
     TURN_DECISION,
 )
 from handoff.ai.model_responder import ModelUnavailable, rules_in_words
-from handoff.ai.responder import Draft, ReplyRequest, Responder, Turn
+from handoff.ai.responder import Draft, ReplyRequest, Responder, Turn, drafted_by_model
 from handoff.ai.studio.inbox import record_visitor_question
 from handoff.chat.public import (
     ChatUnavailable,
@@ -299,10 +299,20 @@ class Conversations:
     # -- replies ----------------------------------------------------------------------------
 
     def _guarded(
-        self, step: Step, message: str, text: str, backend: str, **extra: Any
+        self,
+        step: Step,
+        message: str,
+        text: str,
+        backend: str,
+        *,
+        approved: bool = True,
+        **extra: Any,
     ) -> tuple[str, dict[str, Any], dict[str, Any]]:
-        """Run the rules of engagement on a reply; the turn decision to store; the reply sent."""
-        verdict = check_reply(message, text, self.config)
+        """Run the rules of engagement on a reply; the turn decision to store; the reply sent.
+
+        `approved`: False for a model's own draft (Q6: its comparisons need a human).
+        """
+        verdict = check_reply(message, text, self.config, approved=approved)
         step.guard = verdict
         step.reply = verdict.reply
         step.state.turns.append({"speaker": "ai", "text": verdict.reply})
@@ -481,16 +491,20 @@ class Conversations:
                 goals=self._open_goals(state),
                 rules=self._rules(),
             )
+            approved = True
             try:
                 draft = await self.responder.draft(request)
                 drafted = draft
                 text_out = draft.text.strip() or self._say(self.texts.no_answer)
                 backend, quoted = draft.backend, [p.source for p in draft.passages]
+                approved = not drafted_by_model(draft)
             except ModelUnavailable as exc:  # the offer of a human instead, guarded too
                 model = self.config.model
                 text_out = model.unavailable_reply if model else self.config.fallback.competitor
                 backend, quoted = f"model:{exc.connector} (unavailable: {exc.reason})", []
-            decisions.append(self._guarded(step, said, text_out, backend, passages=quoted))
+            decisions.append(
+                self._guarded(step, said, text_out, backend, approved=approved, passages=quoted)
+            )
         asked = (said, drafted) if text.strip() else None  # a button alone asks nothing
         step.decision_ids += await asyncio.to_thread(self._commit, state, decisions, asked)
         return step

@@ -18,7 +18,10 @@ fallback; every broken one is recorded):
   'N% off', 'N months free', an amount with 'instead of', 'down to'...);
 - Q6.competitors: each sentence naming a competitor presents the company as
   the better choice; a comparison question gets a reply that does, or
-  that offers a human.
+  that offers a human. A model's own comparison is not approved content:
+  called with `approved=False`, a reply that compares (or answers a
+  comparison) must offer a human, since only the Scorecard and the indexed
+  content are approved to compare.
 
 Links come from the standard library (`html.parser` for anchors and text,
 `urllib.parse` for URLs); docs/design.md says why the rest is patterns.
@@ -493,7 +496,9 @@ def _favours_company(words: str, patterns: _Patterns) -> bool:
     return before[-1][2] if kind == "favour" else not before[-1][2]
 
 
-def _competitors(message_words: str, reply: _Reply, patterns: _Patterns, company: str) -> Check:
+def _competitors(
+    message_words: str, reply: _Reply, patterns: _Patterns, company: str, *, approved: bool
+) -> Check:
     if not patterns.competitors:
         return Check(COMPETITORS, False, "no competitors are configured")
     named_any = False
@@ -515,6 +520,15 @@ def _competitors(message_words: str, reply: _Reply, patterns: _Patterns, company
     cue = _COMPARISON_CUE.search(message_words) if _COMPARISON_CUE else None
     offers_human = bool(_HUMAN_OFFER and _HUMAN_OFFER.search(reply.words))
     favoured = any(_favours_company(_words(s), patterns) for s in reply.sentences)
+    if not approved and not offers_human and (named_any or (asked and cue)):
+        rival = asked[0] if asked else "a competitor"
+        return Check(
+            COMPETITORS,
+            True,
+            f"a comparison of {company} with {rival} drafted by a model, not taken from "
+            "the approved Scorecard or content, and offering no human",
+            (rival,),
+        )
     if asked and cue and not named_any and not offers_human and not favoured:
         return Check(
             COMPETITORS,
@@ -528,12 +542,17 @@ def _competitors(message_words: str, reply: _Reply, patterns: _Patterns, company
     return Check(COMPETITORS, False, "the reply names no competitor")
 
 
-def check_reply(message: str, reply: str, config: AiConfig) -> GuardVerdict:
+def check_reply(
+    message: str, reply: str, config: AiConfig, *, approved: bool = True
+) -> GuardVerdict:
     """Q6: the verdict on one candidate reply to the visitor's message, under the `[ai]` table.
 
     Every rule is checked (each is explained); when one is broken the reply
     sent is the fallback of the first broken rule in `RULES` order (for a
     support seeker, always the support reply), and the candidate is never sent.
+    `approved` says the reply comes from approved content (the Scorecard, the
+    indexed pages, the hub's own texts); a model's free draft is not, and may
+    answer a comparison only by offering a human.
     """
     patterns = _patterns(config)
     read = _Reply.read(reply)
@@ -542,7 +561,7 @@ def check_reply(message: str, reply: str, config: AiConfig) -> GuardVerdict:
         _support(message_words, read, patterns, config.support_url),
         _pages(read, patterns),
         _pricing(read, patterns),
-        _competitors(message_words, read, patterns, config.company),
+        _competitors(message_words, read, patterns, config.company, approved=approved),
     )
     broken = [c for c in checks if c.broken]
     if not broken:

@@ -27,7 +27,14 @@ from typing import TYPE_CHECKING
 
 from handoff.ai.guard import GuardVerdict, check_reply
 from handoff.ai.kinds import GUARD_DECISION, SUBJECT
-from handoff.ai.responder import Draft, Passage, ReplyRequest, Responder
+from handoff.ai.responder import (
+    MODEL_BACKEND,
+    Draft,
+    Passage,
+    ReplyRequest,
+    Responder,
+    drafted_by_model,
+)
 from handoff.errors import HandoffError
 from handoff.runtime.decisions import DecisionSpec, record_decision
 from handoff_sdk import ApiError, ConnectorError
@@ -216,7 +223,7 @@ class ModelResponder:
             )
         return ModelDraft(
             text=reply.text,
-            backend=f"model:{connector}",
+            backend=f"{MODEL_BACKEND}{connector}",
             passages=_quoted(reply.text, request.passages),
             reply=reply,
         )
@@ -288,7 +295,8 @@ async def guarded_reply(
         draft, unavailable = None, exc
         candidate = table.model.unavailable_reply if table.model else table.fallback.competitor
         backend = f"model:{exc.connector} (unavailable)"
-    verdict = check_reply(message, candidate, table)
+    approved = draft is None or not drafted_by_model(draft)
+    verdict = check_reply(message, candidate, table, approved=approved)
     decision_id = (
         await asyncio.to_thread(record, message, verdict, backend) if record is not None else None
     )

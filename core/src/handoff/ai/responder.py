@@ -19,9 +19,20 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
-__all__ = ["Draft", "Passage", "ReplyRequest", "Responder", "Turn"]
+__all__ = [
+    "MODEL_BACKEND",
+    "Draft",
+    "Passage",
+    "ReplyRequest",
+    "Responder",
+    "Turn",
+    "drafted_by_model",
+]
 
 Speaker = Literal["visitor", "ai", "rep"]
+
+MODEL_BACKEND = "model:"
+"""How a model's drafts name their backend: `model:<connector name>`."""
 
 
 @dataclass(frozen=True)
@@ -76,3 +87,13 @@ class Responder(Protocol):
     async def draft(self, request: ReplyRequest) -> Draft:
         """Return a candidate reply to the request's last visitor turn."""
         ...
+
+
+def drafted_by_model(draft: Draft) -> bool:
+    """Whether a draft is a model's own words rather than approved content (Q6).
+
+    The rules of engagement let only the Scorecard and the indexed content
+    compare the company with a competitor; a model's comparison must offer a
+    human instead, so the guard needs to know who drafted.
+    """
+    return draft.backend.startswith(MODEL_BACKEND)

@@ -50,6 +50,29 @@ class MeetingOffer(IntakeModel):
 class CrmCampaignEvent(IntakeModel):
     """A CRM campaign's membership changed, or the campaign ended (Q16 (2))."""
 
+    model_config = ConfigDict(
+        json_schema_extra={  # what `_member_named` checks, said in the OpenAPI document too
+            "anyOf": [
+                {"properties": {"kind": {"const": "ended"}}},
+                {
+                    "required": ["email", "record_type"],
+                    "properties": {
+                        "email": {"type": "string"},
+                        "record_type": {"const": "lead"},
+                    },
+                },
+                {
+                    "required": ["email", "record_type", "record_id"],
+                    "properties": {
+                        "email": {"type": "string"},
+                        "record_type": {"const": "contact"},
+                        "record_id": {"type": "string"},
+                    },
+                },
+            ]
+        }
+    )
+
     campaign_id: Ident = Field(description="The CRM campaign's id ([ai.email] crm_campaign).")
     kind: Literal["member_added", "member_removed", "ended"] = Field(description="What happened.")
     email: Email | None = Field(default=None, description="The member's email (member_*).")

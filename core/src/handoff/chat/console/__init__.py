@@ -1,7 +1,8 @@
-"""The chat flow's console pages: live visitors, presence, misroutes, experiences.
+"""The chat flow's console pages: live visitors, presence, performance, misroutes, experiences.
 
-Live visitors (Q2, Q10), reps' presence (Q3), misroute flags and their
-queue (Q19), experiences and their AI twins (Q8).
+Live visitors (Q2, Q10), reps' presence (Q3), the Rep Performance
+Dashboard (Q15), misroute flags and their queue (Q19), experiences and
+their AI twins (Q8).
 
 Registered by `handoff.chat.flow` (`Flow.console`); docs/console.md.
 """
@@ -29,6 +30,7 @@ def chat_console(context: FlowContext[ChatSettings]) -> Sequence[ConsolePages]:
     from handoff.chat.console.experiences import experience_pages  # noqa: PLC0415
     from handoff.chat.console.live import live_pages  # noqa: PLC0415 - built when serving
     from handoff.chat.console.misroutes import misroute_pages  # noqa: PLC0415
+    from handoff.chat.console.performance import performance_pages  # noqa: PLC0415
     from handoff.chat.console.presence import presence_pages  # noqa: PLC0415
 
     return [
@@ -40,6 +42,10 @@ def chat_console(context: FlowContext[ChatSettings]) -> Sequence[ConsolePages]:
         ConsolePages(
             router=presence_pages(context),
             nav=(NavItem("Reps and presence", "/reps", (Scope.REP, Scope.OPS), order=20),),
+        ),
+        ConsolePages(
+            router=performance_pages(context),
+            nav=(NavItem("Rep performance", "/performance", (Scope.REP, Scope.OPS), order=25),),
         ),
         ConsolePages(
             router=misroute_pages(context),

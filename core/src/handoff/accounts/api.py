@@ -24,7 +24,8 @@ from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from handoff.accounts.intake import HandOff
-from handoff.accounts.kinds import ACCOUNT, HAND_OFF, RANK_OVERRIDE
+from handoff.accounts.kinds import HAND_OFF, RANK_OVERRIDE
+from handoff.accounts.overrides import override_event
 from handoff.accounts.queries import case_rows, history_rows, rank_of, signal_rows, tier_counts
 from handoff.accounts.settings import AccountsSettings
 from handoff.api_keys import Scope
@@ -116,19 +117,14 @@ def account_routes(context: FlowContext[AccountsSettings]) -> APIRouter:
         tiers = settings.tier_names()
         if body.tier is not None and body.tier not in tiers:
             return refused(422, "unknown tier", "tier", f"expected one of {tiers}")
-        event = Event(
-            type=RANK_OVERRIDE,
-            source="hub",
-            dedupe_key=f"{RANK_OVERRIDE}:{body.id}",
-            occurred_at=clock.now(),
-            payload={
-                "account_id": account_id,
-                "tier": body.tier,
-                "by": body.by,
-                "key": caller.actor,
-                "why": body.why,
-                "subject": {"type": ACCOUNT, "id": account_id},
-            },
+        event = override_event(
+            account_id,
+            body.tier,
+            by=body.by,
+            why=body.why,
+            request_id=body.id,
+            now=clock.now(),
+            key=caller.actor,
         )
 
         def write() -> Accepted:

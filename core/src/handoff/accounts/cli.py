@@ -244,19 +244,19 @@ def history(config_path: Path | None, database: str | None, account_id: str, as_
 
 
 def _override(config_path: Path | None, database: str | None, payload: dict[str, Any]) -> int:
-    from handoff.accounts.kinds import ACCOUNT, RANK_OVERRIDE  # noqa: PLC0415
+    from handoff.accounts.overrides import override_event  # noqa: PLC0415
     from handoff.runtime import record_events  # noqa: PLC0415
     from handoff_sdk import SystemClock  # noqa: PLC0415
-    from handoff_sdk.entities import Event  # noqa: PLC0415
 
     store = open_store_for(config_path, database)
     now = SystemClock().now()
-    event = Event(
-        type=RANK_OVERRIDE,
-        source="hub",
-        dedupe_key=f"{RANK_OVERRIDE}:cli:{uuid.uuid4().hex}",
-        occurred_at=now,
-        payload={**payload, "subject": {"type": ACCOUNT, "id": payload["account_id"]}},
+    event = override_event(
+        payload["account_id"],
+        payload["tier"],
+        by=payload["by"],
+        why=payload["why"],
+        request_id=f"cli:{uuid.uuid4().hex}",
+        now=now,
     )
     with store.transaction() as session:
         [stored] = record_events(session, [event], now=now)

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from fastapi import APIRouter
 
     from handoff.accounts.settings import AccountsSettings
+    from handoff.console import ConsolePages
     from handoff.runtime.events import EventHandler
     from handoff.runtime.worker import JobRunner
 
@@ -88,6 +89,12 @@ def _routers(context: FlowContext[AccountsSettings]) -> Sequence[APIRouter]:
     return [account_routes(context), case_routes(context)]
 
 
+def _console(context: FlowContext[AccountsSettings]) -> Sequence[ConsolePages]:
+    from handoff.accounts.console import accounts_console
+
+    return accounts_console(context)
+
+
 ACCOUNTS: Flow[AccountsSettings] = Flow(
     name="accounts",
     summary="Pooled SMB accounts: tiers, weekly re-rank with history, cases from signals.",
@@ -99,6 +106,7 @@ ACCOUNTS: Flow[AccountsSettings] = Flow(
     job_runners=_job_runners,
     periodic=_periodic,
     routers=_routers,
+    console=_console,
     models="handoff.accounts.store",
     internal_jobs=(SIGNALS_JOB,),
     explanations="handoff.accounts.queries:full_explanation",

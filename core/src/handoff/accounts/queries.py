@@ -159,8 +159,8 @@ def signal_rows(session: Session, account_id: str, limit: int = 500) -> list[dic
     ]
 
 
-def case_rows(session: Session, limit: int = 100) -> list[dict[str, Any]]:
-    """The latest case decisions, newest first (P4-P6)."""
+def case_rows(session: Session, limit: int = 100, offset: int = 0) -> list[dict[str, Any]]:
+    """The latest case decisions, newest first (P4-P6); `offset` skips the newest (paging)."""
     rows = session.scalars(
         select(Decision)
         .where(
@@ -168,6 +168,7 @@ def case_rows(session: Session, limit: int = 100) -> list[dict[str, Any]]:
             Decision.kind.in_((CASE_DECISION, HAND_OFF_DECISION)),
         )
         .order_by(Decision.id.desc())
+        .offset(offset)
         .limit(limit)
     )
     found = []
@@ -176,6 +177,7 @@ def case_rows(session: Session, limit: int = 100) -> list[dict[str, Any]]:
         found.append(
             {
                 "ref": f"{CASE}:{d.subject_id}",
+                "decision_id": d.id,
                 "decided_at": d.decided_at.isoformat(),
                 "kind": d.kind,
                 "action": d.outcome.get("action"),

@@ -90,6 +90,8 @@ class EventRecord(Base):
         UniqueConstraint("source", "dedupe_key"),
         Index(None, "received_at"),
         Index(None, "subject_type", "subject_id"),
+        # One type's events in a time window (the live visitors' page views) as one range.
+        Index(None, "type", "received_at"),
     )
 
 

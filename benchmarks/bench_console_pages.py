@@ -110,6 +110,8 @@ PAGES = [
     Page("reps and presence", "rep", "/console/reps"),
     Page("experiences", "ops", "/console/experiences"),
     Page("rules", "ops", "/console/rules"),
+    Page("rep performance (Q15), 7 days", "ops", "/console/performance"),
+    Page("rep performance (Q15), 7 days", "rep", "/console/performance"),
 ]
 """The pages timed, in order: add a page with one line."""
 

@@ -72,14 +72,21 @@ def _split(subject: str) -> tuple[str, str]:
     return kind, ident
 
 
+def _rep_of(outcome: dict[str, Any]) -> object:
+    """The rep a decision gave its subject to: `rep`, or `owner.rep` (a lead's assignment)."""
+    owner = outcome.get("owner")
+    return outcome.get("rep") or (owner.get("rep") if isinstance(owner, dict) else None)
+
+
 def rep_owned(session: Session, rep: str, decisions: Sequence[dict[str, Any]]) -> set[int]:
     """The ids of `decisions` (explain_ref's) about `rep`'s work.
 
-    A decision is the rep's when its outcome's `rep` is them, or when a
-    decision about the same subject gave that subject to them (so a rep
-    sees the whole of the conversation or lead they were given).
+    A decision is the rep's when its outcome's `rep` is them (or its
+    `owner.rep`, as a lead's assignment stores it), or when a decision about
+    the same subject gave that subject to them (so a rep sees the whole of
+    the conversation or lead they were given).
     """
-    owned = {d["id"] for d in decisions if d["outcome"].get("rep") == rep}
+    owned = {d["id"] for d in decisions if _rep_of(d["outcome"]) == rep}
     theirs = {d["subject"] for d in decisions if d["id"] in owned}
     rest = {d["subject"] for d in decisions} - theirs
     if rest:
@@ -92,7 +99,7 @@ def rep_owned(session: Session, rep: str, decisions: Sequence[dict[str, Any]]) -
         theirs |= {
             f"{t}:{i}"
             for t, i, outcome in rows
-            if isinstance(outcome, dict) and outcome.get("rep") == rep
+            if isinstance(outcome, dict) and _rep_of(outcome) == rep
         }
     return owned | {d["id"] for d in decisions if d["subject"] in theirs}
 

@@ -15,6 +15,7 @@ from handoff.leads.kinds import DECISION_KINDS, EVENT_TYPES, TIMER_JOB
 if TYPE_CHECKING:
     from fastapi import APIRouter
 
+    from handoff.console import ConsolePages
     from handoff.leads.settings import LeadsSettings
     from handoff.runtime.events import EventHandler
     from handoff.runtime.worker import JobRunner
@@ -67,6 +68,12 @@ def _routers(context: FlowContext[LeadsSettings]) -> Sequence[APIRouter]:
     return [lead_routes(context)]
 
 
+def _console(context: FlowContext[LeadsSettings]) -> Sequence[ConsolePages]:
+    from handoff.leads.console import leads_console
+
+    return leads_console(context)
+
+
 LEADS: Flow[LeadsSettings] = Flow(
     name="leads",
     summary="Lead lifecycle: sources, assignment, status with timers, scoring, Soft-BANT.",
@@ -77,6 +84,7 @@ LEADS: Flow[LeadsSettings] = Flow(
     handler=_handler,
     job_runners=_job_runners,
     routers=_routers,
+    console=_console,
     internal_jobs=(TIMER_JOB,),
     commands=(
         FlowCommand(

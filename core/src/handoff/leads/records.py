@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from handoff.leads.store import LeadIdRow, LeadRow, LeadSyncRow, TransitionRow
@@ -25,6 +25,7 @@ __all__ = [
     "new_lead",
     "queue_sync",
     "remember_id",
+    "search_leads",
     "transitions_of",
 ]
 
@@ -133,6 +134,46 @@ def transitions_of(session: Session, lead_id: str) -> list[TransitionRow]:
             .order_by(TransitionRow.id)
         )
     )
+
+
+def search_leads(
+    session: Session,
+    *,
+    text: str = "",
+    status: str | None = None,
+    owner_rep: str | None = None,
+    limit: int = 100,
+) -> tuple[list[LeadRow], int]:
+    """Sales leads (not subscribers) matching a search, most recently changed first; the total.
+
+    `text` is found, in any case, in the email, first or last name or
+    company; `status` and `owner_rep` (the hub's rep id of the owner) must
+    be equal. The console's lead list reads this; the count says how many
+    matched beyond `limit`.
+    """
+    query = select(LeadRow).where(LeadRow.status.is_not(None))
+    if text:
+        needle = text.strip().lower()
+        query = query.where(
+            or_(
+                *(
+                    func.lower(column).contains(needle, autoescape=True)
+                    for column in (
+                        LeadRow.id,
+                        LeadRow.first_name,
+                        LeadRow.last_name,
+                        LeadRow.company,
+                    )
+                )
+            )
+        )
+    if status is not None:
+        query = query.where(LeadRow.status == status)
+    if owner_rep is not None:
+        query = query.where(LeadRow.owner_rep == owner_rep)
+    total = int(session.scalar(select(func.count()).select_from(query.subquery())) or 0)
+    rows = session.scalars(query.order_by(LeadRow.updated_at.desc(), LeadRow.id).limit(limit))
+    return list(rows), total
 
 
 def _iso(value: datetime | None) -> str | None:

@@ -147,7 +147,12 @@ async def test_q7_ai_studio_through_the_api_over_a_real_socket(
         actions = [
             a.action for a in session.query(Audit).order_by(Audit.id) if a.action.startswith("ai.")
         ]
-    assert actions == ["ai.scorecard.add", "ai.inbox.promote", "ai.scorecard.remove"]
+    assert actions == [
+        "ai.content.index",
+        "ai.scorecard.add",
+        "ai.inbox.promote",
+        "ai.scorecard.remove",
+    ]
 
 
 async def test_q7_ai_studio_routes_need_the_ops_scope_and_the_ai_table(

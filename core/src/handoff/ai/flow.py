@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from fastapi import APIRouter
 
     from handoff.ai.settings import AiSettings
+    from handoff.console import ConsolePages
     from handoff.runtime.events import EventHandler
     from handoff.runtime.worker import JobRunner
 
@@ -47,6 +48,12 @@ def _routers(context: FlowContext[AiSettings]) -> Sequence[APIRouter]:
         studio_routes(context),
         campaign_routes(context),
     ]
+
+
+def _console(context: FlowContext[AiSettings]) -> Sequence[ConsolePages]:
+    from handoff.ai.console import ai_console
+
+    return ai_console(context)
 
 
 def _intake() -> Sequence[IntakeRoute]:
@@ -84,6 +91,7 @@ AI: Flow[AiSettings] = Flow(
     handler=_handler,
     job_runners=_job_runners,
     routers=_routers,
+    console=_console,
     checks="handoff.ai.checks:model_problems",
     demo="handoff.ai.demo:ai_demo",
     models="handoff.ai.studio.tables",

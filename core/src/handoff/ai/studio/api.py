@@ -7,8 +7,9 @@
 - `GET /v1/ai/inbox`: visitor questions grouped, most asked first;
 - `POST /v1/ai/inbox/{group_id}/promote`: a group's question to the Scorecard, in one step.
 
-Every change to the Scorecard is audited with the key that made it. Without
-an `[ai]` table each route answers 409 (the flow is off).
+Every change (an index run, the Scorecard's) is audited with the key that
+made it (`handoff.ai.studio.changes`). Without an `[ai]` table each route
+answers 409 (the flow is off).
 """
 
 from __future__ import annotations
@@ -20,18 +21,19 @@ from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from handoff.ai.settings import AiSettings
-from handoff.ai.studio.content import ContentError, content_stats, index_source, passages
-from handoff.ai.studio.inbox import InboxError, list_groups, promote_group
-from handoff.ai.studio.scorecard import (
-    ScorecardConflictError,
-    ScorecardError,
-    add_entry,
-    list_entries,
-    remove_entry,
+from handoff.ai.studio.changes import (
+    add_scorecard_entry,
+    index_content_source,
+    promote_inbox_group,
+    remove_scorecard_entry,
 )
+from handoff.ai.studio.config import ContentSource
+from handoff.ai.studio.content import ContentError, content_stats, passages
+from handoff.ai.studio.inbox import InboxError, list_groups
+from handoff.ai.studio.scorecard import ScorecardConflictError, ScorecardError, list_entries
+from handoff.ai.studio.sources import content_sources, find_source
 from handoff.api_keys import Scope
 from handoff.flow import FlowContext
-from handoff.runtime.state import audit
 from handoff.server.access import Caller, require_scope
 from handoff.server.models import Refused
 from handoff.server.responses import refused
@@ -42,8 +44,6 @@ _OFF = "no [ai] table in handoff.toml: the AI flow is off"
 _R409: dict[int | str, dict[str, Any]] = {
     409: {"model": Refused, "description": "No [ai] table: the flow is off."}
 }
-SCORECARD_SUBJECT = "scorecard"
-"""Audit subject of Scorecard changes: `scorecard:<id>`."""
 
 Question = Annotated[str, Field(min_length=1, max_length=2000, pattern=r"^[^\x00]*$")]
 Answer = Annotated[str, Field(min_length=1, max_length=4000, pattern=r"^[^\x00]*$")]
@@ -164,13 +164,14 @@ def studio_routes(context: FlowContext[AiSettings]) -> APIRouter:
         if config is None:
             return refused(409, _OFF)
 
-        def read() -> list[dict[str, Any]]:
+        def read() -> tuple[list[dict[str, Any]], list[ContentSource]]:
             with store.sessions() as session:
-                return content_stats(session)
+                return content_stats(session), content_sources(session, config.content)
 
-        indexed = {row["source"]: row for row in await asyncio.to_thread(read)}
+        stats, sources = await asyncio.to_thread(read)
+        indexed = {row["source"]: row for row in stats}
         out = []
-        for source in config.content.sources:
+        for source in sources:
             row = indexed.pop(source.name, None) or {"pages": 0, "passages": 0, "indexed_at": None}
             kind = "folder" if source.folder is not None else "sitemap"
             out.append({**row, "source": source.name, "kind": kind})
@@ -183,7 +184,7 @@ def studio_routes(context: FlowContext[AiSettings]) -> APIRouter:
         responses={**_R409, 404: {"model": Refused}, 422: {"model": Refused}},
     )
     async def post_index(
-        body: IndexRequest, _caller: Annotated[Caller, require_scope(Scope.OPS)]
+        body: IndexRequest, caller: Annotated[Caller, require_scope(Scope.OPS)]
     ) -> Any:
         """Index one source, or every configured one (Q7); answers when done.
 
@@ -192,9 +193,15 @@ def studio_routes(context: FlowContext[AiSettings]) -> APIRouter:
         """
         if config is None:
             return refused(409, _OFF)
-        sources = config.content.sources
+
+        def read() -> tuple[list[ContentSource], ContentSource | None]:
+            with store.sessions() as session:
+                every = content_sources(session, config.content)
+                one = find_source(session, config.content, body.source) if body.source else None
+                return every, one
+
+        sources, found = await asyncio.to_thread(read)
         if body.source is not None:
-            found = config.content.source(body.source)
             if found is None:
                 names = ", ".join(s.name for s in sources) or "none configured"
                 return refused(
@@ -204,9 +211,10 @@ def studio_routes(context: FlowContext[AiSettings]) -> APIRouter:
         reports = []
         for source in sources:
             try:
-                report = await index_source(
+                report = await index_content_source(
                     store,
                     source,
+                    actor=caller.actor,
                     now=clock.now(),
                     config_file=context.config.path,
                     clock=clock,
@@ -270,23 +278,14 @@ def studio_routes(context: FlowContext[AiSettings]) -> APIRouter:
 
         def write() -> dict[str, Any]:
             with store.transaction() as session:
-                entry = add_entry(
+                entry = add_scorecard_entry(
                     session,
                     question=body.question,
                     answer=body.answer,
                     kind=body.kind,
-                    created_by=caller.actor,
-                    now=clock.now(),
                     link=body.link,
-                )
-                audit(
-                    session,
                     actor=caller.actor,
-                    action="ai.scorecard.add",
                     now=clock.now(),
-                    subject_type=SCORECARD_SUBJECT,
-                    subject_id=str(entry.id),
-                    details={"question": entry.question, "kind": entry.kind},
                 )
                 return entry.as_json()
 
@@ -312,19 +311,10 @@ def studio_routes(context: FlowContext[AiSettings]) -> APIRouter:
 
         def write() -> dict[str, Any] | None:
             with store.transaction() as session:
-                entry = remove_entry(session, entry_id)
-                if entry is None:
-                    return None
-                audit(
-                    session,
-                    actor=caller.actor,
-                    action="ai.scorecard.remove",
-                    now=clock.now(),
-                    subject_type=SCORECARD_SUBJECT,
-                    subject_id=str(entry.id),
-                    details={"question": entry.question},
+                entry = remove_scorecard_entry(
+                    session, entry_id, actor=caller.actor, now=clock.now()
                 )
-                return entry.as_json()
+                return entry.as_json() if entry is not None else None
 
         removed = await asyncio.to_thread(write)
         if removed is None:
@@ -370,24 +360,15 @@ def studio_routes(context: FlowContext[AiSettings]) -> APIRouter:
 
         def write() -> dict[str, Any]:
             with store.transaction() as session:
-                entry = promote_group(
+                entry = promote_inbox_group(
                     session,
                     group_id,
-                    by=caller.actor,
+                    actor=caller.actor,
                     now=clock.now(),
                     answer=body.answer,
                     kind=body.kind,
                     question=body.question,
                     link=body.link,
-                )
-                audit(
-                    session,
-                    actor=caller.actor,
-                    action="ai.inbox.promote",
-                    now=clock.now(),
-                    subject_type=SCORECARD_SUBJECT,
-                    subject_id=str(entry.id),
-                    details={"group_id": group_id, "question": entry.question, "kind": entry.kind},
                 )
                 return entry.as_json()
 

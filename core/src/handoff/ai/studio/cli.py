@@ -1,9 +1,10 @@
 """`handoff ai content|scorecard|inbox`: AI Studio from the command line (Q7).
 
 The same operations as the API's /v1/ai/content, /v1/ai/scorecard and
-/v1/ai/inbox routes, on the store directly; Scorecard changes are audited as
-`cli:<OS user>`. Tables print as text, or JSON with `--json`; indexing shows
-a bar over the pages on a terminal.
+/v1/ai/inbox routes, on the store directly, through the same functions
+(`handoff.ai.studio.changes`); changes are audited as `cli:<OS user>`.
+Tables print as text, or JSON with `--json`; indexing shows a bar over the
+pages on a terminal.
 """
 
 from __future__ import annotations
@@ -64,36 +65,44 @@ def content() -> None:
 def index(
     config_path: Path | None, database: str | None, sources: tuple[str, ...], as_json: bool
 ) -> None:
-    """Index SOURCES (names from [[ai.content.sources]]; none: every configured one).
+    """Index SOURCES (names from [[ai.content.sources]] or added in the console; none: all).
 
     Changed pages are replaced and removed ones dropped; unchanged pages are
     skipped. A sitemap's pages are fetched within the source's budget
     (requests_per_minute). Pages that fail this time keep their old passages.
     """
-    from handoff.ai.studio.content import discover, index_source  # noqa: PLC0415
+    from handoff.ai.studio.changes import index_content_source  # noqa: PLC0415
+    from handoff.ai.studio.content import discover  # noqa: PLC0415
+    from handoff.ai.studio.sources import content_sources  # noqa: PLC0415
+    from handoff.api_keys import cli_actor  # noqa: PLC0415
     from handoff.cli.progress import bar  # noqa: PLC0415
 
     table, config = _table(config_path)
-    configured = table.content.sources
+    store = open_store_for(config_path, database)
+    with store.sessions() as session:
+        configured = content_sources(session, table.content)
     if not configured:
         raise HandoffError(
-            "no [[ai.content.sources]] in handoff.toml: add a folder or a sitemap (docs/ai.md)"
+            "no [[ai.content.sources]] in handoff.toml (nor added in the console): add a folder "
+            "or a sitemap (docs/ai.md)"
         )
+    by_name = {s.name: s for s in configured}
     chosen = []
     for name in sources:
-        found = table.content.source(name)
-        if found is None:
-            names = ", ".join(s.name for s in configured)
+        if name not in by_name:
+            names = ", ".join(by_name)
             raise HandoffError(f"no content source {name!r}: expected one of {names}")
-        chosen.append(found)
-    store = open_store_for(config_path, database)
+        chosen.append(by_name[name])
+    actor = cli_actor()
 
     async def run() -> list[dict[str, Any]]:
         reports = []
         for source in chosen or configured:
             plan = await discover(source, config_file=config.path)
             with bar(f"indexing {source.name}", len(plan.urls)) as advance:
-                report = await index_source(store, source, now=_now(), plan=plan, advance=advance)
+                report = await index_content_source(
+                    store, source, actor=actor, now=_now(), plan=plan, advance=advance
+                )
             reports.append(report.as_json())
         return reports
 
@@ -192,32 +201,15 @@ def add(  # noqa: PLR0917 - click passes each option
     as_json: bool,
 ) -> None:
     """Put a curated answer on the Scorecard (audited as cli:<OS user>)."""
-    from handoff.ai.studio.api import SCORECARD_SUBJECT  # noqa: PLC0415
-    from handoff.ai.studio.scorecard import add_entry  # noqa: PLC0415
+    from handoff.ai.studio.changes import add_scorecard_entry  # noqa: PLC0415
     from handoff.api_keys import cli_actor  # noqa: PLC0415
-    from handoff.runtime.state import audit  # noqa: PLC0415
 
     _table(config_path)
     store = open_store_for(config_path, database)
     actor, now = cli_actor(), _now()
     with store.transaction() as session:
-        entry = add_entry(
-            session,
-            question=question,
-            answer=answer,
-            kind=kind,
-            created_by=actor,
-            now=now,
-            link=link,
-        )
-        audit(
-            session,
-            actor=actor,
-            action="ai.scorecard.add",
-            now=now,
-            subject_type=SCORECARD_SUBJECT,
-            subject_id=str(entry.id),
-            details={"question": entry.question, "kind": entry.kind},
+        entry = add_scorecard_entry(
+            session, question=question, answer=answer, kind=kind, link=link, actor=actor, now=now
         )
     if as_json:
         _echo_json(entry.as_json())
@@ -260,29 +252,18 @@ def list_scorecard(
 @json_option
 def remove(config_path: Path | None, database: str | None, entry_id: int, as_json: bool) -> None:
     """Take entry ENTRY_ID off the Scorecard (audited as cli:<OS user>)."""
-    from handoff.ai.studio.api import SCORECARD_SUBJECT  # noqa: PLC0415
-    from handoff.ai.studio.scorecard import remove_entry  # noqa: PLC0415
+    from handoff.ai.studio.changes import remove_scorecard_entry  # noqa: PLC0415
     from handoff.api_keys import cli_actor  # noqa: PLC0415
-    from handoff.runtime.state import audit  # noqa: PLC0415
 
     _table(config_path)
     store = open_store_for(config_path, database)
     actor, now = cli_actor(), _now()
     with store.transaction() as session:
-        entry = remove_entry(session, entry_id)
+        entry = remove_scorecard_entry(session, entry_id, actor=actor, now=now)
         if entry is None:
             raise HandoffError(
                 f"Scorecard entry {entry_id} does not exist: `handoff ai scorecard list`"
             )
-        audit(
-            session,
-            actor=actor,
-            action="ai.scorecard.remove",
-            now=now,
-            subject_type=SCORECARD_SUBJECT,
-            subject_id=str(entry.id),
-            details={"question": entry.question},
-        )
     if as_json:
         _echo_json(entry.as_json())
         return
@@ -358,33 +339,22 @@ def promote(  # noqa: PLR0917 - click passes each option
     as_json: bool,
 ) -> None:
     """Put Inbox group GROUP_ID's question on the Scorecard, in one step."""
-    from handoff.ai.studio.api import SCORECARD_SUBJECT  # noqa: PLC0415
-    from handoff.ai.studio.inbox import promote_group  # noqa: PLC0415
+    from handoff.ai.studio.changes import promote_inbox_group  # noqa: PLC0415
     from handoff.api_keys import cli_actor  # noqa: PLC0415
-    from handoff.runtime.state import audit  # noqa: PLC0415
 
     _table(config_path)
     store = open_store_for(config_path, database)
     actor, now = cli_actor(), _now()
     with store.transaction() as session:
-        entry = promote_group(
+        entry = promote_inbox_group(
             session,
             group_id,
-            by=actor,
+            actor=actor,
             now=now,
             answer=answer,
             kind=kind,
             question=question,
             link=link,
-        )
-        audit(
-            session,
-            actor=actor,
-            action="ai.inbox.promote",
-            now=now,
-            subject_type=SCORECARD_SUBJECT,
-            subject_id=str(entry.id),
-            details={"group_id": group_id, "question": entry.question, "kind": entry.kind},
         )
     if as_json:
         _echo_json(entry.as_json())

@@ -62,6 +62,7 @@ __all__ = [
     "content_stats",
     "discover",
     "index_source",
+    "indexed_pages",
     "passages",
 ]
 
@@ -430,4 +431,33 @@ def content_stats(session: Session) -> list[dict[str, Any]]:
             "indexed_at": last.isoformat() if isinstance(last, datetime) else last,
         }
         for source, pages, count, last in rows
+    ]
+
+
+def indexed_pages(
+    session: Session, *, source: str | None = None, limit: int = 50, offset: int = 0
+) -> tuple[int, list[dict[str, Any]]]:
+    """A page of the indexed documents (of one source, or all), by source and URL; and their total.
+
+    For the console's Content page: each document's source, URL, title,
+    passages and when it was indexed.
+    """
+    where = [PageRow.source == source] if source is not None else []
+    total = int(session.scalar(select(func.count(PageRow.id)).where(*where)) or 0)
+    rows = session.scalars(
+        select(PageRow)
+        .where(*where)
+        .order_by(PageRow.source, PageRow.url)
+        .limit(limit)
+        .offset(offset)
+    )
+    return total, [
+        {
+            "source": row.source,
+            "url": row.url,
+            "title": row.title,
+            "passages": row.passages,
+            "indexed_at": row.indexed_at,
+        }
+        for row in rows
     ]

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -35,6 +35,7 @@ __all__ = [
     "InboxGroup",
     "RecordedQuestion",
     "answered_by",
+    "count_groups",
     "list_groups",
     "promote_group",
     "record_visitor_question",
@@ -207,18 +208,26 @@ def _group(session: Session, row: InboxGroupRow) -> InboxGroup:
 
 
 def list_groups(
-    session: Session, *, limit: int = 50, include_promoted: bool = False
+    session: Session, *, limit: int = 50, include_promoted: bool = False, offset: int = 0
 ) -> list[InboxGroup]:
     """The most asked groups first (then the latest asked); promoted ones only when asked."""
     query = select(InboxGroupRow)
     if not include_promoted:
         query = query.where(InboxGroupRow.scorecard_id.is_(None))
     rows = session.scalars(
-        query.order_by(
-            InboxGroupRow.count.desc(), InboxGroupRow.last_at.desc(), InboxGroupRow.id
-        ).limit(limit)
+        query.order_by(InboxGroupRow.count.desc(), InboxGroupRow.last_at.desc(), InboxGroupRow.id)
+        .limit(limit)
+        .offset(offset)
     )
     return [_group(session, row) for row in rows]
+
+
+def count_groups(session: Session, *, include_promoted: bool = False) -> int:
+    """How many groups `list_groups` lists in all (for paging)."""
+    query = select(func.count(InboxGroupRow.id))
+    if not include_promoted:
+        query = query.where(InboxGroupRow.scorecard_id.is_(None))
+    return int(session.scalar(query) or 0)
 
 
 def promote_group(

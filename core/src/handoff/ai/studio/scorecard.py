@@ -35,6 +35,7 @@ __all__ = [
     "list_entries",
     "match_question",
     "remove_entry",
+    "update_entry",
 ]
 
 AnswerKind = Literal["accepted", "edited", "dictated"]
@@ -164,6 +165,45 @@ def add_entry(
     try:
         with session.begin_nested():
             session.add(row)
+    except IntegrityError:
+        taken = session.scalars(select(ScorecardRow).where(ScorecardRow.key == key)).one()
+        raise _conflict(taken.id, taken.question) from None
+    return ScorecardEntry.of(row)
+
+
+def update_entry(
+    session: Session,
+    entry_id: int,
+    *,
+    question: str,
+    answer: str,
+    kind: str,
+    now: datetime,
+    link: str | None = None,
+) -> ScorecardEntry | None:
+    """Change an entry's question, answer, kind or link; None when there is no such entry.
+
+    The same checks as `add_entry`: a bad field is a ScorecardError naming
+    it, a question another entry already answers a ScorecardConflictError.
+    """
+    key = _checked(question, answer, kind, link)
+    row = session.get(ScorecardRow, entry_id)
+    if row is None:
+        return None
+    other = session.scalars(
+        select(ScorecardRow).where(ScorecardRow.key == key, ScorecardRow.id != entry_id)
+    ).one_or_none()
+    if other is not None:
+        raise _conflict(other.id, other.question)
+    try:
+        with session.begin_nested():
+            row.question = question.strip()
+            row.key = key
+            row.size = len(key.split())
+            row.answer = answer.strip()
+            row.kind = kind
+            row.link = link
+            row.updated_at = now
     except IntegrityError:
         taken = session.scalars(select(ScorecardRow).where(ScorecardRow.key == key)).one()
         raise _conflict(taken.id, taken.question) from None

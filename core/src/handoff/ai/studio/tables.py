@@ -11,12 +11,15 @@
 - `ai_scorecard`: curated questions and their answers (accepted, edited or
   dictated), each with its question's stems (`key`, `size`) for matching;
 - `ai_inbox_groups`, `ai_inbox_questions`: every visitor question, grouped
-  with similar ones and counted.
+  with similar ones and counted;
+- `ai_content_sources`: sources added from the console, beside the
+  `[[ai.content.sources]]` of handoff.toml (migration 0011).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
@@ -26,6 +29,7 @@ from handoff.store.types import BigId
 
 __all__ = [
     "FULL_TEXT_NAMES",
+    "ContentSourceRow",
     "InboxGroupRow",
     "InboxQuestionRow",
     "PageRow",
@@ -137,3 +141,16 @@ class InboxQuestionRow(Base):
     conversation_id: Mapped[str] = mapped_column(String(200), index=True)
     text: Mapped[str] = mapped_column(Text)
     asked_at: Mapped[datetime]
+
+
+class ContentSourceRow(Base):
+    """A content source added from the console; indexed like a configured one (by its name)."""
+
+    __tablename__ = "ai_content_sources"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    spec: Mapped[dict[str, Any]]
+    """The source as a `[[ai.content.sources]]` entry would hold it (ContentSource's fields)."""
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime]

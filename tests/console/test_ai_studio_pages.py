@@ -377,10 +377,10 @@ async def test_q7_studio_pages_are_for_ops_and_need_csrf(
     home = text_of(await console_client.get("/console"))
     assert "Scorecard" not in home
     for method, path in routes:
-        path = path.replace("/x", "/1")
-        answer = await console_client.request(method, path, data={"csrf_token": csrf})
-        assert answer.status_code == 403, (method, path)
-        assert "for the admin or ops role" in text_of(answer), (method, path)
+        concrete = path.replace("/x", "/1")
+        answer = await console_client.request(method, concrete, data={"csrf_token": csrf})
+        assert answer.status_code == 403, (method, concrete)
+        assert "for the admin or ops role" in text_of(answer), (method, concrete)
 
 
 async def test_without_the_ai_flow_there_are_no_studio_pages(

@@ -35,7 +35,13 @@ def console_pages() -> ConsolePages:
     router = APIRouter()
 
     def sign_in_page(
-        request: Request, *, next_url: str, name: str = "", problem: str | None = None
+        request: Request,
+        *,
+        next_url: str,
+        name: str = "",
+        problem: str | None = None,
+        status: int = 400,
+        headers: dict[str, str] | None = None,
     ) -> Response:
         token = request.cookies.get(PRE_SESSION_COOKIE) or secrets.token_urlsafe(32)
         request.state.pre_csrf = token
@@ -43,7 +49,8 @@ def console_pages() -> ConsolePages:
             request,
             "sign_in.html",
             {"next": next_url, "name": name, "problem": problem},
-            status=400 if problem else 200,
+            status=status if problem else 200,
+            headers=headers,
         )
         page.set_cookie(
             PRE_SESSION_COOKIE,
@@ -65,7 +72,11 @@ def console_pages() -> ConsolePages:
 
     @router.post("/sign-in")
     async def sign_in(request: Request) -> Response:
-        """Check the name and password; open a session in an HttpOnly cookie."""
+        """Check the name and password; open a session in an HttpOnly cookie.
+
+        Too many failed sign-ins for the name, or from the client, are
+        refused (429) before the password is checked (handoff.console.limits).
+        """
         console = console_of(request)
         form = await request.form()
         name = str(form.get("name") or "").strip()
@@ -75,14 +86,27 @@ def console_pages() -> ConsolePages:
             return sign_in_page(
                 request, next_url=target, name=name, problem="Enter your user name and password."
             )
+        client = request.client.host if request.client else "unknown"
+        refused = console.sign_ins.refusal(name, client, now=console.clock.now())
+        if refused is not None:
+            return sign_in_page(
+                request,
+                next_url=target,
+                name=name,
+                problem=refused.message,
+                status=429,
+                headers={"Retry-After": str(refused.retry_after)},
+            )
         user = await asyncio.to_thread(authenticate, console.store, name, password)
         if user is None:
+            console.sign_ins.failed(name, client, now=console.clock.now())
             return sign_in_page(
                 request,
                 next_url=target,
                 name=name,
                 problem="That user name and password do not match.",
             )
+        console.sign_ins.succeeded(name)
         token, session = await asyncio.to_thread(
             open_session, console.store, user, now=console.clock.now()
         )

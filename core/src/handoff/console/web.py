@@ -47,6 +47,7 @@ from markupsafe import Markup
 
 from handoff.api_keys import Scope
 from handoff.console.assets import STATIC
+from handoff.console.limits import SignInLimiter
 from handoff.console.users import ROLES, SignedIn, UserInfo, find_session
 from handoff.store import Store
 from handoff_sdk import Clock
@@ -187,6 +188,8 @@ class Console:
         self.pages = tuple(pages)
         self.live_interval = live_interval
         """Seconds between two renders of a live part (tests shorten it)."""
+        self.sign_ins = SignInLimiter()
+        """Failed sign-ins per user name and per client: too many are refused (429)."""
         folders = [_TEMPLATES] + [p.templates for p in self.pages if p.templates is not None]
         self.env = Environment(
             loader=ChoiceLoader([FileSystemLoader(str(f)) for f in folders]),

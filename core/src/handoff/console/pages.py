@@ -145,9 +145,10 @@ def console_pages() -> ConsolePages:
 
 
 def operations_pages() -> list[ConsolePages]:
-    """The frameworks' pages: decisions and their explanations, the outbox's jobs, rules replay."""
+    """The frameworks' pages: decisions, the outbox's jobs, rules replay, connector health."""
+    from handoff.console.connectors import connector_pages  # noqa: PLC0415
     from handoff.console.decisions import decision_pages  # noqa: PLC0415 - one module a page
     from handoff.console.jobs import job_pages  # noqa: PLC0415
     from handoff.console.rules import rule_pages  # noqa: PLC0415
 
-    return [decision_pages(), job_pages(), rule_pages()]
+    return [decision_pages(), job_pages(), rule_pages(), connector_pages()]

@@ -421,6 +421,8 @@ def create_app(
 
     app.state.hub_config = assembled.services.config  # the console's Rules page replays with it
     app.state.flows = assembled.flows
+    # The console's connector health page reads the hub's series (built at startup).
+    app.state.connector_metrics = lambda: state["hub"].metrics if state["hub"] else None
     install_console(app, store, clock, assembled.console_pages())
     check_routes(app)
     app.state.intake = intake

@@ -63,6 +63,7 @@ from handoff.runtime import (
     record_decisions,
 )
 from handoff.store import Decision, EventRecord, Job, JobSubject
+from handoff.store.bulk import insert_rows, update_rows
 from handoff_sdk.entities import AccountUpdate
 
 __all__ = ["RankHandler", "rank_subject", "state_of"]
@@ -247,13 +248,12 @@ class RankHandler(EventHandler):
             for values in rows_now:
                 if values["account_id"] in sent:
                     values["pending"] = values["pending_run"] = None
-        # Core statements, many rows each: no ORM unit of work, no ids read back.
-        if inserts:
-            session.execute(insert(cast("Table", AccountRankRow.__table__)), inserts)
-        if updates:
-            session.execute(update(AccountRankRow), updates)
-        if history:
-            session.execute(insert(cast("Table", RankHistoryRow.__table__)), history)
+        # Many rows a statement, no per-row SQLAlchemy work (`handoff.store.bulk`).
+        connection = session.connection()
+        ranks = cast("Table", AccountRankRow.__table__)
+        insert_rows(connection, ranks, inserts)
+        update_rows(connection, ranks, updates, key="account_id")
+        insert_rows(connection, cast("Table", RankHistoryRow.__table__), history)
 
     def _spec(self, event: EventRecord, plan: RankPlan) -> DecisionSpec:
         return DecisionSpec(

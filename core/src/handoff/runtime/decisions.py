@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from handoff.runtime.jobs import JobSpec, enqueue
 from handoff.store import Decision, EventRecord, Job
+from handoff.store.bulk import insert_rows
 
 __all__ = ["DecisionSpec", "decisions_about", "jobs_of", "record_decision", "record_decisions"]
 
@@ -85,7 +86,9 @@ def record_decisions(
     """Store many decisions (no jobs) in one statement; their ids, in order.
 
     For a decision taken on many subjects at once (P3: a page of 2,000
-    accounts ranked): one INSERT of many rows instead of one per decision.
+    accounts ranked): one INSERT of many rows instead of one per decision
+    (`insert_rows`: on SQLite, SQLAlchemy would send one statement a row to
+    hand the ids back in order).
     """
     if not decisions:
         return []
@@ -102,9 +105,7 @@ def record_decisions(
         }
         for d in decisions
     ]
-    table = cast("Table", Decision.__table__)
-    statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
-    return list(session.connection().execute(statement, rows).scalars())
+    return insert_rows(session.connection(), cast("Table", Decision.__table__), rows, ids=True)
 
 
 def decisions_about(session: Session, ref: str) -> tuple[list[EventRecord], list[Decision]]:

@@ -1,7 +1,7 @@
 """The weekly re-rank (P3) of 100,000 pooled accounts against the Salesforce simulator.
 
     .venv/bin/python benchmarks/bench_rerank.py [--accounts 100000] [--changed 1.0]
-                                                [--latency 0.05] [--database sqlite]
+                                                [--latency 0.05] [--workers 0]
 
 The simulator serves from a process of its own (as Salesforce's servers do
 not share the hub's interpreter), over TLS, with `--latency` seconds added to
@@ -17,15 +17,27 @@ decisions) and writes the changes in `handoff_update_accounts` jobs of 2,000
 (sObject Collections, 200 a call, the connector's concurrency). The clock
 stops when the last write job is done.
 
+`--workers 0` (the default) runs the worker in the bench's own process,
+beside the read, as `handoff serve --with-worker` does on one machine: one
+interpreter for everything. `--workers N` starts N `handoff worker`
+processes (the real command, on the same handoff.toml and SQLite file), as
+deploy/ runs them beside `handoff serve` (docs/deployment.md): the bench's
+process reads the pool and stores the pages, as the worker running the
+`accounts.rerank` job does, and the worker processes decide the pages and
+write the changes.
+
 Printed: the calls the simulator served (the token, the Pooled Sales User's
 look-up, the query pages, the writes) beside the fewest possible (`1 + 1 +
-ceil(accounts / 2000) + ceil(changed / 200)`), and the time beside the
+ceil(accounts / 2000) + ceil(changed / 200)`; a token more for each worker
+process, which logs in itself), and the time beside the
 floor, `max(calls / rate, ceil(calls / concurrency) x latency)` with the
 connector's budget (25 a second, 10 at once), and the round-trip floor of
 the reads, which cannot overlap (each page's URL comes in the page before).
-`hub_cpu_seconds` is the hub process's CPU time over the run (every thread):
-on a machine whose cores others share, wall time is that plus the waiting
-for a core, so the load average is printed beside it.
+`hub_cpu_seconds` is the hub's CPU time over the run, every thread of the
+bench's process plus the worker processes' (their CPU while the run lasts,
+read from /proc, not their start-up): on a machine whose cores others
+share, wall time is that plus the waiting for a core, so the load average
+is printed beside it.
 """
 
 from __future__ import annotations
@@ -36,7 +48,9 @@ import json
 import math
 import os
 import random
+import signal
 import ssl
+import subprocess
 import sys
 import tempfile
 import time
@@ -57,8 +71,9 @@ from handoff.flow import Services
 from handoff.flows import FlowSet
 from handoff.hub import Hub
 from handoff.runtime import Worker, job_counts
+from handoff.secret_store import SecretStore
 from handoff.store import Store, upgrade
-from handoff_sdk import DictSecrets, SystemClock
+from handoff_sdk import SystemClock
 from handoff_sdk.entities import Account
 from handoff_sdk.testing import SimulatorProcess
 from handoff_sdk.testing.simulator import Served
@@ -190,6 +205,7 @@ async def measure(
         tomli_w.dumps(
             {
                 "store": {"url": url},
+                "secrets": {"backend": "file", "file": str(folder / "secrets")},
                 "connectors": {"salesforce": connector},
                 "accounts": tables["accounts"],
             }
@@ -201,33 +217,45 @@ async def measure(
     store = Store(url)
     upgrade(store)
     clock = SystemClock()
-    secrets = local.connector_secrets()
-    async with Hub(config, secrets=lambda name: DictSecrets(name, secrets), clock=clock) as hub:
-        flows = FlowSet(Services(config, store, clock, lambda: hub))
-        worker = Worker(
-            store,
-            hub=hub,
-            clock=clock,
-            events=flows.event_handler(),
-            handlers=flows.job_runners(),
-            concurrency=10,
-            poll_interval=0.05,
-        )
-        started = time.perf_counter()
-        cpu_started = time.process_time()
-        working = asyncio.create_task(worker.run())
-        found = await read_pool(hub, store, settings, run="bench", now=clock.now())
-        read_done = time.perf_counter() - started
-        while True:
-            with store.sessions() as session:
-                counts = job_counts(session)
-            if not counts.get("queued") and not counts.get("running"):
-                break
-            await asyncio.sleep(0.05)
-        seconds = time.perf_counter() - started
-        cpu = time.process_time() - cpu_started
-        worker.stop()
-        await working
+    # In the file every process reads: the simulator rotates the refresh token at each login,
+    # and the process that logs in writes the new one back for the others.
+    keys = SecretStore(config.secrets)
+    for name, value in local.connector_secrets().items():
+        keys.set("salesforce", name, value)
+    workers = start_workers(path, args.workers)
+    try:
+        async with Hub(config, clock=clock) as hub:
+            flows = FlowSet(Services(config, store, clock, lambda: hub))
+            worker = Worker(
+                store,
+                hub=hub,
+                clock=clock,
+                events=flows.event_handler(),
+                handlers=flows.job_runners(),
+                concurrency=10,
+                poll_interval=0.05,
+            )
+            started = time.perf_counter()
+            cpu_started = time.process_time()
+            workers_started = sum(cpu_of(w.pid) for w in workers)
+            # In-process unless the worker processes do the deciding and writing.
+            working = asyncio.create_task(worker.run()) if not workers else None
+            found = await read_pool(hub, store, settings, run="bench", now=clock.now())
+            read_done = time.perf_counter() - started
+            while True:
+                with store.sessions() as session:
+                    counts = job_counts(session)
+                if not counts.get("queued") and not counts.get("running"):
+                    break
+                await asyncio.sleep(0.05)
+            seconds = time.perf_counter() - started
+            cpu = time.process_time() - cpu_started
+            workers_cpu = sum(cpu_of(w.pid) for w in workers) - workers_started
+            if working is not None:
+                worker.stop()
+                await working
+    finally:
+        stop_workers(workers)
     log = await asyncio.to_thread(served, process)
     with store.sessions() as session:
         counts = job_counts(session)
@@ -238,7 +266,10 @@ async def measure(
     }
     written = sum(len(s.body["records"]) for s in log if s.endpoint == "update_collection")
     pages = by["query"] + by["query_more"] - 1  # the user look-up is a query too
-    least = 2 + math.ceil(found.accounts / PAGE) + math.ceil(written / BATCH)
+    # A token per process that calls (the reader, each worker), the user look-up, the pages,
+    # the writes.
+    tokens = 1 + len(workers)
+    least = tokens + 1 + math.ceil(found.accounts / PAGE) + math.ceil(written / BATCH)
     calls = len(log)
     return {
         "accounts": found.accounts,
@@ -250,7 +281,9 @@ async def measure(
         "refused": sum(1 for s in log if s.status >= 400 and not s.throttled),
         "seconds": round(seconds, 2),
         "read_seconds": round(read_done, 2),
-        "hub_cpu_seconds": round(cpu, 2),
+        "hub_cpu_seconds": round(cpu + workers_cpu, 2),
+        "worker_processes": len(workers),
+        "worker_processes_cpu_seconds": round(workers_cpu, 2),
         "load_average": round(os.getloadavg()[0], 1),
         "floor": round(floor(calls, args.latency), 2),
         "ratio": round(seconds / floor(calls, args.latency), 2),
@@ -260,11 +293,62 @@ async def measure(
     }
 
 
+def start_workers(config: Path, count: int) -> list[subprocess.Popen[str]]:
+    """`count` `handoff worker` processes on the bench's handoff.toml, each up and polling.
+
+    Their log goes to `worker-N.log` beside handoff.toml.
+    """
+    command = [str(Path(sys.executable).with_name("handoff")), "worker", "--config", str(config)]
+    options = ["--concurrency", "10", "--poll", "0.05"]
+    logs = [config.with_name(f"worker-{n}.log") for n in range(count)]
+    workers = []
+    for log in logs:
+        with log.open("w") as out:
+            workers.append(
+                subprocess.Popen(  # noqa: S603 - the hub's own command
+                    [*command, *options], stdout=out, stderr=out, text=True
+                )
+            )
+    deadline = time.monotonic() + 60
+    while not all("worker on" in log.read_text() for log in logs):
+        if time.monotonic() > deadline or any(w.poll() is not None for w in workers):
+            stop_workers(workers)
+            raise RuntimeError("handoff worker did not start: " + logs[0].read_text())
+        time.sleep(0.1)
+    time.sleep(3.0)  # the Hub and the flows built, the first polls made
+    return workers
+
+
+def cpu_of(pid: int) -> float:
+    """A process's CPU seconds so far (user and system, every thread), from /proc (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def stop_workers(workers: list[subprocess.Popen[str]]) -> None:
+    """SIGTERM (the jobs in hand finish), then wait for each."""
+    for worker in workers:
+        if worker.poll() is None:
+            worker.send_signal(signal.SIGTERM)
+    for worker in workers:
+        try:
+            worker.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            worker.wait()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--accounts", type=int, default=100_000)
     parser.add_argument("--changed", type=float, default=1.0, help="share off their auto rank")
     parser.add_argument("--latency", type=float, default=0.05, help="seconds added per answer")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=0,
+        help="`handoff worker` processes deciding and writing (0: in the bench's process)",
+    )
     args = parser.parse_args()
     result = asyncio.run(run(args))
     width = max(len(k) for k in result)

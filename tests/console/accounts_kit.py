@@ -5,11 +5,14 @@ deciding it through the flow's own handler, over a small stand-in for the connec
 from __future__ import annotations
 
 import tomllib
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
+
+from sqlalchemy import select
 
 from handoff.accounts.kinds import RERANK_DONE, RERANK_PAGE
 from handoff.accounts.playbooks import playbook_path
+from handoff.accounts.store import AccountRankRow
 from handoff.config import HubConfig
 from handoff.flow import Services
 from handoff.flows import FlowSet
@@ -131,3 +134,96 @@ async def drain(store: Store, clock: FakeClock, connectors: Connectors | None = 
     running = worker(store, clock, connectors)
     while await running.run_once():
         pass
+
+
+SAMPLE = [  # id, name, facts
+    ("0015A01", "Acme Rockets", {"total_funding": 150_000_000, "lam_dev_count": 12}),
+    ("0015A02", "Bolt Bikes", {"lam_dev_count": 10}),
+    ("0015A03", "Cobalt Labs", {"lam_dev_count": 30, "industry": "SaaS"}),
+    ("0015A04", "Dune Analytics", {"carr": 900.0, "lam_dev_count": 48, "industry": "FinTech"}),
+    ("0015A05", "Ember Health", {"industry": "Healthcare", "lam_dev_count": 22}),
+    ("0015A06", "Fjord Freight", {"lam_dev_count": 26}),
+    ("0015A07", "Granite Works", {"total_funding": 50_000_000, "lam_dev_count": 60}),
+    ("0015A08", "Harbor Legal", {"lam_dev_count": 5}),
+]
+
+
+async def seed_sample(store: Store, until: datetime) -> None:
+    """Sample data for the screenshots: two weekly re-rank runs (Granite Works raised funding
+    in between), an override by ops, a survey answered, a hand raise and a case by hand.
+
+    All of it before `until`, on a clock of its own: its worker runs nothing due later.
+    """
+    from handoff.accounts.intake import CaseRequest, HandRaise, SurveyResponse  # noqa: PLC0415
+    from handoff.accounts.kinds import CASE_REQUEST, HAND_RAISE, SURVEY_RESPONSE  # noqa: PLC0415
+    from handoff.accounts.overrides import override_event  # noqa: PLC0415
+
+    clock = FakeClock(until - timedelta(days=8, hours=5))
+    first = {i: dict(f) for i, _n, f in SAMPLE}
+    first["0015A07"] = {"lam_dev_count": 20}
+    store_run(
+        store, clock.now(), "2025-12-29-weekly", [account(i, n, **first[i]) for i, n, _f in SAMPLE]
+    )
+    await drain(store, clock)
+    clock.advance(7 * 86400)
+    with store.sessions() as session:  # the CRM holds the tiers the first run wrote
+        rows = session.execute(select(AccountRankRow.account_id, AccountRankRow.crm_tier))
+        held: dict[str, str | None] = dict(rows.tuples().all())
+    store_run(
+        store,
+        clock.now(),
+        "2026-01-05-weekly",
+        [account(i, n, tier=held.get(i), **f) for i, n, f in SAMPLE],
+    )
+    await drain(store, clock)
+    clock.advance(3 * 3600)
+    now = clock.now()
+    events = [
+        override_event(
+            "0015A05",
+            "Tier 1",
+            by="console:olga",
+            why="Expanding to 200 seats after the pilot",
+            request_id="sample-1",
+            now=now,
+            key="console:olga",
+        )
+    ]
+    bodies: list[tuple[str, Any]] = [
+        (
+            SURVEY_RESPONSE,
+            SurveyResponse(id="nps-77", survey_id="nps", email="pat@acme.example", score=9),
+        ),
+        (
+            HAND_RAISE,
+            HandRaise(id="pql-12", email="pat@acme.example", product="CI minutes"),
+        ),
+        (
+            CASE_REQUEST,
+            CaseRequest(
+                id="console-sample",
+                account_id="0015A01",
+                subject_line="Asked for a quote on a call",
+                description="Wants 40 seats before the renewal",
+                source="Phone",
+                requested_by="console:olga",
+            ),
+        ),
+    ]
+    events += [
+        Event(
+            type=kind,
+            source="hub",
+            dedupe_key=f"{kind}:{body.id}",
+            occurred_at=now,
+            payload=body.to_payload(),
+        )
+        for kind, body in bodies
+    ]
+    with store.transaction() as session:
+        record_events(session, events, now=now)
+    accounts = {
+        i: Account(ids={CRM: i}, name=n, owner_id=OWNER, owner_email="pooled.sales@example.test")
+        for i, n, _f in SAMPLE
+    }
+    await drain(store, clock, Connectors(accounts))

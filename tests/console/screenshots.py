@@ -5,7 +5,9 @@ with sample reps, identified visitors and presence, on a frozen clock
 (Tuesday 2026-01-06 15:00 UTC), and saves PNGs taken by headless Chromium
 (Debian's /usr/bin/chromium): the sign-in page, a rep's live visitors, the
 ops' presence table, the live visitors on a phone, a routing decision's
-explanation and the jobs page. tests/console runs it
+explanation, the jobs page, and the accounts flow's pooled accounts by tier, an
+account's ranking and history, and its cases (seeded by the flow itself:
+accounts_kit.seed_sample). tests/console runs it
 too (test_screenshots.py), so it cannot rot.
 
     .venv/bin/python tests/console/screenshots.py [OUT_DIR]   # default docs/console
@@ -21,6 +23,7 @@ from pathlib import Path
 
 import httpx
 import uvicorn
+from accounts_kit import seed_sample, tables  # type: ignore[import-not-found]
 
 from handoff.api_keys import create_key
 from handoff.config import HubConfig
@@ -186,7 +189,8 @@ async def take(out: Path) -> list[Path]:
         store = Store(f"sqlite:///{Path(scratch) / 'console.db'}")
         upgrade(store)
         seed(store, clock)
-        app = create_app(store, config=HubConfig(routing=ROUTING), clock=clock)
+        await seed_sample(store, NOW)
+        app = create_app(store, config=HubConfig(routing=ROUTING, **tables()), clock=clock)
         app.state.console.live_interval = 0.2
         server = uvicorn.Server(
             uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", access_log=False)
@@ -220,6 +224,14 @@ async def take(out: Path) -> list[Path]:
                     ("live-visitors-phone", "ana", "/console/live", {"width": 390, "height": 844}),
                     ("decision", "olga", "/console/decisions/4", {"width": 1280, "height": 900}),
                     ("jobs", "olga", "/console/jobs", {"width": 1280, "height": 640}),
+                    ("account-tiers", "olga", "/console/accounts", {"width": 1280, "height": 900}),
+                    (
+                        "account",
+                        "olga",
+                        "/console/accounts/0015A05",
+                        {"width": 1280, "height": 900},
+                    ),
+                    ("cases", "olga", "/console/cases", {"width": 1280, "height": 900}),
                 ):
                     context = await browser.new_context(viewport=viewport, base_url=base)
                     page = await context.new_page()

@@ -16,6 +16,9 @@ async def test_the_screenshot_script_saves_a_png_of_each_page(tmp_path: Path) ->
         "live-visitors-phone.png",
         "decision.png",
         "jobs.png",
+        "account-tiers.png",
+        "account.png",
+        "cases.png",
     ]
     for path in saved:
         assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -4,20 +4,23 @@ kills mutants of handoff/runtime/jobs.py or timers.py that survived the suite.
 A repeated enqueue never re-queues a job already done (or dead); a worker
 whose lease ran out cannot overwrite the outcome of the worker that took the
 job after it, neither its failure nor its success; `fire_due_timers` counts
-what it fired and fires at most `limit` per call, the earliest first.
+what it fired and fires at most `limit` per call, the earliest first; a lease holds
+to its last instant; the retry backoff's doubling, cap and jitter (its exact range);
+an error cut at 4000 characters and a subject at 300.
 """
 
 from __future__ import annotations
 
+import hashlib
 from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
 from handoff.runtime import JobSpec, fire_due_timers
-from handoff.runtime.jobs import claim_jobs, complete_job, enqueue, fail_job
+from handoff.runtime.jobs import backoff, claim_jobs, complete_job, enqueue, fail_job
 from handoff.runtime.timers import schedule_timer
-from handoff.store import Job, JobState, Store, Timer, TimerState
+from handoff.store import Job, JobState, JobSubject, Store, Timer, TimerState
 from handoff_sdk import FakeClock
 from handoff_sdk.entities import Notification
 
@@ -167,3 +170,93 @@ def test_on_postgres_a_timer_another_worker_is_firing_is_skipped_not_waited_for(
     with pg_store.sessions() as s:
         states = dict(s.execute(select(Timer.key, Timer.state)).all())
     assert states == {"held": TimerState.PENDING.value, "free": TimerState.FIRED.value}
+
+
+def test_a_lease_holds_up_to_its_last_instant(store: Store, clock: FakeClock) -> None:
+    """A job is taken from its worker only once the lease is over, not at its last instant."""
+    with store.transaction() as s:
+        enqueue(s, [notify("k")], now=clock.now())
+    [first] = claim_jobs(store, now=clock.now(), lease=LEASE, limit=1)
+    assert first.lease_until == clock.now() + LEASE
+    clock.advance(LEASE.total_seconds())
+    assert claim_jobs(store, now=clock.now(), lease=LEASE, limit=1) == []
+    clock.advance(0.001)
+    [second] = claim_jobs(store, now=clock.now(), lease=LEASE, limit=1)
+    assert (second.id, second.attempts) == (first.id, 2)
+
+
+# Keys whose 16-bit blake2b digest is the lowest (0x0000) and the highest (0xffff): the
+# jitter at the two ends of its range (checked below, not taken on trust).
+LOWEST, HIGHEST = "key-71323", "key-19879"
+
+
+def digest16(key: str) -> int:
+    return int.from_bytes(hashlib.blake2b(key.encode(), digest_size=2).digest(), "big")
+
+
+def test_the_backoff_doubles_from_ten_seconds_to_an_hour_plus_the_keys_jitter() -> None:
+    """The delay before attempt n + 1 is 10 s * 2^(n - 1), at most 3600 s, then 0 - 10 % more
+    by the key: the key whose digest is the lowest waits exactly that, the highest 10 % more."""
+    assert (digest16(LOWEST), digest16(HIGHEST)) == (0, 0xFFFF)
+    doubling = {0: 10, 1: 10, 2: 20, 3: 40, 4: 80, 9: 2560, 10: 3600, 11: 3600, 30: 3600}
+    for attempts, seconds in doubling.items():
+        assert backoff(attempts, LOWEST) == timedelta(seconds=seconds), attempts
+        assert backoff(attempts, HIGHEST) == timedelta(seconds=seconds * 1.1), attempts
+    assert backoff(3, LOWEST, base=1.5, cap=5) == timedelta(seconds=5)
+    assert backoff(2, HIGHEST, base=1.5, cap=5) == timedelta(seconds=3.3)
+
+
+def test_the_backoffs_jitter_spreads_many_keys_over_the_whole_ten_percent() -> None:
+    """Any key: the jitter is its digest's share of 0xffff, so retries of many jobs spread out."""
+    keys = [f"job-{n}" for n in range(2000)]
+    for key in keys:
+        expected = 40 * (1 + 0.1 * digest16(key) / 0xFFFF)
+        assert backoff(3, key) == timedelta(seconds=expected), key
+    jitters = {backoff(3, key) - timedelta(seconds=40) for key in keys}
+    assert len(jitters) > 1900  # a 16-bit spread: hardly two keys alike
+    assert min(jitters) >= timedelta(0)
+    assert max(jitters) <= timedelta(seconds=4)
+
+
+def test_a_long_error_is_kept_to_its_first_4000_characters(store: Store, clock: FakeClock) -> None:
+    """A failed attempt's error (a whole traceback, an HTML error page) is stored cut at 4000."""
+    with store.transaction() as s:
+        enqueue(s, [notify("long"), notify("exact")], now=clock.now())
+    long, exact = sorted(
+        claim_jobs(store, now=clock.now(), lease=LEASE, limit=2), key=lambda j: j.id
+    )
+    error = "".join(f"{n:>10}" for n in range(500))  # 5000 characters, each position distinct
+    with store.transaction() as s:
+        assert fail_job(s, long, error, now=clock.now()) is JobState.QUEUED
+        assert fail_job(s, exact, error[:4000], now=clock.now()) is JobState.QUEUED
+    assert job(store, "long").last_error == error[:4000]
+    assert job(store, "exact").last_error == error[:4000]
+
+
+def test_a_subject_is_stored_cut_at_300_characters_and_orders_by_what_is_kept(
+    store: Store, clock: FakeClock
+) -> None:
+    """Subjects longer than the column (300) are cut; two that agree on those 300 characters
+    are one subject (the second job waits), one that differs at the 300th is another."""
+    base = "visitor:" + "v" * 291  # 299 characters
+    same_1, same_2 = base + "a" + "-first", base + "a" + "-second"
+    other = base + "b" + "-first"
+    with store.transaction() as s:
+        enqueue(
+            s,
+            [
+                JobSpec("reindex", "first", subjects=(same_1,)),
+                JobSpec("reindex", "second", subjects=(same_2,)),
+                JobSpec("reindex", "other", subjects=(other,)),
+            ],
+            now=clock.now(),
+        )
+    with store.sessions() as s:
+        stored = sorted(s.execute(select(JobSubject.subject, JobSubject.job_id)).all())
+    assert [(subject, job_id) for subject, job_id in stored] == [
+        (base + "a", job(store, "first").id),
+        (base + "a", job(store, "second").id),
+        (base + "b", job(store, "other").id),
+    ]
+    claimed = claim_jobs(store, now=clock.now(), lease=LEASE, limit=10)
+    assert sorted(j.idempotency_key for j in claimed) == ["first", "other"]

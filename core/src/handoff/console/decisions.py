@@ -39,7 +39,7 @@ from handoff.console.web import (
 from handoff.runtime.explain import details_of, explain_ref
 from handoff.store import Decision
 
-__all__ = ["SEARCH_KINDS", "decision_pages", "parse_ref", "rep_owned"]
+__all__ = ["SEARCH_KINDS", "decision_pages", "parse_ref", "rep_owned", "shown_decisions"]
 
 SEARCH_KINDS = ("any", "visitor", "lead", "account", "ticket", "conversation", "decision", "event")
 """What the search form looks for: a subject's type, a decision or event id, or any id."""
@@ -104,8 +104,12 @@ def rep_owned(session: Session, rep: str, decisions: Sequence[dict[str, Any]]) -
     return owned | {d["id"] for d in decisions if d["subject"] in theirs}
 
 
-def _shown(report: dict[str, Any]) -> list[dict[str, Any]]:
-    """The report's decisions, newest first, each with its details and outcome as text."""
+def shown_decisions(report: dict[str, Any]) -> list[dict[str, Any]]:
+    """The report's decisions, newest first, each with its details and outcome as text.
+
+    What the `_decision.html` part shows; a flow's page showing decisions
+    with that part (the escalated tickets') prepares them here too.
+    """
     return [
         {
             **d,
@@ -156,7 +160,7 @@ def decision_pages() -> ConsolePages:
         }
         if ref is not None:
             report, hidden = await explained(request, ref, viewer)
-            shown = _shown(report)
+            shown = shown_decisions(report)
             context.update(
                 decisions=shown[:SHOWN],
                 total=len(shown),
@@ -188,7 +192,7 @@ def decision_pages() -> ConsolePages:
             request,
             "decision.html",
             {
-                "d": _shown(report)[0],
+                "d": shown_decisions(report)[0],
                 "events": report["events"],
                 "parts": console_of(request).decision_parts,
             },

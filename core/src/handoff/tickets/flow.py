@@ -15,6 +15,7 @@ from handoff.tickets.kinds import DECISION_KINDS, EVENT_TYPES, POLL_JOB, REVIEW_
 if TYPE_CHECKING:
     from fastapi import APIRouter
 
+    from handoff.console import ConsolePages
     from handoff.runtime.events import EventHandler
     from handoff.runtime.worker import JobRunner
     from handoff.tickets.settings import TicketsSettings
@@ -76,6 +77,12 @@ def _routers(context: FlowContext[TicketsSettings]) -> Sequence[APIRouter]:
     return [ticket_routes(context)]
 
 
+def _console(context: FlowContext[TicketsSettings]) -> Sequence[ConsolePages]:
+    from handoff.tickets.console import tickets_console
+
+    return tickets_console(context)
+
+
 TICKETS: Flow[TicketsSettings] = Flow(
     name="tickets",
     summary="Support tickets to sales: segment, territory, macros, escalation, follow-up.",
@@ -86,6 +93,7 @@ TICKETS: Flow[TicketsSettings] = Flow(
     job_runners=_job_runners,
     periodic=_periodic,
     routers=_routers,
+    console=_console,
     internal_jobs=(REVIEW_JOB,),
     commands=(
         FlowCommand(

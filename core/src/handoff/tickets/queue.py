@@ -18,7 +18,15 @@ from handoff.store import Decision
 from handoff.tickets.follow_up import DROPPED, IN_QUEUE
 from handoff.tickets.kinds import DECISION_KINDS, FOLLOW_UP_DECISION, ROUTE_DECISION, SUBJECT
 
-__all__ = ["Episode", "QueueRow", "episode", "queue", "ticket_decisions", "tracked_tickets"]
+__all__ = [
+    "Episode",
+    "QueueRow",
+    "episode",
+    "queue",
+    "queue_row",
+    "ticket_decisions",
+    "tracked_tickets",
+]
 
 
 def ticket_decisions(session: Session, ticket_id: str) -> list[Decision]:
@@ -135,29 +143,34 @@ def queue(session: Session, *, include_dropped: bool = False) -> list[QueueRow]:
         .order_by(Decision.id)
     ):
         history.setdefault(decision.subject_id, []).append(decision)
-    rows: list[QueueRow] = []
-    for ticket_id in sorted(history, key=_ticket_order):
-        decisions = history[ticket_id]
-        newest = decisions[-1]
-        if not include_dropped and not _in_queue(newest):
-            continue
-        stay = episode(decisions)
-        info = next(
-            (d.outcome for d in reversed(decisions) if d.outcome.get("subject") is not None),
-            newest.outcome,
-        )
-        rep = info.get("rep_email") or (info.get("rep") or {}).get("email")
-        rows.append(
-            QueueRow(
-                ticket_id=ticket_id,
-                subject=str(info.get("subject") or ""),
-                kind=stay.kind or info.get("kind"),
-                rep=rep,
-                since=stay.since,
-                pings=stay.pings,
-                last_action=str(newest.outcome.get("action")),
-                last_at=newest.decided_at,
-                url=info.get("url"),
-            )
-        )
-    return rows
+    return [
+        queue_row(ticket_id, history[ticket_id])
+        for ticket_id in sorted(history, key=_ticket_order)
+        if include_dropped or _in_queue(history[ticket_id][-1])
+    ]
+
+
+def queue_row(ticket_id: str, decisions: list[Decision]) -> QueueRow:
+    """One ticket's line of the queue, from its decisions (oldest first, at least one).
+
+    `queue` builds every line with it; a ticket's own page (the console's)
+    reads one ticket's decisions (`ticket_decisions`) and builds its line the same way.
+    """
+    newest = decisions[-1]
+    stay = episode(decisions)
+    info = next(
+        (d.outcome for d in reversed(decisions) if d.outcome.get("subject") is not None),
+        newest.outcome,
+    )
+    rep = info.get("rep_email") or (info.get("rep") or {}).get("email")
+    return QueueRow(
+        ticket_id=ticket_id,
+        subject=str(info.get("subject") or ""),
+        kind=stay.kind or info.get("kind"),
+        rep=rep,
+        since=stay.since,
+        pings=stay.pings,
+        last_action=str(newest.outcome.get("action")),
+        last_at=newest.decided_at,
+        url=info.get("url"),
+    )

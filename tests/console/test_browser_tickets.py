@@ -1,0 +1,67 @@
+"""The Escalated tickets pages in headless Chromium, driven as ops use them (Z2, Z6). The
+network is cut off but for 127.0.0.1, as in every browser test."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager
+
+import pytest
+from console_kit import BrowserPage  # type: ignore[import-not-found]
+from fastapi import FastAPI
+from playwright.async_api import Page, expect
+from sqlalchemy import select
+from test_browser_chat import sign_in_as  # type: ignore[import-not-found]
+from tickets_kit import MACRO_ERROR, seed_tickets, tickets_config  # type: ignore[import-not-found]
+
+from handoff.console.users import UserInfo
+from handoff.runtime import audit_trail
+from handoff.server import create_app
+from handoff.store import Job, Store
+from handoff_sdk import FakeClock
+
+OpenBrowser = Callable[..., AbstractAsyncContextManager[BrowserPage]]
+
+
+@pytest.fixture
+async def app(store: Store, clock: FakeClock) -> AsyncIterator[FastAPI]:
+    """The hub with the tickets tests' [tickets] table and the two sample tickets (tickets_kit)."""
+    await seed_tickets(store, clock, dead_macro=True)
+    built = create_app(store, config=tickets_config(), clock=clock)
+    yield built
+    await built.state.intake.aclose()
+
+
+async def test_z2_z6_ops_read_why_a_ticket_went_to_sales_and_retry_its_dead_macro(
+    app: FastAPI,
+    store: Store,
+    console_browser: OpenBrowser,
+    console_user: Callable[..., UserInfo],
+) -> None:
+    console_user("olga", "ops")
+    async with console_browser(app) as browser:
+        page: Page = browser.page  # type: ignore[assignment]
+        await sign_in_as(page, "olga", "/console")
+        nav = page.get_by_role("navigation")
+        await nav.get_by_role("link", name="Escalated tickets").click()
+        queue = page.locator("#tickets")
+        await expect(queue.locator("tbody tr")).to_have_count(1)
+        await expect(queue).to_contain_text("Olga Owner <olga@example.test>")
+        await expect(queue).to_contain_text("passed to Olga Owner (account owner)")
+        await page.get_by_label("Also the tickets that dropped out or were not passed").check()
+        await page.get_by_role("button", name="Show").click()
+        await expect(queue.locator("tbody tr")).to_have_count(2)
+        await expect(queue).to_contain_text("Pricing question")
+        await queue.get_by_role("link", name="5001").click()
+        await expect(page.get_by_role("heading", level=1)).to_have_text(
+            "Ticket 5001: Quote for 40 seats"
+        )
+        await expect(page.locator("main")).to_contain_text("ping 1 in #sales")
+        await expect(page.locator("main")).to_contain_text(MACRO_ERROR)
+        await page.get_by_role("button", name="Retry job").click()
+        await expect(page.get_by_role("heading", level=1)).to_have_text("Jobs")
+        await expect(page.locator("main")).to_contain_text("queued again")
+    with store.sessions() as session:
+        state = session.scalar(select(Job.state).where(Job.hook == "handoff_apply_macro"))
+        (audit,) = audit_trail(session, actions=("jobs.retry",))
+    assert (state, audit.actor) == ("queued", "console:olga")

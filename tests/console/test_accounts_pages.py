@@ -86,6 +86,14 @@ async def test_p2_the_tiers_list_filters_searches_and_pages_in_sql(
     only = text_of(await console_client.get("/console/accounts?tier=Tier+3"))
     assert "Bolt Bikes" in only
     assert "Acme Rockets" not in only
+    # The filter by htmx: the list alone, no page around it.
+    partial = await console_client.get(
+        "/console/accounts?tier=Tier+3", headers={"HX-Request": "true"}
+    )
+    assert partial.status_code == 200
+    assert "Bolt Bikes" in partial.text
+    assert "<html" not in partial.text
+    assert "Last re-rank runs" not in partial.text
     found = text_of(await console_client.get("/console/accounts?q=cobalt"))
     assert "Cobalt Labs" in found
     assert "Bolt Bikes" not in found

@@ -4,6 +4,7 @@ test between what the user does (`drain`), as `handoff worker` would."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
 
@@ -58,6 +59,7 @@ async def test_p2_p3_ops_find_an_account_read_why_and_override_its_tier_then_cle
         listed = page.locator("#accounts")
         await expect(listed).to_contain_text("Bolt Bikes")
         await expect(listed).not_to_contain_text("Acme Rockets")
+        await expect(page).to_have_url(re.compile(r"/console/accounts\?tier=Tier%203"))
         await page.get_by_label("Tier", exact=True).select_option("")
         await page.get_by_label("Name or id").fill("bolt")
         await page.get_by_role("button", name="Show").click()

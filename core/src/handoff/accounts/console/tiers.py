@@ -24,7 +24,7 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from handoff.accounts.config import AccountsConfig
 from handoff.accounts.console.reads import (
@@ -37,7 +37,16 @@ from handoff.accounts.overrides import override_event
 from handoff.accounts.queries import history_rows, rank_of, tier_counts
 from handoff.accounts.store import AccountRankRow
 from handoff.api_keys import Scope
-from handoff.console import PREFIX, ConsoleError, Viewer, console_of, render, require_role
+from handoff.console import (
+    PREFIX,
+    ConsoleError,
+    Viewer,
+    console_of,
+    fragment,
+    render,
+    require_role,
+)
+from handoff.console.web import SECURITY_HEADERS
 from handoff.runtime import record_events
 
 __all__ = ["PAGE_SIZE", "REASON_MAX", "form_request_id", "request_id", "tier_pages"]
@@ -108,6 +117,10 @@ def tier_pages(settings: AccountsConfig) -> APIRouter:
             raise ConsoleError(400, f"q: expected up to {SEARCH_MAX} characters")
         number = _page_number(request.query_params.get("page"))
         store = console_of(request).store
+        # The filter or the pager, by htmx: the list alone (a history restore wants the page).
+        partial = bool(request.headers.get("HX-Request")) and not request.headers.get(
+            "HX-History-Restore-Request"
+        )
 
         def read() -> dict[str, Any]:
             with store.sessions() as session:
@@ -118,6 +131,8 @@ def tier_pages(settings: AccountsConfig) -> APIRouter:
                     offset=(number - 1) * PAGE_SIZE,
                     limit=PAGE_SIZE,
                 )
+                if partial:
+                    return {"accounts": found.rows, "total": found.total}
                 return {
                     "accounts": found.rows,
                     "total": found.total,
@@ -128,22 +143,24 @@ def tier_pages(settings: AccountsConfig) -> APIRouter:
         found = await asyncio.to_thread(read)
         pages = max(1, -(-found["total"] // PAGE_SIZE))
         query = urlencode([(k, v) for k, v in (("tier", tier), ("q", search)) if v])
-        return render(
-            request,
-            "accounts/tiers.html",
-            {
-                **found,
-                "tiers": tiers,
-                "no_tier": NO_TIER,
-                "tier": tier,
-                "q": search,
-                "page": number,
-                "pages": pages,
-                "page_size": PAGE_SIZE,
-                "first": (number - 1) * PAGE_SIZE + 1,
-                "filter_query": query,
-            },
-        )
+        context = {
+            **found,
+            "tiers": tiers,
+            "no_tier": NO_TIER,
+            "tier": tier,
+            "q": search,
+            "page": number,
+            "pages": pages,
+            "page_size": PAGE_SIZE,
+            "first": (number - 1) * PAGE_SIZE + 1,
+            "filter_query": query,
+        }
+        if partial:
+            return HTMLResponse(
+                fragment(request, "accounts/_account_list.html", context),
+                headers=SECURITY_HEADERS,
+            )
+        return render(request, "accounts/tiers.html", context)
 
     @router.get("/accounts/{account_id}")
     async def account_page_(

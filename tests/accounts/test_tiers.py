@@ -208,3 +208,17 @@ def test_p1_a_wider_pool_is_configuration() -> None:
     )
     account = Account(name="x", carr=2500, owner_id="005POOL")
     assert in_pool(account, wider.pool, "005POOL")[0] is True
+
+
+def test_p2_each_value_is_worded_as_itself_when_words_are_kept_by_value() -> None:
+    """The deciding row's words are kept per value read: a value printed apart is worded apart."""
+
+    def words(**facts: Any) -> list[str]:
+        return [c.why for c in rank({**BASE, **facts}, TIERS).deciding_row().criteria]
+
+    first = words(lam_dev_count=24, carr=1000)
+    assert words(lam_dev_count=24, carr=1000) == first
+    assert "carr is 1000," in first[0]
+    assert "carr is 1000.0," in words(lam_dev_count=24, carr=1000.0)[0]
+    assert "carr is -0.0," in words(lam_dev_count=24, carr=-0.0)[0]
+    assert "carr is 0.0," in words(lam_dev_count=24, carr=0.0)[0]

@@ -116,33 +116,14 @@ class Ranking:
     def rows(self) -> tuple[RowCheck, ...]:
         """Each row tested, criterion by criterion, with why."""
         if self._rows is None:
-            self._rows = tuple(
-                RowCheck(
-                    row.id,
-                    row.tier,
-                    row.combination,
-                    row.needed,
-                    tuple(
-                        CriterionCheck(raw, *condition.check(self.facts))
-                        for raw, condition in row.criteria
-                    ),
-                )
-                for row in self._table[: self.tested]
-            )
+            self._rows = tuple(row.worded(self.facts) for row in self._table[: self.tested])
         return self._rows
 
     def deciding_row(self) -> RowCheck:
         """The row that gave the tier, criterion by criterion (the rows above it unworded)."""
         if self._rows is not None:
             return self._rows[-1]
-        row = self._table[self.tested - 1]
-        return RowCheck(
-            row.id,
-            row.tier,
-            row.combination,
-            row.needed,
-            tuple(CriterionCheck(raw, *c.check(self.facts)) for raw, c in row.criteria),
-        )
+        return self._table[self.tested - 1].worded(self.facts)
 
     def explanation(self) -> dict[str, Any]:
         """Criterion by criterion, row by row, for `handoff explain`."""
@@ -169,6 +150,10 @@ class Ranking:
         return {"tier": self.tier, "row": self.row, "facts": facts, "table": table}
 
 
+_WORDED_LIMIT = 10_000
+"""Verdicts in words kept per criterion: one per value it has read (P3 words 100,000 accounts)."""
+
+
 @dataclass(frozen=True)
 class _Row:
     id: str
@@ -176,6 +161,34 @@ class _Row:
     combination: str
     needed: int
     criteria: tuple[tuple[dict[str, Any], Condition], ...]
+    paths: tuple[str | None, ...]
+    """The one field each criterion reads (None: several, or none)."""
+    worded_by_value: tuple[dict[tuple[type, str], tuple[bool, str]], ...]
+    """Per criterion, its verdict and why by the value read: a criterion is a function of it."""
+
+    def worded(self, facts: Mapping[str, Any]) -> RowCheck:
+        """The row against the facts, criterion by criterion, with why.
+
+        A criterion that reads one field words the same value the same way,
+        so its words are kept by that value (its type and repr: 0.0 and -0.0
+        are worded apart), up to `_WORDED_LIMIT` values.
+        """
+        checks = []
+        for (raw, condition), path, known in zip(
+            self.criteria, self.paths, self.worded_by_value, strict=True
+        ):
+            if path is None:
+                checks.append(CriterionCheck(raw, *condition.check(facts)))
+                continue
+            value = lookup(facts, path)
+            key = (type(value), repr(value))
+            found = known.get(key)
+            if found is None:
+                found = condition.check(facts)
+                if len(known) < _WORDED_LIMIT:
+                    known[key] = found
+            checks.append(CriterionCheck(raw, *found))
+        return RowCheck(self.id, self.tier, self.combination, self.needed, tuple(checks))
 
 
 _COMPILED: dict[int, tuple[Sequence[TierRule], tuple[_Row, ...]]] = {}
@@ -193,6 +206,8 @@ def _compiled(tiers: Sequence[TierRule]) -> tuple[_Row, ...]:
                 r.combination,
                 r.needed(),
                 tuple(zip(r.criteria, r.conditions(), strict=True)),
+                tuple(_one_field(raw) for raw in r.criteria),
+                tuple({} for _raw in r.criteria),
             )
             for r in tiers
         )
@@ -212,6 +227,14 @@ def _fields_of(raw: Any) -> list[str]:
     if "not" in raw:
         found += _fields_of(raw["not"])
     return found
+
+
+def _one_field(raw: Any) -> str | None:
+    """The field a criterion reads when it reads one (and is not negated or combined)."""
+    if not isinstance(raw, Mapping) or any(key in raw for key in ("all", "any", "not")):
+        return None
+    paths = _fields_of(raw)
+    return paths[0] if len(paths) == 1 else None
 
 
 def _paths_of(table: tuple[_Row, ...]) -> tuple[str, ...]:

@@ -394,9 +394,17 @@ def list_misroutes(
             if wanted
             else EventRecord.id < 0
         )
+    rows = list(session.scalars(query))
+    wanted_ids = sorted({int(row.payload["decision_id"]) for row in rows})
+    decisions: dict[int, Decision] = {}
+    for start in range(0, len(wanted_ids), 500):  # one query a page of flags, not one a flag
+        chunk = wanted_ids[start : start + 500]
+        decisions.update(
+            (d.id, d) for d in session.scalars(select(Decision).where(Decision.id.in_(chunk)))
+        )
     flags = []
-    for row in session.scalars(query):
-        decision = session.get(Decision, int(row.payload["decision_id"]))
+    for row in rows:
+        decision = decisions.get(int(row.payload["decision_id"]))
         flags.append(
             {
                 "flag_id": row.id,

@@ -89,16 +89,20 @@ def rep_owned(session: Session, rep: str, decisions: Sequence[dict[str, Any]]) -
     owned = {d["id"] for d in decisions if _rep_of(d["outcome"]) == rep}
     theirs = {d["subject"] for d in decisions if d["id"] in owned}
     rest = {d["subject"] for d in decisions} - theirs
-    if rest:
-        ids = sorted({_split(s)[1] for s in rest})
+    by_type: dict[str, set[str]] = {}
+    for subject in rest:
+        kind, ident = _split(subject)
+        by_type.setdefault(kind, set()).add(ident)
+    for kind, idents in sorted(by_type.items()):
+        # Each subject type's ids on the (subject_type, subject_id) index, never a scan.
         rows = session.execute(
-            select(Decision.subject_type, Decision.subject_id, Decision.outcome).where(
-                Decision.subject_id.in_(ids)
+            select(Decision.subject_id, Decision.outcome).where(
+                Decision.subject_type == kind, Decision.subject_id.in_(sorted(idents))
             )
         )
         theirs |= {
-            f"{t}:{i}"
-            for t, i, outcome in rows
+            f"{kind}:{i}"
+            for i, outcome in rows
             if isinstance(outcome, dict) and _rep_of(outcome) == rep
         }
     return owned | {d["id"] for d in decisions if d["subject"] in theirs}

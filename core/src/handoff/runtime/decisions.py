@@ -129,14 +129,15 @@ def decisions_about(session: Session, ref: str) -> tuple[list[EventRecord], list
         if found and found.event_id is not None:
             event = session.get(EventRecord, found.event_id)
             events = [event] if event else []
-        # Q19: flags questioning this decision are events keyed misroute:<decision>:<rep>
-        events += list(
-            session.scalars(
-                select(EventRecord)
-                .where(EventRecord.dedupe_key.like(f"misroute:{int(value)}:%"))
-                .order_by(EventRecord.id)
+        # Q19: flags questioning this decision are events keyed misroute:<decision>:<rep>,
+        # about the decision's own subject (read on that index, not across every event).
+        flags = select(EventRecord).where(EventRecord.dedupe_key.like(f"misroute:{int(value)}:%"))
+        if found is not None:
+            flags = flags.where(
+                EventRecord.subject_type == found.subject_type[:50],  # as events store it
+                EventRecord.subject_id == found.subject_id[:200],
             )
-        )
+        events += list(session.scalars(flags.order_by(EventRecord.id)))
     else:
         subject = select(Decision).order_by(Decision.id)
         event_query = select(EventRecord).order_by(EventRecord.id)

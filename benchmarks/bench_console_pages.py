@@ -114,6 +114,7 @@ PAGES = [
     Page("rules", "ops", "/console/rules"),
     Page("rep performance (Q15), 7 days", "ops", "/console/performance"),
     Page("rep performance (Q15), 7 days", "rep", "/console/performance"),
+    Page("connectors", "ops", "/console/connectors"),
     Page("leads", "ops", "/console/leads"),
     Page("leads", "rep", "/console/leads"),
     Page("account tiers", "ops", "/console/accounts"),

@@ -92,6 +92,8 @@ class EventRecord(Base):
         Index(None, "subject_type", "subject_id"),
         # One type's events in a time window (the live visitors' page views) as one range.
         Index(None, "type", "received_at"),
+        # The types one source sent (the API's sender ids, handoff explain) from the index.
+        Index(None, "source", "type"),
     )
 
 
@@ -153,7 +155,11 @@ class Job(Base):
     updated_at: Mapped[datetime]
     finished_at: Mapped[datetime | None]
 
-    __table_args__ = (Index(None, "state", "run_after"),)
+    __table_args__ = (
+        Index(None, "state", "run_after"),
+        # The newest jobs of a state (the console's Jobs page) from the index's end.
+        Index(None, "state", "id"),
+    )
 
 
 class JobSubject(Base):

@@ -211,8 +211,9 @@ async def test_q7_ops_add_edit_and_remove_scorecard_entries_each_refused_field_n
     assert added.status_code == 303
     page = text_of(await console_client.get(added.headers["location"]))
     assert "Scorecard entry 1 added." in page
-    assert "Is there an on-premises version? (entry 1) Yes: self-managed. dictated console:olga" in (
-        page
+    assert (
+        "Is there an on-premises version? (entry 1) Yes: self-managed. dictated console:olga"
+        in (page)
     )
 
     for fields, field, status in (

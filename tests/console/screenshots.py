@@ -7,7 +7,7 @@ with sample reps, identified visitors and presence, on a frozen clock
 ops' presence table, the live visitors on a phone, a routing decision's
 explanation, the jobs page, and the accounts flow's pooled accounts by tier, an
 account's ranking and history, and its cases (seeded by the flow itself:
-accounts_kit.seed_sample). tests/console runs it
+accounts_kit.seed_sample); AI Studio's pages (ai_screens.py). tests/console runs it
 too (test_screenshots.py), so it cannot rot.
 
     .venv/bin/python tests/console/screenshots.py [OUT_DIR]   # default docs/console
@@ -24,6 +24,7 @@ from pathlib import Path
 import httpx
 import uvicorn
 from accounts_kit import seed_sample, tables  # type: ignore[import-not-found]
+from ai_screens import SHOTS, ai_table, seed_studio  # type: ignore[import-not-found]
 
 from handoff.api_keys import create_key
 from handoff.config import HubConfig
@@ -190,7 +191,10 @@ async def take(out: Path) -> list[Path]:
         upgrade(store)
         seed(store, clock)
         await seed_sample(store, NOW)
-        app = create_app(store, config=HubConfig(routing=ROUTING, **tables()), clock=clock)
+        ai = ai_table(Path(scratch))
+        await seed_studio(store, clock, ai, Path(scratch))
+        config = HubConfig(routing=ROUTING, ai=ai, path=Path(scratch) / "handoff.toml", **tables())
+        app = create_app(store, config=config, clock=clock)
         app.state.console.live_interval = 0.2
         server = uvicorn.Server(
             uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", access_log=False)
@@ -232,6 +236,7 @@ async def take(out: Path) -> list[Path]:
                         {"width": 1280, "height": 900},
                     ),
                     ("cases", "olga", "/console/cases", {"width": 1280, "height": 900}),
+                    *SHOTS,
                 ):
                     context = await browser.new_context(viewport=viewport, base_url=base)
                     page = await context.new_page()

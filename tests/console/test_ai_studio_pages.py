@@ -294,6 +294,12 @@ async def test_q7_promote_an_inbox_group_and_the_next_conversation_answers_from_
     group = re.search(r'id="group-(\d+)-title">Do you offer', inbox.text)
     assert group
     gid = group.group(1)
+    # The built-in responder had no answer ("shall I connect you"): nothing to accept as is.
+    assert (
+        f'name="answer" rows="4" maxlength="4000" required aria-describedby="group-{gid}-answer-hint"></textarea>'
+        in inbox.text
+    )
+    assert "The AI rep had no answer from the content: write one." in page
 
     forged = await console_client.post(
         f"/console/ai/inbox/{gid}/promote", data={"answer": STARTUP_ANSWER}
@@ -315,7 +321,7 @@ async def test_q7_promote_an_inbox_group_and_the_next_conversation_answers_from_
     assert STARTUP not in page  # it left the Inbox
     assert "Can I install it on my own servers? asked 1 time" in page
     scorecard = text_of(await console_client.get("/console/ai/scorecard"))
-    assert f"{STARTUP} (entry 1) {STARTUP_ANSWER} edited console:olga" in scorecard
+    assert f"{STARTUP} (entry 1) {STARTUP_ANSWER} dictated console:olga" in scorecard
     assert f"console:olga promoted from the Inbox entry 1: {STARTUP}" in scorecard
     twice = await console_client.post(
         f"/console/ai/inbox/{gid}/promote", data={"answer": STARTUP_ANSWER, "csrf_token": csrf}

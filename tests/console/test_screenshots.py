@@ -19,6 +19,10 @@ async def test_the_screenshot_script_saves_a_png_of_each_page(tmp_path: Path) ->
         "account-tiers.png",
         "account.png",
         "cases.png",
+        "ai-content.png",
+        "ai-scorecard.png",
+        "ai-inbox.png",
+        "ai-inbox-phone.png",
     ]
     for path in saved:
         assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -21,7 +21,13 @@ from handoff.ai.console.forms import Paging, form_text, paging
 from handoff.ai.console.scorecard import Problem, entry_fields
 from handoff.ai.settings import AiSettings
 from handoff.ai.studio.changes import promote_inbox_group
-from handoff.ai.studio.inbox import InboxError, InboxGroup, count_groups, list_groups
+from handoff.ai.studio.inbox import (
+    UNANSWERED,
+    InboxError,
+    InboxGroup,
+    count_groups,
+    list_groups,
+)
 from handoff.ai.studio.scorecard import ScorecardEntry, ScorecardError
 from handoff.ai.studio.tables import InboxGroupRow
 from handoff.api_keys import Scope
@@ -35,15 +41,17 @@ def promotion(group: InboxGroupRow, form: dict[str, str]) -> dict[str, Any]:
     """What the promote form asks for, as `promote_group` takes it.
 
     The answer as drafted (and the question as grouped): the draft accepted
-    as is. Changed: `edited` when there was a draft, else `dictated`.
+    as is. Changed: `edited` when there was a draft, else `dictated` (the
+    built-in responder's "no answer, shall I connect you" is no draft).
     """
     fields = entry_fields({**form, "kind": "dictated"})
     answer = fields["answer"]
-    same = group.answer is not None and answer.strip() == group.answer.strip()
+    drafted = group.answer if group.answered_by != UNANSWERED else None
+    same = drafted is not None and answer.strip() == drafted.strip()
     question = fields["question"].strip()
     return {
         "answer": None if same else answer,
-        "kind": None if same else ("edited" if group.answer else "dictated"),
+        "kind": None if same else ("edited" if drafted else "dictated"),
         "question": question if question and question != group.question else None,
         "link": fields["link"],
     }

@@ -31,6 +31,7 @@ from handoff.errors import HandoffError
 
 __all__ = [
     "RECENT_GROUPS",
+    "UNANSWERED",
     "InboxError",
     "InboxGroup",
     "RecordedQuestion",

@@ -361,7 +361,7 @@ class RankHandler(EventHandler):
                 JobSpec.call(
                     cfg.crm,
                     "handoff_update_accounts",
-                    f"accounts:rerank:{run}:write:{updates[start].account_id}",
+                    f"accounts:rerank:{run}:write:{updates[start]['account_id']}",
                     updates=updates[start : start + size],
                 ),
                 # After the hub's own waiting writes of these accounts, never before them.
@@ -424,11 +424,12 @@ class RankHandler(EventHandler):
             now=now,
         )
 
-    def _update(self, account_id: str, pending: dict[str, Any]) -> AccountUpdate:
+    def _update(self, account_id: str, pending: dict[str, Any]) -> dict[str, Any]:
+        """An AccountUpdate as its fields: the job validates them once, as it encodes them."""
         fields: dict[str, Any] = {}
         if pending.get("history") is not None and self.settings.history_field:
             fields[self.settings.history_field] = pending["history"]
-        return AccountUpdate(account_id=account_id, tier=pending.get("tier"), fields=fields)
+        return {"account_id": account_id, "tier": pending.get("tier"), "fields": fields}
 
     # -- an AE's rank through the hub ------------------------------------------------------
 

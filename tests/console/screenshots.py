@@ -7,7 +7,9 @@ with sample reps, identified visitors and presence, on a frozen clock
 ops' presence table, the live visitors on a phone, a routing decision's
 explanation, the jobs page, and the accounts flow's pooled accounts by tier, an
 account's ranking and history, and its cases (seeded by the flow itself:
-accounts_kit.seed_sample); AI Studio's pages (ai_screens.py). tests/console runs it
+accounts_kit.seed_sample); AI Studio's pages (ai_screens.py); Rep performance (Q15) as
+ops see it and as a rep sees it on a phone, and the connectors' health
+(performance_kit). tests/console runs it
 too (test_screenshots.py), so it cannot rot.
 
     .venv/bin/python tests/console/screenshots.py [OUT_DIR]   # default docs/console
@@ -25,6 +27,10 @@ import httpx
 import uvicorn
 from accounts_kit import seed_sample, tables  # type: ignore[import-not-found]
 from ai_screens import SHOTS, ai_table, seed_studio  # type: ignore[import-not-found]
+from performance_kit import (  # type: ignore[import-not-found]
+    sample_connector_metrics,
+    seed_performance,
+)
 
 from handoff.api_keys import create_key
 from handoff.config import HubConfig
@@ -38,6 +44,7 @@ ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
 PASSWORD = "correct horse battery staple"
 NOW = datetime(2026, 1, 6, 15, 0, tzinfo=UTC)
+PERFORMANCE = "/console/performance?range=today"
 ROUTING = {
     "reps": [
         {
@@ -194,8 +201,11 @@ async def take(out: Path) -> list[Path]:
         ai = ai_table(Path(scratch))
         await seed_studio(store, clock, ai, Path(scratch))
         config = HubConfig(routing=ROUTING, ai=ai, path=Path(scratch) / "handoff.toml", **tables())
+        seed_performance(store, NOW)
         app = create_app(store, config=config, clock=clock)
         app.state.console.live_interval = 0.2
+        connectors = sample_connector_metrics()
+        app.state.connector_metrics = lambda: connectors
         server = uvicorn.Server(
             uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", access_log=False)
         )
@@ -237,6 +247,9 @@ async def take(out: Path) -> list[Path]:
                     ),
                     ("cases", "olga", "/console/cases", {"width": 1280, "height": 900}),
                     *SHOTS,
+                    ("rep-performance", "olga", PERFORMANCE, {"width": 1280, "height": 900}),
+                    ("rep-performance-phone", "ana", PERFORMANCE, {"width": 390, "height": 844}),
+                    ("connectors", "olga", "/console/connectors", {"width": 1280, "height": 900}),
                 ):
                     context = await browser.new_context(viewport=viewport, base_url=base)
                     page = await context.new_page()

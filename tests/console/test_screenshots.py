@@ -23,6 +23,9 @@ async def test_the_screenshot_script_saves_a_png_of_each_page(tmp_path: Path) ->
         "ai-scorecard.png",
         "ai-inbox.png",
         "ai-inbox-phone.png",
+        "rep-performance.png",
+        "rep-performance-phone.png",
+        "connectors.png",
     ]
     for path in saved:
         assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

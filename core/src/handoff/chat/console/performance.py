@@ -57,10 +57,12 @@ HOURS = tuple(range(24))
 WIDTH = 488
 LEFT = 20
 CELL = 19  # one hour of the day
+LABEL = 22  # the line of a lane's or bar's label, above it
 LANE = 36  # a lane's bar area height
-LANE_BLOCK = 64  # label + lane + gap
+LANE_BLOCK = LABEL + LANE + 10
 BAR_MAX = 448  # the longest waited bar
-BAR_BLOCK = 52
+BAR_HEIGHT = 22
+BAR_BLOCK = LABEL + BAR_HEIGHT + 10
 
 
 class RangeProblemError(ValueError):
@@ -244,7 +246,7 @@ def _lane(
                 seconds=by_hour[hour],
                 share=share,
                 x=LEFT + hour * CELL + 1,
-                y=round(top + 18 + LANE - height, 2),
+                y=round(top + LABEL + LANE - height, 2),
                 height=height,
             )
         )
@@ -292,7 +294,7 @@ def _charts(
         )
     return {
         "lanes": lanes,
-        "timeline_height": len(lanes) * LANE_BLOCK + 24,
+        "timeline_height": len(lanes) * LANE_BLOCK + 22,
         "waits": waits,
         "waits_height": len(waits) * BAR_BLOCK + 8,
         "busy_hours": [h for h in HOURS if any(lane.bars[h].seconds for lane in lanes)],
@@ -301,7 +303,9 @@ def _charts(
             "left": LEFT,
             "cell": CELL,
             "lane": LANE,
+            "label": LABEL,
             "bar_max": BAR_MAX,
+            "bar_height": BAR_HEIGHT,
         },
     }
 

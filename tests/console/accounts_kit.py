@@ -168,7 +168,7 @@ async def seed_sample(store: Store, until: datetime) -> None:
     clock.advance(7 * 86400)
     with store.sessions() as session:  # the CRM holds the tiers the first run wrote
         rows = session.execute(select(AccountRankRow.account_id, AccountRankRow.crm_tier))
-        held: dict[str, str | None] = dict(rows.tuples().all())
+        held: dict[str, str | None] = {row[0]: row[1] for row in rows}
     store_run(
         store,
         clock.now(),

@@ -90,6 +90,7 @@ def case_pages() -> APIRouter:
                 for row in rows:
                     row["state"] = _state(row, states.get(row["decision_id"]))
                     row["linked"] = row["account_id"] in linked
+                    row["account_name"] = linked.get(row["account_id"] or "")
                 return {
                     "cases": rows,
                     "total": case_count(session),

@@ -211,13 +211,14 @@ def case_states(session: Session, decision_ids: Sequence[int]) -> dict[int, str]
     return {int(d): state for d, state in found if d is not None}
 
 
-def known_accounts(session: Session, account_ids: Sequence[str]) -> set[str]:
-    """Which of the accounts the hub ranks (they have a page)."""
+def known_accounts(session: Session, account_ids: Sequence[str]) -> dict[str, str | None]:
+    """The accounts the hub ranks among `account_ids` (they have a page), with their names."""
     wanted = [a for a in dict.fromkeys(account_ids) if a]
     if not wanted:
-        return set()
-    return set(
-        session.scalars(
-            select(AccountRankRow.account_id).where(AccountRankRow.account_id.in_(wanted))
+        return {}
+    found = session.execute(
+        select(AccountRankRow.account_id, AccountRankRow.name).where(
+            AccountRankRow.account_id.in_(wanted)
         )
     )
+    return {row[0]: row[1] for row in found}

@@ -120,6 +120,7 @@ PAGES = [
     Page("account tiers", "ops", "/console/accounts"),
     Page("account tiers", "rep", "/console/accounts"),
     Page("cases", "ops", "/console/cases"),
+    Page("escalated tickets", "ops", "/console/tickets"),
     Page("AI content", "ops", "/console/ai/content"),
     Page("AI scorecard", "ops", "/console/ai/scorecard"),
     Page("AI inbox", "ops", "/console/ai/inbox"),

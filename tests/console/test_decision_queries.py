@@ -4,6 +4,8 @@
   decision's subject, not by a scan of every event's key).
 - A rep's own decisions (`rep_owned`) are looked up per subject type: a
   decision given to the rep about `lead:x` does not make `visitor:x` theirs.
+- A bare id is looked up under each subject type and source (an index
+  search each), finding what it found when it scanned every row.
 - The Misroutes queue reads the flagged decisions in one query, missing ones
   said as missing.
 """
@@ -24,11 +26,12 @@ from handoff.chat.conversations import flag_misrouted, list_misroutes
 from handoff.config import HubConfig
 from handoff.console.decisions import rep_owned
 from handoff.console.users import UserInfo
-from handoff.runtime import DecisionSpec, record_decision
+from handoff.runtime import DecisionSpec, record_decision, record_events
 from handoff.runtime.explain import explain_ref
 from handoff.server import create_app
-from handoff.store import Store
+from handoff.store import EventRecord, Store
 from handoff_sdk import FakeClock
+from handoff_sdk.entities import Event
 
 
 @pytest.fixture
@@ -133,3 +136,58 @@ def test_the_misroutes_queue_reads_every_flagged_decision(store: Store, clock: F
     assert queue[1]["decision"] == {"id": decisions[1], "missing": True}
     assert queue[0]["decision"]["subject"] == "conversation:c-0"
     assert [f["reason"] for f in only] == ["reason 2"]
+
+
+async def test_a_bare_id_finds_it_under_every_subject_type_and_source(
+    store: Store,
+    clock: FakeClock,
+    console_client: httpx.AsyncClient,
+    console_user: Callable[..., UserInfo],
+) -> None:
+    lead = decide(store, clock, "lead:k-7", {"score": 1})
+    ticket = decide(store, clock, "ticket:k-7", {"priority": "p1"})
+    decide(store, clock, "ticket:k-70", {"priority": "p2"})  # another id: not found
+    with store.transaction() as session:
+        record_events(
+            session,
+            [
+                Event(
+                    type="hub.page_view",
+                    source="hub",
+                    dedupe_key="hub.page_view:k-7",  # what the API stores for a sender's id
+                    payload={"visitor_id": "v"},
+                ),
+                Event(type="crm.update", source="crm", dedupe_key="k-7", payload={}),
+                Event(
+                    type="crm.update",
+                    source="crm",
+                    dedupe_key="u-1",
+                    payload={"subject": {"type": "account", "id": "k-7"}},
+                ),
+                Event(type="crm.update", source="crm", dedupe_key="u-2", payload={}),
+            ],
+            now=clock.now(),
+        )
+        untyped = EventRecord(
+            source="crm",
+            dedupe_key="u-3",
+            type="crm.update",
+            received_at=clock.now(),
+            payload={},
+            subject_id="k-7",  # an id without its type, as an older row may hold one
+        )
+        session.add(untyped)
+    with store.sessions() as session:
+        report = explain_ref(session, "k-7")
+    assert [d["id"] for d in report["decisions"]] == [lead, ticket]
+    assert [e["dedupe_key"] for e in report["events"]] == [
+        "hub.page_view:k-7",
+        "k-7",
+        "u-1",
+        "u-3",
+    ]
+    console_user("olga", "ops")
+    await sign_in(console_client, "olga")
+    page = text_of(await console_client.get("/console/decisions?id=k-7"))
+    assert f"Decision {lead}" in page
+    assert f"Decision {ticket}" in page

@@ -2,44 +2,51 @@
 
 The fake model server (a real socket) answers each visitor message with the
 adversarial set's reply, through the openai or anthropic connector, the
-Hub, the model responder and the guard: no reply breaking a rule is sent,
-and each replacement is stored as an `ai.guard` decision with its rule. A
-model that is throttled is retried per the connector's policy, then gives
-the offer of a human.
+Hub, the responder a running hub chooses (`choose_responder`) and the
+conversation API, which guards every reply as the product does: no reply
+breaking a rule is sent, and each replacement is stored in the conversation's
+`ai.turn` decision with its rule. A model that is throttled is retried per
+the connector's policy, then gives the offer of a human.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import dataclasses
 import re
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
+import httpx
 import pytest
 from adversarial import ATTACKS, ORDINARY, TABLE
 from handoff_anthropic.simulator import AnthropicSimulator
 from handoff_openai.simulator import OpenAISimulator
+from keyed import key_headers  # type: ignore[import-not-found]
 from sqlalchemy import select
 
+from handoff.ai.builtin_responder import BuiltinResponder
 from handoff.ai.config import AiConfig
 from handoff.ai.guard import check_reply
-from handoff.ai.kinds import GUARD_DECISION
+from handoff.ai.kinds import TURN_DECISION
 from handoff.ai.model_responder import (
     GOALS,
     ModelResponder,
     ModelUnavailable,
     build_prompt,
-    configured_model,
-    decision_recorder,
-    guarded_reply,
+    draft_candidate,
     rules_in_words,
 )
-from handoff.ai.responder import Passage, ReplyRequest, Turn
+from handoff.ai.responder import Draft, Passage, ReplyRequest, Turn
+from handoff.ai.responders import HubModelResponder, choose_responder
 from handoff.config import ConnectorSettings, HubConfig, load_config
 from handoff.errors import ConfigFileError, HandoffError
+from handoff.flow import Services
 from handoff.hub import Hub
+from handoff.server import create_app
 from handoff.store import Decision, Store
 from handoff_sdk import DictSecrets, FakeClock
 from handoff_sdk.testing import FakeModelServer, ScriptedReply, SimulatorServer
@@ -100,6 +107,68 @@ def ask(message: str, conversation: str = "c-1", **more: Any) -> ReplyRequest:
     )
 
 
+NO_GOALS = {
+    goal: {"enabled": False, "button": goal} for goal in ("book_meeting", "route_to_rep", "support")
+}
+"""Goals off: every message is the model's to answer (a goal's phrase would pre-empt it)."""
+Say = Callable[[str, str], Awaitable[dict[str, Any]]]
+
+
+@contextlib.asynccontextmanager
+async def conversing(built: ModelWorld, store: Store, clock: FakeClock) -> AsyncIterator[Say]:
+    """`say(conversation, message)`: a visitor opens "I have a question" on the AI experience
+    and asks, through the conversation API of an app on the world's hub; the API's answer."""
+    model = built.table.model
+    assert model is not None
+    config = HubConfig(
+        ai={**TABLE, "model": model.model_dump(), "conversations": {"goals": NO_GOALS}},
+        experiences=[{"id": "site-ai", "name": "Site - AI", "mode": "ai_first"}],
+    )
+    app = create_app(store, config=config, hub=built.hub, clock=clock)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app),
+        base_url="http://hub.test",
+        headers=key_headers(store, "ingest"),
+    ) as client:
+
+        async def say(conversation: str, message: str) -> dict[str, Any]:
+            opened = await client.post(
+                "/v1/ai/conversations",
+                json={
+                    "id": conversation,
+                    "experience_id": "site-ai",
+                    "entry": "question",
+                    "visitor_id": f"v-{conversation}",
+                },
+            )
+            assert opened.status_code == 201, opened.text
+            said = await client.post(
+                f"/v1/ai/conversations/{conversation}/messages", json={"text": message}
+            )
+            assert said.status_code == 200, said.text
+            answer: dict[str, Any] = said.json()
+            return answer
+
+        try:
+            yield say
+        finally:
+            await app.state.intake.aclose()
+
+
+def model_turns(store: Store) -> list[Decision]:
+    """The stored `ai.turn` decisions of model drafts (not the conversation's own texts)."""
+    with store.sessions() as session:
+        turns = session.scalars(
+            select(Decision).where(Decision.kind == TURN_DECISION).order_by(Decision.id)
+        ).all()
+    return [t for t in turns if str(t.outcome["backend"]).startswith("model:")]
+
+
+def services_of(built: ModelWorld, store: Store, clock: FakeClock) -> Services:
+    """What a running hub lends the AI flow: the world's hub as its connectors."""
+    return Services(config=HubConfig(), store=store, clock=clock, hub=lambda: built.hub)
+
+
 @pytest.mark.parametrize("connector", ["openai", "anthropic"])
 async def test_q6_the_adversarial_set_as_model_replies_sends_no_violation_and_records_each(
     world, store: Store, fake_clock: FakeClock, connector: str
@@ -108,6 +177,7 @@ async def test_q6_the_adversarial_set_as_model_replies_sends_no_violation_and_re
 
     Except a model's comparison with a competitor, even one favouring Acme: only
     the approved Scorecard and content may compare, so it becomes the offer of a human.
+    Each message is a visitor's, through the conversation API: the product's path.
     """
     turns = ATTACKS + ORDINARY
     rivals = [name.lower() for name in TABLE["competitors"]]
@@ -115,30 +185,23 @@ async def test_q6_the_adversarial_set_as_model_replies_sends_no_violation_and_re
     assert len(compares) >= 5
     script = [ScriptedReply(f"^{re.escape(t.message)}$", t.reply) for t in turns]
     built = await world(connector, replies=script)
-    responder = ModelResponder(built.hub, built.table)
     sent_violations = []
-    for index, turn in enumerate(turns):
-        conversation = f"c-{connector}-{index}"
-        guarded = await guarded_reply(
-            responder,
-            ask(turn.message, conversation),
-            built.table,
-            record=decision_recorder(store, fake_clock, conversation),
-        )
-        assert guarded.draft is not None
-        assert guarded.draft.text == turn.reply  # the model really said it
-        expected = "Q6.competitors" if turn in compares else turn.rule
-        assert guarded.verdict.rule_id == expected, turn
-        if not check_reply(turn.message, guarded.text, built.table).allowed:
-            sent_violations.append((turn.message, guarded.text))
-        if expected is None:
-            assert guarded.text == turn.reply
-        else:
-            assert guarded.text != turn.reply
+    async with conversing(built, store, fake_clock) as say:
+        for index, turn in enumerate(turns):
+            answer = await say(f"c-{connector}-{index}", turn.message)
+            expected = "Q6.competitors" if turn in compares else turn.rule
+            assert answer["guard"]["rule"] == expected, turn
+            sent = answer["reply"]
+            if not check_reply(turn.message, sent, built.table).allowed:
+                sent_violations.append((turn.message, sent))
+            if expected is None:
+                assert sent == turn.reply
+            else:
+                assert sent != turn.reply
     assert sent_violations == []
     assert len(built.fake.prompts) == len(turns)
-    with store.sessions() as session:
-        decisions = session.scalars(select(Decision).where(Decision.kind == GUARD_DECISION)).all()
+    decisions = model_turns(store)
+    assert [d.explanation["candidate"] for d in decisions] == [t.reply for t in turns]
     replaced = [d for d in decisions if d.outcome["action"] == "replaced"]
     assert len(decisions) == len(turns)
     assert len(replaced) == len(ATTACKS) + len(compares)
@@ -148,7 +211,7 @@ async def test_q6_the_adversarial_set_as_model_replies_sends_no_violation_and_re
         assert stored.outcome["rule"] == turn.rule
         assert stored.outcome["backend"] == f"model:{connector}"
         assert stored.explanation["candidate"] == turn.reply
-        assert stored.rule_ids == ["Q6"]
+        assert stored.rule_ids == ["Q5", "Q6"]
 
 
 async def test_the_model_is_told_the_company_rules_goals_and_passages(world) -> None:
@@ -180,11 +243,16 @@ async def test_the_model_is_told_the_company_rules_goals_and_passages(world) -> 
     assert draft.reply.model == "sim-chat-1"
 
 
-async def test_a_throttled_model_is_retried_then_answers(world) -> None:
+async def test_a_throttled_model_is_retried_then_answers(
+    world, store: Store, fake_clock: FakeClock
+) -> None:
     built = await world("openai")
     built.fake.throttle_next(retry_after=2)
-    guarded = await guarded_reply(ModelResponder(built.hub, built.table), ask("Hi"), built.table)
-    assert not guarded.offers_human
+    async with conversing(built, store, fake_clock) as say:
+        answer = await say("c-1", "Hi")
+    assert answer["reply"] != built.table.model.unavailable_reply  # type: ignore[union-attr]
+    [turn] = model_turns(store)
+    assert turn.outcome["backend"] == "model:openai"
     assert [s.status for s in built.fake.log] == [429, 200]
     metrics = built.hub.metrics  # the hub's /metrics: the throttled try, its retry, the call
     value = metrics.registry.get_sample_value
@@ -209,37 +277,46 @@ async def test_a_model_failing_past_its_retries_gives_the_offer_of_a_human(
 ) -> None:
     """Retried per the connector's policy (three tries), then a clear, guarded offer of a human."""
     built = await world(connector)
-    if fault == "throttle":
-        built.fake.throttle_next(retry_after=1, times=3)
-    elif fault == "overload":
-        built.fake.overload_next(times=3)
-    else:
-        built.fake.accounts["sim-org"].secrets["api_key"] = "sk-rotated"
-    guarded = await guarded_reply(
-        ModelResponder(built.hub, built.table),
-        ask("Hi"),
-        built.table,
-        record=decision_recorder(store, fake_clock, "c-down"),
-    )
-    assert guarded.offers_human
-    assert guarded.unavailable is not None
-    assert guarded.unavailable.retryable is retryable
-    assert guarded.unavailable.connector == connector
-    assert guarded.text == built.table.model.unavailable_reply  # type: ignore[union-attr]
-    assert guarded.verdict.allowed
+
+    def fail() -> None:
+        if fault == "throttle":
+            built.fake.throttle_next(retry_after=1, times=3)
+        elif fault == "overload":
+            built.fake.overload_next(times=3)
+        else:
+            built.fake.accounts["sim-org"].secrets["api_key"] = "sk-rotated"
+
+    fail()
+    responder = choose_responder(services_of(built, store, fake_clock), built.table)
+    candidate = await draft_candidate(responder, ask("Hi"), built.table)
+    assert candidate.offers_human
+    assert candidate.unavailable is not None
+    assert candidate.unavailable.retryable is retryable
+    assert candidate.unavailable.connector == connector
     assert len(built.fake.log) == (3 if retryable else 1)
-    with store.sessions() as session:
-        [stored] = session.scalars(select(Decision).where(Decision.subject_id == "c-down")).all()
-    assert stored.outcome["backend"] == f"model:{connector} (unavailable)"
+    fail()
+    async with conversing(built, store, fake_clock) as say:
+        answer = await say("c-down", "Hi")
+    assert answer["reply"] == built.table.model.unavailable_reply  # type: ignore[union-attr]
+    assert answer["guard"]["allowed"]
+    assert len(built.fake.log) == (6 if retryable else 2)
+    [stored] = model_turns(store)
+    assert stored.subject_id == "c-down"
+    assert stored.outcome["backend"].startswith(f"model:{connector} (unavailable: ")
 
 
-async def test_an_unavailable_reply_that_breaks_a_rule_is_replaced_too(world) -> None:
+async def test_an_unavailable_reply_that_breaks_a_rule_is_replaced_too(
+    world, store: Store, fake_clock: FakeClock
+) -> None:
     built = await world("openai", unavailable_reply="Please fill in https://acme.example/demo")
     built.fake.overload_next(times=3)
-    guarded = await guarded_reply(ModelResponder(built.hub, built.table), ask("Hi"), built.table)
-    assert guarded.offers_human
-    assert guarded.verdict.rule_id == "Q6.pages"
-    assert guarded.text == built.table.fallback.pages
+    async with conversing(built, store, fake_clock) as say:
+        answer = await say("c-1", "Hi")
+    assert answer["guard"]["rule"] == "Q6.pages"
+    assert answer["reply"] == built.table.fallback.pages
+    [stored] = model_turns(store)
+    assert stored.outcome["backend"].startswith("model:openai (unavailable: ")
+    assert stored.explanation["candidate"] == "Please fill in https://acme.example/demo"
 
 
 async def test_an_empty_model_reply_counts_as_unavailable(world) -> None:
@@ -275,12 +352,42 @@ async def test_the_named_connector_must_be_enabled_and_generate_replies(world) -
         ModelResponder(built.hub, AiConfig.model_validate(TABLE))
 
 
-async def test_the_configured_model_is_none_without_a_model_table(world) -> None:
+async def test_the_responder_is_the_models_with_a_model_table_else_the_built_in_one(
+    world, store: Store, fake_clock: FakeClock
+) -> None:
     built = await world("openai")
-    assert configured_model(built.hub, AiConfig.model_validate(TABLE)) is None
-    assert isinstance(configured_model(built.hub, built.table), ModelResponder)
-    with pytest.raises(HandoffError, match="'openai' is not enabled"):
-        configured_model(None, built.table)
+    services = services_of(built, store, fake_clock)
+    assert isinstance(choose_responder(services, AiConfig.model_validate(TABLE)), BuiltinResponder)
+    model = choose_responder(services, built.table)
+    assert isinstance(model, HubModelResponder)
+    assert (await model.draft(ask("Hi"))).backend == "model:openai"
+    nowhere = choose_responder(dataclasses.replace(services, hub=lambda: None), built.table)
+    with pytest.raises(ModelUnavailable, match="'openai' is unavailable: no connector") as info:
+        await nowhere.draft(ask("Hi"))
+    assert not info.value.retryable
+    other = choose_responder(services, table(connector="anthropic"))
+    with pytest.raises(
+        ModelUnavailable, match=r"'anthropic' is not enabled.*\[connectors.anthropic\]"
+    ):
+        await other.draft(ask("Hi"))
+
+
+async def test_an_empty_draft_is_the_no_answer_text_and_a_models_own_is_not_approved() -> None:
+    """What the conversation guards: the no-answer text for an empty draft; a model's draft
+    marked unapproved (Q6: its comparisons need the offer of a human), the built-in's approved."""
+
+    class Says:
+        def __init__(self, text: str, backend: str) -> None:
+            self.text, self.backend = text, backend
+
+        async def draft(self, request: ReplyRequest) -> Draft:
+            del request
+            return Draft(text=self.text, backend=self.backend)
+
+    empty = await draft_candidate(Says(" ", "builtin"), ask("Hi"), table(), no_answer="Ask me.")
+    assert (empty.text, empty.approved, empty.offers_human) == ("Ask me.", True, False)
+    own = await draft_candidate(Says("Globex is fine.", "model:openai"), ask("Hi"), table())
+    assert (own.text, own.approved, own.backend) == ("Globex is fine.", False, "model:openai")
 
 
 def test_the_prompt_keeps_the_requests_own_rules_after_the_tables() -> None:

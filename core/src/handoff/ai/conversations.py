@@ -55,8 +55,8 @@ from handoff.ai.kinds import (
     SUBJECT,
     TURN_DECISION,
 )
-from handoff.ai.model_responder import ModelUnavailable, rules_in_words
-from handoff.ai.responder import Draft, ReplyRequest, Responder, Turn, drafted_by_model
+from handoff.ai.model_responder import draft_candidate, rules_in_words
+from handoff.ai.responder import Draft, ReplyRequest, Responder, Turn
 from handoff.ai.studio.inbox import record_visitor_question
 from handoff.chat.public import (
     ChatUnavailable,
@@ -491,19 +491,21 @@ class Conversations:
                 goals=self._open_goals(state),
                 rules=self._rules(),
             )
-            approved = True
-            try:
-                draft = await self.responder.draft(request)
-                drafted = draft
-                text_out = draft.text.strip() or self._say(self.texts.no_answer)
-                backend, quoted = draft.backend, [p.source for p in draft.passages]
-                approved = not drafted_by_model(draft)
-            except ModelUnavailable as exc:  # the offer of a human instead, guarded too
-                model = self.config.model
-                text_out = model.unavailable_reply if model else self.config.fallback.competitor
-                backend, quoted = f"model:{exc.connector} (unavailable: {exc.reason})", []
+            # The draft, or the offer of a human when the model fails: guarded either way.
+            candidate = await draft_candidate(
+                self.responder, request, self.config, no_answer=self._say(self.texts.no_answer)
+            )
+            drafted = candidate.draft
+            quoted = [p.source for p in drafted.passages] if drafted is not None else []
             decisions.append(
-                self._guarded(step, said, text_out, backend, approved=approved, passages=quoted)
+                self._guarded(
+                    step,
+                    said,
+                    candidate.text,
+                    candidate.backend,
+                    approved=candidate.approved,
+                    passages=quoted,
+                )
             )
         asked = (said, drafted) if text.strip() else None  # a button alone asks nothing
         step.decision_ids += await asyncio.to_thread(self._commit, state, decisions, asked)

@@ -9,24 +9,22 @@ connector's budget, retries, metrics). A model that fails after the
 connector's retries, or takes longer than `timeout_seconds`, raises
 `ModelUnavailable`, which the conversation turns into the offer of a human.
 
-`guarded_reply(responder, request, table)` is what a conversation calls to
-get the text to send: it drafts with any responder (this one, the built-in
-one), runs the rules of engagement (Q6, `handoff.ai.guard`) on the draft, and
-returns what to send: the draft when it broke no rule, the broken rule's
-fallback otherwise, or (the model unavailable) `unavailable_reply`, itself
-guarded. It never raises for a model's failure; with `record` it stores each
-verdict as an `ai.guard` decision, so every replacement is recorded.
+`draft_candidate(responder, request, table)` is how a conversation
+(handoff.ai.conversations) gets the candidate reply for a turn from any
+responder (this one, the built-in one): the draft, or (the model
+unavailable) `unavailable_reply`, the offer of a human; never raising for a
+model's failure. The conversation then runs the rules of engagement (Q6,
+`handoff.ai.guard`) on the candidate and stores the turn with its verdict:
+one path for every reply, model or not.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from handoff.ai.guard import GuardVerdict, check_reply
-from handoff.ai.kinds import GUARD_DECISION, SUBJECT
 from handoff.ai.responder import (
     MODEL_BACKEND,
     Draft,
@@ -36,7 +34,6 @@ from handoff.ai.responder import (
     drafted_by_model,
 )
 from handoff.errors import HandoffError
-from handoff.runtime.decisions import DecisionSpec, record_decision
 from handoff_sdk import ApiError, ConnectorError
 from handoff_sdk.entities import ModelReply, ReplyPassage, ReplyPrompt, ReplyTurn
 
@@ -44,19 +41,15 @@ if TYPE_CHECKING:
     from handoff.ai.config import AiConfig
     from handoff.ai.model_config import ModelConfig
     from handoff.hub import Hub
-    from handoff.store import Store
-    from handoff_sdk import Clock
 
 __all__ = [
     "GOALS",
-    "GuardedReply",
+    "Candidate",
     "ModelDraft",
     "ModelResponder",
     "ModelUnavailable",
     "build_prompt",
-    "configured_model",
-    "decision_recorder",
-    "guarded_reply",
+    "draft_candidate",
     "rules_in_words",
 ]
 
@@ -201,7 +194,7 @@ class ModelResponder:
     async def draft(self, request: ReplyRequest) -> ModelDraft:
         """The model's reply to the request's last visitor turn; ModelUnavailable when none.
 
-        The draft is not checked here: `guarded_reply` runs the guard on it.
+        The draft is not checked here: the conversation runs the guard on it.
         """
         connector = self.model.connector
         prompt = build_prompt(request, self.table)
@@ -229,36 +222,21 @@ class ModelResponder:
         )
 
 
-def configured_model(hub: Hub | None, table: AiConfig) -> ModelResponder | None:
-    """The model responder when `[ai.model]` names one, else None (the built-in one answers).
-
-    Raises HandoffError, naming the connector, when the table names a
-    connector that is not enabled or cannot generate replies: a
-    misconfiguration is said, not silently answered by another responder.
-    """
-    if table.model is None:
-        return None
-    if hub is None:
-        raise HandoffError(
-            f"[ai.model] connector '{table.model.connector}' is not enabled: no connector is"
-        )
-    return ModelResponder(hub, table)
-
-
 @dataclass(frozen=True)
-class GuardedReply:
-    """What a conversation sends for one turn, and how it came about."""
+class Candidate:
+    """A turn's candidate reply, before the guard: the draft, or the offer of a human."""
 
     text: str
-    """The reply to send: never a draft that broke a rule."""
-    verdict: GuardVerdict
-    """The guard's verdict on the candidate (the draft, or the offer of a human)."""
-    draft: Draft | None
+    """What would be sent if it breaks no rule."""
+    backend: str
+    """Who drafted it: `scorecard`, `builtin`, `model:<connector>`, or
+    `model:<connector> (unavailable: <why>)` for the offer of a human."""
+    approved: bool
+    """False for a model's own draft (Q6: its comparisons need the offer of a human)."""
+    draft: Draft | None = None
     """The responder's draft; None when the model was unavailable."""
     unavailable: ModelUnavailable | None = None
     """Why the model gave no draft; then `text` offers a human."""
-    decision_id: int | None = None
-    """The stored `ai.guard` decision, when a recorder was given."""
 
     @property
     def offers_human(self) -> bool:
@@ -266,72 +244,25 @@ class GuardedReply:
         return self.unavailable is not None
 
 
-Recorder = Callable[[str, GuardVerdict, str], int]
-"""Stores a verdict: (visitor message, verdict, backend) -> decision id; blocking (a thread)."""
+async def draft_candidate(
+    responder: Responder, request: ReplyRequest, table: AiConfig, *, no_answer: str = ""
+) -> Candidate:
+    """The candidate reply to a turn from `responder`; the offer of a human when the model fails.
 
-
-async def guarded_reply(
-    responder: Responder,
-    request: ReplyRequest,
-    table: AiConfig,
-    *,
-    record: Recorder | None = None,
-) -> GuardedReply:
-    """Q6: draft a reply with `responder`, then the rules of engagement: what is sent.
-
-    A draft that breaks a rule is replaced by the rule's fallback and never
-    sent. A model that is unavailable (`ModelUnavailable`) gives the offer
-    of a human (`[ai.model] unavailable_reply`, or the competitor fallback
-    without a model table), which is guarded too. `record`, when given,
-    stores the verdict (`ai.guard` decision) and its id is returned.
+    A `ModelUnavailable` gives `[ai.model] unavailable_reply` (the competitor
+    fallback without a model table); an empty draft gives `no_answer`. The
+    caller runs the guard on the candidate (`check_reply(..., approved=...)`)
+    before sending it: a conversation does, for every turn.
     """
-    message = next((t.text for t in reversed(request.turns) if t.speaker == "visitor"), "")
-    draft: Draft | None
-    unavailable: ModelUnavailable | None = None
     try:
         draft = await responder.draft(request)
-        candidate, backend = draft.text, draft.backend
     except ModelUnavailable as exc:
-        draft, unavailable = None, exc
-        candidate = table.model.unavailable_reply if table.model else table.fallback.competitor
-        backend = f"model:{exc.connector} (unavailable)"
-    approved = draft is None or not drafted_by_model(draft)
-    verdict = check_reply(message, candidate, table, approved=approved)
-    decision_id = (
-        await asyncio.to_thread(record, message, verdict, backend) if record is not None else None
-    )
-    return GuardedReply(
-        text=verdict.reply,
-        verdict=verdict,
+        text = table.model.unavailable_reply if table.model else table.fallback.competitor
+        backend = f"model:{exc.connector} (unavailable: {exc.reason})"
+        return Candidate(text=text, backend=backend, approved=True, unavailable=exc)
+    return Candidate(
+        text=draft.text.strip() or no_answer,
+        backend=draft.backend,
+        approved=not drafted_by_model(draft),
         draft=draft,
-        unavailable=unavailable,
-        decision_id=decision_id,
     )
-
-
-def decision_recorder(store: Store, clock: Clock, conversation_id: str) -> Recorder:
-    """A recorder storing each verdict as an `ai.guard` decision about the conversation.
-
-    The same decision `POST /v1/ai/replies/check` stores (rule Q6, the
-    candidate, what was sent, every rule's check), so `handoff explain
-    conversation:<id>` shows a model's replaced reply and why.
-    """
-
-    def record(message: str, verdict: GuardVerdict, backend: str) -> int:
-        outcome = {**verdict.outcome(), "backend": backend}
-        explanation = {**verdict.explanation(), "message": message}
-        with store.transaction() as session:
-            return record_decision(
-                session,
-                DecisionSpec(
-                    kind=GUARD_DECISION,
-                    subject_type=SUBJECT,
-                    subject_id=conversation_id,
-                    outcome=outcome,
-                    explanation=explanation,
-                    rule_ids=("Q6",),
-                ),
-                now=clock.now(),
-            )
-
-    return record

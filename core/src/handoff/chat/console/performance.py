@@ -384,15 +384,8 @@ def performance_pages(context: FlowContext[ChatSettings]) -> APIRouter:
                 )
         else:
             ids = [rep] if rep else []
-        rows_all = [
-            RepRow(
-                i,
-                reps.get(i, (i, ""))[0],
-                found.get(i) or RepMetrics(i),
-                _peak(found.get(i) or RepMetrics(i)),
-            )
-            for i in ids
-        ]
+        figures = {i: found.get(i) or RepMetrics(i) for i in ids}  # no activity: all zero
+        rows_all = [RepRow(i, reps.get(i, (i, ""))[0], m, _peak(m)) for i, m in figures.items()]
         team = team_totals([r.m for r in rows_all]) if everyone else None
         rows = [r for r in rows_all if rep is None or r.rep_id == rep]
         capacity = hour_capacity(period.since, period.until, ZoneInfo(period.timezone))
@@ -412,7 +405,6 @@ def performance_pages(context: FlowContext[ChatSettings]) -> APIRouter:
                 "scope": team
                 if (team is not None and rep is None)
                 else (rows[0].m if rows else None),
-                "capacity": capacity,
                 **_charts(rows, team if rep is None else None, capacity),
             },
         )

@@ -71,12 +71,13 @@ TARGETS: dict[str, Target] = {
     ),
     "jobs": Target(
         ("core/src/handoff/runtime/jobs.py",),
-        (
-            "tests/runtime/test_jobs.py",
-            "tests/runtime/test_worker_resilience.py",
-            "tests/runtime/test_subject_order.py",
-            "tests/runtime/test_outbox_guards.py",
+        (  # the quick files first: pytest -x stops at the first test that kills the mutant
             "tests/runtime/test_job_listing.py",
+            "tests/runtime/test_outbox_guards.py",
+            "tests/runtime/test_jobs.py",
+            "tests/runtime/test_subject_order.py",
+            "tests/runtime/test_worker_resilience.py",
+            "tests/runtime/test_claim_postgres.py",
         ),
         timeout=300.0,
     ),

@@ -92,6 +92,11 @@ async def test_p2_p3_ops_find_an_account_read_why_and_override_its_tier_then_cle
         await expect(page.locator("#tier-held")).to_have_text("Tier 3")
         await expect(page.locator("#history tbody tr").first).to_contain_text("cleared")
         await expect(page.get_by_role("button", name="Clear override")).to_have_count(0)
+        # On a phone: one column, nothing wider than the screen.
+        await page.set_viewport_size({"width": 390, "height": 844})
+        for path in ("/console/accounts/001B", "/console/accounts"):
+            await page.goto(path)
+            assert await page.evaluate("document.documentElement.scrollWidth") <= 390, path
 
 
 async def test_p6_ops_open_a_case_by_hand_fix_what_is_refused_and_follow_it_on_a_phone(

@@ -20,6 +20,7 @@ from handoff.api_keys import create_key
 from handoff.config import HubConfig
 from handoff.flows import FlowSet
 from handoff.runtime import Worker
+from handoff.server import create_app
 from handoff.store import Store
 from handoff_sdk import FakeClock
 
@@ -85,8 +86,18 @@ async def _drain(worker: Worker) -> None:
     raise AssertionError("the worker never ran out of work")
 
 
-async def seed_leads(app: FastAPI, store: Store, clock: FakeClock, config: HubConfig) -> None:
-    """Post the samples' forms, activities, touches and Soft-BANT; run the worker after each."""
+async def seed_leads(store: Store, clock: FakeClock, config: HubConfig | None = None) -> None:
+    """Post the samples' forms, activities, touches and Soft-BANT to an app of their own on
+    `store` and `clock`; run the worker after each (the clock moves 10 minutes each time)."""
+    config = config or leads_config()
+    app = create_app(store, config=config, clock=clock)
+    try:
+        await _post_samples(app, store, clock, config)
+    finally:
+        await app.state.intake.aclose()
+
+
+async def _post_samples(app: FastAPI, store: Store, clock: FakeClock, config: HubConfig) -> None:
     flows = FlowSet.of(store, clock, config=config)
     worker = Worker(store, clock=clock, events=flows.event_handler(), handlers=flows.job_runners())
     key = create_key(store, "leads-kit", ["admin"], now=clock.now(), actor="test")

@@ -9,7 +9,8 @@ explanation, the jobs page, and the accounts flow's pooled accounts by tier, an
 account's ranking and history, and its cases (seeded by the flow itself:
 accounts_kit.seed_sample); AI Studio's pages (ai_screens.py); Rep performance (Q15) as
 ops see it and as a rep sees it on a phone, and the connectors' health
-(performance_kit). tests/console runs it
+(performance_kit); the leads and a lead's timeline, and the escalated tickets and a
+ticket (decided by their flows: leads_kit, tickets_kit). tests/console runs it
 too (test_screenshots.py), so it cannot rot.
 
     .venv/bin/python tests/console/screenshots.py [OUT_DIR]   # default docs/console
@@ -20,17 +21,19 @@ from __future__ import annotations
 import asyncio
 import sys
 import tempfile
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
 import uvicorn
 from accounts_kit import seed_sample, tables  # type: ignore[import-not-found]
 from ai_screens import SHOTS, ai_table, seed_studio  # type: ignore[import-not-found]
+from leads_kit import LEADS, seed_leads  # type: ignore[import-not-found]
 from performance_kit import (  # type: ignore[import-not-found]
     sample_connector_metrics,
     seed_performance,
 )
+from tickets_kit import TICKETS, seed_tickets  # type: ignore[import-not-found]
 
 from handoff.api_keys import create_key
 from handoff.config import HubConfig
@@ -200,8 +203,17 @@ async def take(out: Path) -> list[Path]:
         await seed_sample(store, NOW)
         ai = ai_table(Path(scratch))
         await seed_studio(store, clock, ai, Path(scratch))
-        config = HubConfig(routing=ROUTING, ai=ai, path=Path(scratch) / "handoff.toml", **tables())
         seed_performance(store, NOW)
+        await seed_leads(store, FakeClock(NOW - timedelta(days=2)))  # after the ids above
+        await seed_tickets(store, FakeClock(NOW - timedelta(days=2)))
+        config = HubConfig(
+            routing=ROUTING,
+            ai=ai,
+            path=Path(scratch) / "handoff.toml",
+            leads=LEADS,
+            tickets=TICKETS,
+            **tables(),
+        )
         app = create_app(store, config=config, clock=clock)
         app.state.console.live_interval = 0.2
         connectors = sample_connector_metrics()
@@ -250,6 +262,20 @@ async def take(out: Path) -> list[Path]:
                     ("rep-performance", "olga", PERFORMANCE, {"width": 1280, "height": 900}),
                     ("rep-performance-phone", "ana", PERFORMANCE, {"width": 390, "height": 844}),
                     ("connectors", "olga", "/console/connectors", {"width": 1280, "height": 900}),
+                    ("leads", "olga", "/console/leads", {"width": 1280, "height": 640}),
+                    (
+                        "lead",
+                        "olga",
+                        "/console/leads/kim@acme.example",
+                        {"width": 1280, "height": 900},
+                    ),
+                    (
+                        "escalated-tickets",
+                        "olga",
+                        "/console/tickets",
+                        {"width": 1280, "height": 640},
+                    ),
+                    ("ticket", "olga", "/console/tickets/5001", {"width": 1280, "height": 900}),
                 ):
                     context = await browser.new_context(viewport=viewport, base_url=base)
                     page = await context.new_page()

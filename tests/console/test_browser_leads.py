@@ -26,9 +26,8 @@ PHONE = {"width": 390, "height": 844}
 @pytest.fixture
 async def app(store: Store, clock: FakeClock) -> AsyncIterator[FastAPI]:
     """The hub with the sample [leads] table and its three sample leads (leads_kit)."""
-    config = leads_config()
-    built = create_app(store, config=config, clock=clock)
-    await seed_leads(built, store, clock, config)
+    await seed_leads(store, clock)
+    built = create_app(store, config=leads_config(), clock=clock)
     yield built
     await built.state.intake.aclose()
 

@@ -26,6 +26,10 @@ async def test_the_screenshot_script_saves_a_png_of_each_page(tmp_path: Path) ->
         "rep-performance.png",
         "rep-performance-phone.png",
         "connectors.png",
+        "leads.png",
+        "lead.png",
+        "escalated-tickets.png",
+        "ticket.png",
     ]
     for path in saved:
         assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

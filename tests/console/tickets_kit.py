@@ -36,6 +36,8 @@ from handoff.flows import install_periodic
 from handoff.store import Job, Store
 from handoff_sdk import FakeClock
 
+TICKETS = TABLE
+"""The `[tickets]` table of the samples (the tickets tests')."""
 MACRO_ERROR = "zendesk: 422 Unprocessable Entity: macro 'Pass to Sales' not found"
 
 

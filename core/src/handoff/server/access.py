@@ -46,10 +46,13 @@ __all__ = [
     "AccessDeniedError",
     "Caller",
     "app_routes",
+    "authorize",
+    "caller_of",
     "check_routes",
     "install_access",
     "is_public",
     "require_scope",
+    "route_scopes",
 ]
 
 PUBLIC_PATHS: dict[str, str] = {
@@ -146,29 +149,64 @@ def require_scope(*scopes: Scope | str) -> Any:
         request: Request,
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     ) -> Caller:
-        if credentials is None or credentials.scheme.lower() != "bearer":
-            raise AccessDeniedError(
-                401,
-                "an API key is required: send 'Authorization: Bearer <key>' "
-                "(keys come from `handoff keys create`)",
-            )
-        ring = _keyring(request)
-        key = ring.cached(credentials.credentials)
-        if key is None:  # not seen within CACHE_SECONDS: the store (and a hash), off the loop
-            key = await asyncio.to_thread(ring.find, credentials.credentials)
-        if key is None:
-            raise AccessDeniedError(401, "the API key is not valid (unknown, revoked or mistyped)")
-        granted = key.scopes & wanted if Scope.ADMIN not in key.scopes else wanted | {Scope.ADMIN}
-        if not granted:
-            needed = " or ".join(sorted(wanted | {Scope.ADMIN}))
-            raise AccessDeniedError(
-                403, f"key '{key.name}' ({', '.join(sorted(key.scopes))}) lacks the scope {needed}"
-            )
-        request.state.caller = key
-        return Caller(key=key, granted=granted)
+        return await authorize(request, credentials, wanted)
 
     caller.handoff_scopes = tuple(sorted(wanted))  # type: ignore[attr-defined]
     return Security(caller, scopes=sorted(wanted))
+
+
+async def authorize(
+    request: Request, credentials: HTTPAuthorizationCredentials | None, wanted: frozenset[Scope]
+) -> Caller:
+    """The check behind `require_scope`: the key of `credentials` must hold one of `wanted`.
+
+    401 (`AccessDeniedError`) without a valid key, 403 without the scope; the
+    key is kept as `request.state.caller`. A route that reads its own request
+    (`handoff.server.intake_route`) calls it through `caller_of`, so both ways
+    run this one check.
+    """
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise AccessDeniedError(
+            401,
+            "an API key is required: send 'Authorization: Bearer <key>' "
+            "(keys come from `handoff keys create`)",
+        )
+    ring = _keyring(request)
+    key = ring.cached(credentials.credentials)
+    if key is None:  # not seen within CACHE_SECONDS: the store (and a hash), off the loop
+        key = await asyncio.to_thread(ring.find, credentials.credentials)
+    if key is None:
+        raise AccessDeniedError(401, "the API key is not valid (unknown, revoked or mistyped)")
+    granted = key.scopes & wanted if Scope.ADMIN not in key.scopes else wanted | {Scope.ADMIN}
+    if not granted:
+        needed = " or ".join(sorted(wanted | {Scope.ADMIN}))
+        raise AccessDeniedError(
+            403, f"key '{key.name}' ({', '.join(sorted(key.scopes))}) lacks the scope {needed}"
+        )
+    request.state.caller = key
+    return Caller(key=key, granted=granted)
+
+
+async def caller_of(request: Request, scopes: frozenset[Scope]) -> Caller:
+    """`require_scope(*scopes)`'s answer for a request, for a route that solves no dependencies.
+
+    The same bearer parsing and the same `authorize`: a route class that
+    handles its request itself (the intake's) refuses exactly what the
+    dependency refuses.
+    """
+    return await authorize(request, await _bearer(request), scopes)
+
+
+def route_scopes(dependant: Dependant) -> tuple[str, ...] | None:
+    """The scopes a route's dependencies require (`require_scope`), None when it declares none."""
+    return next(
+        (
+            tuple(d.call.handoff_scopes)  # type: ignore[union-attr]
+            for d in _walk(dependant)
+            if hasattr(d.call, "handoff_scopes")
+        ),
+        None,
+    )
 
 
 def _walk(dependant: Dependant) -> Iterator[Dependant]:
@@ -190,14 +228,7 @@ def app_routes(app: FastAPI) -> list[tuple[str, set[str], tuple[str, ...] | None
         dependant = getattr(context, "dependant", None)
         scopes = None
         if isinstance(dependant, Dependant):
-            scopes = next(
-                (
-                    tuple(d.call.handoff_scopes)  # type: ignore[union-attr]
-                    for d in _walk(dependant)
-                    if hasattr(d.call, "handoff_scopes")
-                ),
-                None,
-            )
+            scopes = route_scopes(dependant)
         found.append((path, set(context.methods or ()), scopes))
     return found
 

@@ -53,6 +53,7 @@ from handoff.runtime.worker import JobRunner, Worker, WorkerState, WorkerStatus
 from handoff.server.access import check_routes, install_access, require_scope
 from handoff.server.health import UNAVAILABLE, health_routes, install_outage_handlers
 from handoff.server.intake import Intake
+from handoff.server.intake_route import IntakeRoute
 from handoff.server.limits import BODY_TIMEOUT_S, MAX_BODY, install_limits
 from handoff.server.models import (
     Accepted,
@@ -264,7 +265,7 @@ def create_app(
 
     received = [(r.path, (r.model, r.event_type)) for r in assembled.intake()]
     for path, (model, event_type) in received:
-        app.add_api_route(
+        app.router.add_api_route(
             f"/v1/{path}",
             intake_route(model, event_type),
             methods=["POST"],
@@ -279,6 +280,8 @@ def create_app(
             tags=["events"],
             name=f"receive_{path.replace('-', '_')}",
             dependencies=[require_scope(Scope.INGEST)],
+            # A well-formed event skips FastAPI's per-request solving (intake_route.py).
+            route_class_override=IntakeRoute,
         )
 
     def unconfigured(connector: str, exc: Exception) -> JSONResponse:

@@ -198,6 +198,10 @@ async def test_unknown_lead_is_a_404(
 async def test_d2_a_rep_sees_only_the_leads_they_own(
     store: Store, console_client: httpx.AsyncClient, console_user: Callable[..., UserInfo]
 ) -> None:
+    for path in ("/console/leads", f"/console/leads/{KIM}"):
+        unsigned = await console_client.get(path)
+        assert unsigned.status_code == 303, path  # no session: to the sign-in form and back
+        assert unsigned.headers["location"].startswith("/console/sign-in?next=")
     await signed_in(console_client, console_user, "ana", "rep", rep="ana")
     listed = await console_client.get("/console/leads")
     assert sorted(r.split()[0] for r in rows_of(listed, "leads")) == [

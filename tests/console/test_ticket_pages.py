@@ -111,6 +111,10 @@ async def test_bad_query_parameters_are_named_and_unknown_tickets_are_404(
 async def test_tickets_are_for_ops_only(
     console_client: httpx.AsyncClient, console_user: Callable[..., UserInfo]
 ) -> None:
+    for path in ("/console/tickets", "/console/tickets/5001"):
+        unsigned = await console_client.get(path)
+        assert unsigned.status_code == 303, path  # no session: to the sign-in form and back
+        assert unsigned.headers["location"].startswith("/console/sign-in?next=")
     console_user("ana", "rep", rep="ana")
     await sign_in(console_client, "ana")
     for path in ("/console/tickets", "/console/tickets/5001"):

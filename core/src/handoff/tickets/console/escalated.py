@@ -22,12 +22,14 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from handoff.api_keys import Scope
 from handoff.console import ConsoleError, Viewer, console_of, render, require_role
 from handoff.console.decisions import shown_decisions
-from handoff.runtime.explain import explain_ref
-from handoff.store import Store
+from handoff.runtime.explain import explain_ref, full_explanation, why_of
+from handoff.store import Decision, Store
 from handoff.tickets.kinds import DECISION_KINDS, ROUTE_DECISION, SUBJECT
 from handoff.tickets.queue import queue, queue_row, ticket_decisions
 from handoff_sdk import Clock
@@ -51,10 +53,38 @@ def _flag(name: str, value: str | None) -> bool:
     raise ConsoleError(400, f"{name}: expected true or false, got {(value or '')[:50]!r}")
 
 
-def _decisions(session: Any, ticket_id: str) -> list[dict[str, Any]]:
+def _decisions(session: Session, ticket_id: str) -> list[dict[str, Any]]:
     """The tickets flow's decisions about one ticket, explained, oldest first (as the API's)."""
     report = explain_ref(session, f"{SUBJECT}:{ticket_id}")
     return [d for d in report["decisions"] if d["kind"] in DECISION_KINDS]
+
+
+def _routes(session: Session, ticket_ids: list[str]) -> dict[str, dict[str, Any]]:
+    """Each ticket's newest routing decision, explained as `explain_ref` explains it.
+
+    One query for the whole queue page (not a report per ticket): the list
+    shows each decision's reasons, not its jobs or events.
+    """
+    newest: dict[str, Decision] = {}
+    for decision in session.scalars(
+        select(Decision)
+        .where(
+            Decision.subject_type == SUBJECT,
+            Decision.subject_id.in_(ticket_ids),
+            Decision.kind == ROUTE_DECISION,
+        )
+        .order_by(Decision.id)
+    ):
+        newest[decision.subject_id] = decision
+    return {
+        ticket: {
+            "id": d.id,
+            "outcome": d.outcome,
+            "rule_ids": d.rule_ids,
+            "why": why_of(full_explanation(session, d.kind, d.explanation), d.outcome),
+        }
+        for ticket, d in newest.items()
+    }
 
 
 def _routed(decisions: list[dict[str, Any]]) -> dict[str, Any] | None:
@@ -79,12 +109,10 @@ def ticket_pages(store: Store, clock: Clock) -> APIRouter:
             now = clock.now()
             with store.sessions() as session:
                 rows = queue(session, include_dropped=include)
-                shown = []
-                for row in rows[:SHOWN]:
-                    decisions = _decisions(session, row.ticket_id)
-                    shown.append(
-                        {**row.as_json(now), "route": _routed(decisions), "count": len(decisions)}
-                    )
+                routes = _routes(session, [row.ticket_id for row in rows[:SHOWN]])
+                shown = [
+                    {**row.as_json(now), "route": routes.get(row.ticket_id)} for row in rows[:SHOWN]
+                ]
                 return shown, len(rows)
 
         tickets, total = await asyncio.to_thread(read)

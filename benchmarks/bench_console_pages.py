@@ -22,7 +22,8 @@ r0): the time from sending the request to the whole page received, over
 the loopback socket, p50 and p99 in milliseconds. Every answer must be a
 200 (the script stops otherwise), but a page answering 404 (its flow is
 not configured here: leads, accounts and AI Studio read their own tables
-and settings, which this script does not seed) is listed as not served.
+and settings, which this script does not seed) is listed as not served,
+and one with no answer within `--timeout` seconds as over it.
 
 Adding a page is one line in PAGES: a name, the role, the path (with
 `{visitor}`, `{conv}` (a conversation), `{lead}`, `{account}`, `{ticket}`,
@@ -127,8 +128,8 @@ PAGES = [
 ]
 """The pages timed, in order: add a page with one line."""
 
-Figure = tuple[Page, tuple[float, float] | None]
-"""A page and its p50 and p99 in ms (None: not served)."""
+Figure = tuple[Page, tuple[float, float] | str]
+"""A page and its p50 and p99 in ms, or why it has none ('not served', 'over 60 s')."""
 
 EXPERIENCES: list[dict[str, Any]] = [
     {"id": "home", "name": "Home", "pages": ["/"], "twin": "home-ai", "enabled": False},
@@ -457,16 +458,22 @@ async def serve_and_fetch(app: Any, args: argparse.Namespace, seeded: Seeded) ->
     figures: list[Figure] = []
     try:
         async with (
-            httpx.AsyncClient(base_url=base, timeout=120) as ops,
-            httpx.AsyncClient(base_url=base, timeout=120) as rep,
+            httpx.AsyncClient(base_url=base, timeout=args.timeout) as ops,
+            httpx.AsyncClient(base_url=base, timeout=args.timeout) as rep,
         ):
             await sign_in(ops, "olga")
             await sign_in(rep, "ana")
             for page in chosen:
                 client = ops if page.role == "ops" else rep
                 path = page.path.format(**seeded.facts)
-                if (await client.get(path)).status_code == 404:  # also warms the page up
-                    figures.append((page, None))
+                try:
+                    warm = await client.get(path)  # also warms the page up
+                except httpx.TimeoutException:
+                    figures.append((page, f"over {args.timeout:g} s"))
+                    progress(f"{page.name} ({page.role}): no answer in {args.timeout:g} s")
+                    continue
+                if warm.status_code == 404:
+                    figures.append((page, "not served"))
                     progress(f"{page.name} ({page.role}): not served (its flow is not configured)")
                     continue
                 times = []
@@ -502,6 +509,12 @@ def main() -> None:
     parser.add_argument("--audit", type=int, default=2_000, help="audit lines")
     parser.add_argument("--requests", type=int, default=20, help="requests per page")
     parser.add_argument(
+        "--timeout",
+        type=float,
+        default=60,
+        help="seconds a page may take (a page past it is listed so, not timed)",
+    )
+    parser.add_argument(
         "--only",
         type=lambda text: [w.strip() for w in text.split(",") if w.strip()],
         default=[],
@@ -518,7 +531,11 @@ def main() -> None:
     print("| page | signed in as | p50 | p99 |")
     print("| --- | --- | --- | --- |")
     for page, timed in figures:
-        shown = (f"{timed[0]:,.1f} ms", f"{timed[1]:,.1f} ms") if timed else ("not served",) * 2
+        shown = (
+            (f"{timed[0]:,.1f} ms", f"{timed[1]:,.1f} ms")
+            if isinstance(timed, tuple)
+            else (timed, timed)
+        )
         print(f"| {page.name} | {page.role} | {shown[0]} | {shown[1]} |")
 
 

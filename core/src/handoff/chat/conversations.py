@@ -39,7 +39,7 @@ from handoff.chat.kinds import (
     PROACTIVE_ENGAGEMENT,
     ROUTING_DECISION,
 )
-from handoff.chat.pounce import ACTIVELY_WORKING, SESSION_GAP, page_views_between, visitor_accounts
+from handoff.chat.pounce import ACTIVELY_WORKING, SESSION_GAP, page_view_times, visitor_accounts
 from handoff.moments import MOMENT_SCHEMA, parse_moment
 from handoff.runtime.events import StoredEvent, record_events
 from handoff.store import Audit, Decision, EventRecord
@@ -182,18 +182,18 @@ def _conversation_events(
         timeline[conversation].append(
             (_when(row), kind, rep if isinstance(rep, str) else None, payload)
         )
-    decisions = session.scalars(
-        select(Decision).where(
+    decisions = session.execute(  # the columns read, not the explanations
+        select(Decision.subject_id, Decision.decided_at, Decision.outcome).where(
             Decision.kind == ROUTING_DECISION,
             Decision.subject_type == "conversation",
             Decision.decided_at >= since - timedelta(days=1),
         )
     )
-    for decision in decisions:
-        outcome = decision.outcome or {}
+    for subject_id, decided_at, stored in decisions:
+        outcome = stored or {}
         rep = outcome.get("rep_id") or outcome.get("rep")
         if isinstance(rep, str):
-            timeline[decision.subject_id].append((decision.decided_at, "routed", rep, outcome))
+            timeline[subject_id].append((decided_at, "routed", rep, outcome))
     result = {}
     for conversation, items in timeline.items():
         items.sort(key=lambda item: item[0])
@@ -250,11 +250,9 @@ def _pounce_sessions(
 ) -> None:
     """Sessions of visitors from a rep's Actively Working accounts: routed to them for pouncing."""
     seen: dict[str, list[datetime]] = defaultdict(list)
-    for view in page_views_between(session, since, until):
-        visitor = view.payload.get("visitor_id")
-        if isinstance(visitor, str):
-            seen[visitor].append(_when(view))
-    accounts = visitor_accounts(session, seen)
+    for visitor, when in page_view_times(session, since, until):
+        seen[visitor].append(when)
+    accounts = visitor_accounts(session, seen, with_intent=False)  # the rep is all it needs
     for visitor, times in seen.items():
         account = accounts.get(visitor)
         if account is None or account.assigned_rep is None:

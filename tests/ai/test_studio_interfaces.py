@@ -67,8 +67,10 @@ async def studio_app(
 
 
 async def test_q7_ai_studio_through_the_api_over_a_real_socket(
-    studio_app: FastAPI, store: Store, loopback: Serve
+    studio_app: FastAPI, store: Store, loopback: Serve, tmp_path: Path
 ) -> None:
+    (tmp_path / "extra").mkdir()
+    (tmp_path / "extra" / "regions.md").write_text("# Regions\n\nExample Cloud runs in the EU.\n")
     async with loopback(studio_app, headers=key_headers(store, "ops")) as api:
         indexed = await api.post("/v1/ai/content/index", json={"source": "demo"})
         assert indexed.status_code == 200, indexed.text
@@ -90,6 +92,28 @@ async def test_q7_ai_studio_through_the_api_over_a_real_socket(
         assert unknown.status_code == 404
         assert "expected one of: demo, missing" in unknown.text
 
+        added = await api.post("/v1/ai/content/sources", json={"name": "extra", "folder": "extra"})
+        assert added.status_code == 201, added.text
+        assert added.json() == {
+            "source": "extra",
+            "kind": "folder",
+            "pages": 0,
+            "passages": 0,
+            "indexed_at": None,
+        }
+        [report] = (await api.post("/v1/ai/content/index", json={"source": "extra"})).json()
+        assert (report["added"], report["passages"]) == (1, 1)
+        taken = await api.post("/v1/ai/content/sources", json={"name": "demo", "folder": "extra"})
+        assert taken.status_code == 409
+        assert taken.json()["error"].startswith("name: a source named 'demo' exists")
+        outside = await api.post("/v1/ai/content/sources", json={"name": "etc", "folder": "/etc"})
+        assert outside.status_code == 422
+        assert outside.json()["error"].startswith("folder: ")
+        badly = await api.post("/v1/ai/content/sources", json={"name": "x", "sitemap": "ftp://x"})
+        assert badly.status_code == 422
+        sources = (await api.get("/v1/ai/content")).json()
+        assert [(s["source"], s["kind"], s["pages"]) for s in sources][-1] == ("extra", "folder", 1)
+
         added = await api.post(
             "/v1/ai/scorecard",
             json={"question": "Is there an on-premises version?", "answer": "Yes: self-managed."},
@@ -109,6 +133,20 @@ async def test_q7_ai_studio_through_the_api_over_a_real_socket(
         assert bad.json()["error"].startswith("question:")
         listed = (await api.get("/v1/ai/scorecard")).json()
         assert [e["id"] for e in listed] == [entry["id"]]
+        edited = await api.patch(
+            f"/v1/ai/scorecard/{entry['id']}", json={"answer": "Yes: self-managed, anywhere."}
+        )
+        assert edited.status_code == 200, edited.text
+        assert (edited.json()["answer"], edited.json()["kind"]) == (
+            "Yes: self-managed, anywhere.",
+            "dictated",
+        )
+        refused_link = await api.patch(f"/v1/ai/scorecard/{entry['id']}", json={"link": "x"})
+        assert refused_link.status_code == 422
+        vague = await api.patch(f"/v1/ai/scorecard/{entry['id']}", json={"question": "What?"})
+        assert vague.status_code == 422
+        assert vague.json()["error"].startswith("question:")
+        assert (await api.patch("/v1/ai/scorecard/999", json={})).status_code == 404
 
         # The responder now answers that question from the Scorecard.
         draft = BuiltinResponder(store).draft_now("is there an on premises version")
@@ -149,7 +187,10 @@ async def test_q7_ai_studio_through_the_api_over_a_real_socket(
         ]
     assert actions == [
         "ai.content.index",
+        "ai.content.source_add",
+        "ai.content.index",
         "ai.scorecard.add",
+        "ai.scorecard.edit",
         "ai.inbox.promote",
         "ai.scorecard.remove",
     ]
@@ -246,6 +287,25 @@ def test_q7_ai_studio_through_the_cli(
     capsys.readouterr()
     assert run_cli(monkeypatch, "ai", "scorecard", "list", *common, "--json") == 0
     assert [e["id"] for e in json.loads(capsys.readouterr().out)] == [entry["id"]]
+    edit = ("ai", "scorecard", "edit", str(entry["id"]))
+    assert run_cli(monkeypatch, *edit, "--answer", "Yes: all-remote, 30 countries.", *common) == 0
+    assert f"Scorecard entry {entry['id']} saved [dictated]" in capsys.readouterr().out
+    assert run_cli(monkeypatch, *edit, "--link", "nowhere", *common) == 1
+    assert "error: link: expected an http(s) URL" in capsys.readouterr().err
+    assert run_cli(monkeypatch, "ai", "scorecard", "edit", "999", *common) == 1
+    assert "entry 999 does not exist" in capsys.readouterr().err
+
+    (tmp_path / "extra").mkdir()
+    (tmp_path / "extra" / "regions.md").write_text("# Regions\n\nExample Cloud runs in the EU.\n")
+    assert (
+        run_cli(monkeypatch, "ai", "content", "add-source", "extra", "--folder", "extra", *common)
+        == 0
+    )
+    assert "Source extra added" in capsys.readouterr().out
+    assert run_cli(monkeypatch, "ai", "content", "add-source", "up", "--folder", "..", *common) == 1
+    assert "error: folder: " in capsys.readouterr().err
+    assert run_cli(monkeypatch, "ai", "content", "index", "extra", *common) == 0
+    assert "extra: 1 added" in capsys.readouterr().out
 
     with store.transaction() as session:
         record_visitor_question(

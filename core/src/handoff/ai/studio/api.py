@@ -1,9 +1,10 @@
 """AI Studio's API (Q7), scope `ops`: content, Scorecard and Inbox managed by the hub's operators.
 
-- `GET /v1/ai/content`: each source (configured or indexed) with its pages and passages;
-- `POST /v1/ai/content/index`: index one source, or every configured one; the reports;
+- `GET /v1/ai/content`: each source (configured, added or indexed) with its pages and passages;
+- `POST /v1/ai/content/sources`: add a folder or sitemap source (stored beside handoff.toml's);
+- `POST /v1/ai/content/index`: index one source, or every one; the reports;
 - `GET /v1/ai/content/search?q=`: the passages that best answer a question, ranked;
-- `GET /v1/ai/scorecard`, `POST /v1/ai/scorecard`, `DELETE /v1/ai/scorecard/{entry_id}`;
+- `GET /v1/ai/scorecard`, `POST /v1/ai/scorecard`, `PATCH` and `DELETE /v1/ai/scorecard/{entry_id}`;
 - `GET /v1/ai/inbox`: visitor questions grouped, most asked first;
 - `POST /v1/ai/inbox/{group_id}/promote`: a group's question to the Scorecard, in one step.
 
@@ -22,7 +23,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from handoff.ai.settings import AiSettings
 from handoff.ai.studio.changes import (
+    add_content_source,
     add_scorecard_entry,
+    edit_scorecard_entry,
     index_content_source,
     promote_inbox_group,
     remove_scorecard_entry,
@@ -30,8 +33,13 @@ from handoff.ai.studio.changes import (
 from handoff.ai.studio.config import ContentSource
 from handoff.ai.studio.content import ContentError, content_stats, passages
 from handoff.ai.studio.inbox import InboxError, list_groups
-from handoff.ai.studio.scorecard import ScorecardConflictError, ScorecardError, list_entries
-from handoff.ai.studio.sources import content_sources, find_source
+from handoff.ai.studio.scorecard import (
+    ScorecardConflictError,
+    ScorecardError,
+    get_entry,
+    list_entries,
+)
+from handoff.ai.studio.sources import SourceError, content_sources, find_source
 from handoff.api_keys import Scope
 from handoff.flow import FlowContext
 from handoff.server.access import Caller, require_scope
@@ -106,6 +114,42 @@ class NewEntry(BaseModel):
         description="accepted (the AI's answer as is), edited (the AI's, changed), dictated.",
     )
     link: Link | None = Field(default=None, description="A page the answer points to.")
+
+
+class NewSource(BaseModel):
+    """A content source to add: the fields of an `[[ai.content.sources]]` entry.
+
+    Checked as handoff.toml's are (`ContentSource`: a folder or a sitemap,
+    never both) when it is added, so the document says the fields only.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=100, pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    folder: str | None = Field(
+        default=None, max_length=2000, description="Relative to handoff.toml's folder."
+    )
+    sitemap: str | None = Field(default=None, max_length=2000, description="An http(s) URL.")
+    base_url: str | None = Field(
+        default=None, max_length=2000, description="The site address of a folder's pages."
+    )
+    max_pages: int | None = Field(default=None, ge=1, le=100_000)
+    requests_per_minute: int | None = Field(default=None, ge=1, le=6000)
+
+
+class EntryChange(BaseModel):
+    """What changes in a Scorecard entry; a field left out keeps its value."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    question: Question | None = Field(default=None, description="The question's new wording.")
+    answer: Answer | None = Field(default=None, description="The new answer.")
+    kind: Literal["accepted", "edited", "dictated"] | None = Field(
+        default=None, description="accepted, edited or dictated."
+    )
+    link: Link | Literal[""] | None = Field(
+        default=None, description="A page the answer points to; '' removes the link."
+    )
 
 
 class EntryModel(BaseModel):
@@ -224,6 +268,41 @@ def studio_routes(context: FlowContext[AiSettings]) -> APIRouter:
             reports.append(report.as_json())
         return reports
 
+    @router.post(
+        "/content/sources",
+        status_code=201,
+        response_model=SourceModel,
+        responses={**_R409, 422: {"model": Refused}},
+    )
+    async def post_source(
+        body: NewSource, caller: Annotated[Caller, require_scope(Scope.OPS)]
+    ) -> Any:
+        """Add a folder or sitemap source (Q7), stored beside handoff.toml's; index it next.
+
+        A folder added here is relative to handoff.toml's folder, without
+        '..' (422 naming `folder`); a name already used is a 409 naming `name`.
+        """
+        if config is None:
+            return refused(409, _OFF)
+
+        def write() -> ContentSource:
+            with store.transaction() as session:
+                return add_content_source(
+                    session,
+                    body.model_dump(exclude_none=True),
+                    config=config.content,
+                    actor=caller.actor,
+                    now=clock.now(),
+                )
+
+        try:
+            added = await asyncio.to_thread(write)
+        except SourceError as exc:
+            status = 409 if exc.field == "name" and "exists" in str(exc) else 422
+            return refused(status, str(exc), exc.field)
+        kind = "folder" if added.folder is not None else "sitemap"
+        return {"source": added.name, "kind": kind, "pages": 0, "passages": 0, "indexed_at": None}
+
     @router.get("/content/search", response_model=list[PassageModel], responses=_R409)
     async def search(
         _caller: Annotated[Caller, require_scope(Scope.OPS)],
@@ -296,6 +375,53 @@ def studio_routes(context: FlowContext[AiSettings]) -> APIRouter:
         except ScorecardError as exc:
             field, _, _ = str(exc).partition(":")
             return refused(422, str(exc), field)
+
+    @router.patch(
+        "/scorecard/{entry_id}",
+        response_model=EntryModel,
+        responses={**_R409, 404: {"model": Refused}, 422: {"model": Refused}},
+    )
+    async def patch_scorecard(
+        entry_id: Annotated[int, Path(ge=1)],
+        body: EntryChange,
+        caller: Annotated[Caller, require_scope(Scope.OPS)],
+    ) -> Any:
+        """Change an entry's question, answer, kind or link (Q7); audited with what it was.
+
+        404 for an unknown entry; 409 when the new question is another
+        entry's (naming it); 422 naming a field the Scorecard refuses.
+        """
+        if config is None:
+            return refused(409, _OFF)
+
+        def write() -> dict[str, Any] | None:
+            with store.transaction() as session:
+                entry = get_entry(session, entry_id)
+                if entry is None:
+                    return None
+                link = entry.link if body.link is None else (body.link or None)
+                changed = edit_scorecard_entry(
+                    session,
+                    entry_id,
+                    question=body.question if body.question is not None else entry.question,
+                    answer=body.answer if body.answer is not None else entry.answer,
+                    kind=body.kind or entry.kind,
+                    link=link,
+                    actor=caller.actor,
+                    now=clock.now(),
+                )
+                return changed.as_json() if changed is not None else None
+
+        try:
+            edited = await asyncio.to_thread(write)
+        except ScorecardConflictError as exc:
+            return refused(409, str(exc), "question", f"entry {exc.entry_id}")
+        except ScorecardError as exc:
+            field, _, _ = str(exc).partition(":")
+            return refused(422, str(exc), field)
+        if edited is None:
+            return refused(404, f"Scorecard entry {entry_id} does not exist", "entry_id")
+        return edited
 
     @router.delete(
         "/scorecard/{entry_id}",

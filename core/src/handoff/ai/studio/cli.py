@@ -123,6 +123,56 @@ def index(
             )
 
 
+@content.command("add-source")
+@store_options
+@click.argument("name")
+@click.option("--folder", default=None, help="A folder of Markdown and HTML, under handoff.toml's.")
+@click.option("--sitemap", default=None, help="A sitemap's http(s) URL.")
+@click.option("--base-url", default=None, help="The site address of the folder's pages.")
+@click.option("--max-pages", default=None, type=click.IntRange(1, 100_000))
+@json_option
+def add_source(  # noqa: PLR0917 - click passes each option
+    config_path: Path | None,
+    database: str | None,
+    name: str,
+    folder: str | None,
+    sitemap: str | None,
+    base_url: str | None,
+    max_pages: int | None,
+    as_json: bool,
+) -> None:
+    """Add source NAME, a --folder or a --sitemap, beside handoff.toml's (audited as cli:<OS user>).
+
+    Stored in the hub (as the console's Add a source does) and indexed like
+    a configured source from then on: `handoff ai content index NAME`. A
+    folder must be inside handoff.toml's folder; configure any other there.
+    """
+    from handoff.ai.studio.changes import add_content_source  # noqa: PLC0415
+    from handoff.api_keys import cli_actor  # noqa: PLC0415
+
+    table, _ = _table(config_path)
+    fields = {
+        key: value
+        for key, value in {
+            "name": name,
+            "folder": folder,
+            "sitemap": sitemap,
+            "base_url": base_url,
+            "max_pages": max_pages,
+        }.items()
+        if value is not None
+    }
+    store = open_store_for(config_path, database)
+    with store.transaction() as session:
+        source = add_content_source(
+            session, fields, config=table.content, actor=cli_actor(), now=_now()
+        )
+    if as_json:
+        _echo_json(source.model_dump(exclude_defaults=True))
+        return
+    click.echo(f"Source {source.name} added: `handoff ai content index {source.name}` reads it.")
+
+
 @content.command("search")
 @store_options
 @click.argument("question")
@@ -244,6 +294,54 @@ def list_scorecard(
         click.echo(_entry_line(e))
     if total > len(entries):
         click.echo(f"({len(entries)} of {total}; --limit shows more)")
+
+
+@scorecard.command("edit")
+@store_options
+@click.argument("entry_id", type=click.IntRange(min=1))
+@click.option("--question", default=None, help="The question's new wording.")
+@click.option("--answer", default=None, help="The new answer.")
+@click.option("--kind", type=_KINDS, default=None, help="accepted, edited or dictated.")
+@click.option("--link", default=None, help="A page the answer points to; '' removes it.")
+@json_option
+def edit(  # noqa: PLR0917 - click passes each option
+    config_path: Path | None,
+    database: str | None,
+    entry_id: int,
+    question: str | None,
+    answer: str | None,
+    kind: str | None,
+    link: str | None,
+    as_json: bool,
+) -> None:
+    """Change entry ENTRY_ID (the options given; the rest kept), audited as cli:<OS user>."""
+    from handoff.ai.studio.changes import edit_scorecard_entry  # noqa: PLC0415
+    from handoff.ai.studio.scorecard import get_entry  # noqa: PLC0415
+    from handoff.api_keys import cli_actor  # noqa: PLC0415
+
+    _table(config_path)
+    store = open_store_for(config_path, database)
+    with store.transaction() as session:
+        entry = get_entry(session, entry_id)
+        if entry is None:
+            raise HandoffError(
+                f"Scorecard entry {entry_id} does not exist: `handoff ai scorecard list`"
+            )
+        changed = edit_scorecard_entry(
+            session,
+            entry_id,
+            question=question if question is not None else entry.question,
+            answer=answer if answer is not None else entry.answer,
+            kind=kind or entry.kind,
+            link=entry.link if link is None else (link or None),
+            actor=cli_actor(),
+            now=_now(),
+        )
+    assert changed is not None
+    if as_json:
+        _echo_json(changed.as_json())
+        return
+    click.echo(f"Scorecard entry {changed.id} saved [{changed.kind}].")
 
 
 @scorecard.command("remove")

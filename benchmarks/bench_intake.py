@@ -8,7 +8,10 @@ POSTs page views from `--clients` concurrent keep-alive connections and
 counts the 202s. Client and server share the machine, so the figure is a
 floor for the server alone. It also prints the server's CPU time per event
 (Linux: /proc), which depends far less on what else the machine is doing than
-events/s does: compare two versions by it, measured one after the other.
+events/s does: compare two versions by it, measured one after the other. The
+client's own CPU per event and the load average at the end are printed too:
+on a 2-core machine the server can go no faster than the core the client
+leaves it.
 """
 
 from __future__ import annotations
@@ -115,13 +118,14 @@ def cpu_seconds(pid: int) -> float | None:
 
 async def post_measured(
     port: int, events: int, clients: int, pid: int, key: str
-) -> tuple[float, int, float | None]:
+) -> tuple[float, int, float | None, float]:
+    """Elapsed seconds, 202s, the server's CPU seconds and this client's, over the run."""
     await wait_healthy(port)
-    before = cpu_seconds(pid)
+    before, client_before = cpu_seconds(pid), time.process_time()
     elapsed, accepted = await post_all(port, events, clients, key)
-    after = cpu_seconds(pid)
+    after, client_cpu = cpu_seconds(pid), time.process_time() - client_before
     cpu = None if before is None or after is None else after - before
-    return elapsed, accepted, cpu
+    return elapsed, accepted, cpu, client_cpu
 
 
 def main() -> None:
@@ -155,17 +159,20 @@ def main() -> None:
             stderr=subprocess.DEVNULL,
         )
         try:
-            elapsed, accepted, cpu = asyncio.run(
+            elapsed, accepted, cpu, client_cpu = asyncio.run(
                 post_measured(port, args.events, args.clients, server.pid, key)
             )
         finally:
             server.terminate()
             server.wait(timeout=30)
             drop(schema)
+    per_event = 1e6 / max(accepted, 1)
     print(
         f"intake {args.database}: {accepted} events in {elapsed:.2f} s = "
         f"{accepted / elapsed:,.0f} events/s ({args.clients} concurrent clients)"
-        + (f"; server CPU {cpu / max(accepted, 1) * 1e6:,.0f} us per event" if cpu else "")
+        + (f"; server CPU {cpu * per_event:,.0f} us per event" if cpu else "")
+        + f"; client CPU {client_cpu * per_event:,.0f} us per event"
+        + "; load average {:.1f} {:.1f} {:.1f}".format(*os.getloadavg())
     )
 
 

@@ -260,3 +260,23 @@ def test_a_subject_is_stored_cut_at_300_characters_and_orders_by_what_is_kept(
     ]
     claimed = claim_jobs(store, now=clock.now(), lease=LEASE, limit=10)
     assert sorted(j.idempotency_key for j in claimed) == ["first", "other"]
+
+
+def test_a_job_is_tried_eight_times_by_default_then_dead(store: Store, clock: FakeClock) -> None:
+    """docs/runtime.md: `max_attempts` (default 8), for a hook's job as for any other kind."""
+    with store.transaction() as s:
+        enqueue(s, [notify("hook"), JobSpec("reindex", "custom")], now=clock.now())
+    outcomes: list[tuple[str, int, JobState | None]] = []
+    for _ in range(8):
+        clock.advance(3960)  # the longest backoff: every failed job is due again
+        for claimed in claim_jobs(store, now=clock.now(), lease=LEASE, limit=10):
+            with store.transaction() as s:
+                state = fail_job(s, claimed, "down", now=clock.now())
+            outcomes.append((claimed.idempotency_key, claimed.attempts, state))
+    for key in ("hook", "custom"):
+        assert [(n, state) for k, n, state in outcomes if k == key] == [
+            *((n, JobState.QUEUED) for n in range(1, 8)),
+            (8, JobState.DEAD),
+        ]
+    clock.advance(3960)
+    assert claim_jobs(store, now=clock.now(), lease=LEASE, limit=10) == []

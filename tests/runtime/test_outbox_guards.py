@@ -280,3 +280,10 @@ def test_a_job_is_tried_eight_times_by_default_then_dead(store: Store, clock: Fa
         ]
     clock.advance(3960)
     assert claim_jobs(store, now=clock.now(), lease=LEASE, limit=10) == []
+
+
+def test_enqueueing_no_job_writes_nothing_and_says_so(store: Store, clock: FakeClock) -> None:
+    with store.transaction() as s:
+        assert enqueue(s, [], now=clock.now()) == 0
+        assert enqueue(s, iter(()), now=clock.now()) == 0
+    assert claim_jobs(store, now=clock.now(), lease=LEASE, limit=10) == []

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
@@ -287,3 +288,19 @@ def test_enqueueing_no_job_writes_nothing_and_says_so(store: Store, clock: FakeC
         assert enqueue(s, [], now=clock.now()) == 0
         assert enqueue(s, iter(()), now=clock.now()) == 0
     assert claim_jobs(store, now=clock.now(), lease=LEASE, limit=10) == []
+
+
+def test_a_claimed_job_and_a_job_spec_cannot_be_changed_by_their_holder(
+    store: Store, clock: FakeClock
+) -> None:
+    """A claimed job's lease token is what fences its outcome: a worker cannot rewrite it
+    (nor the id, nor the attempts); nor can a spec be changed once built."""
+    spec = notify("k")
+    with store.transaction() as s:
+        enqueue(s, [spec], now=clock.now())
+    [claimed] = claim_jobs(store, now=clock.now(), lease=LEASE, limit=1)
+    for name, value in (("lease_token", "forged"), ("id", 0), ("attempts", 0)):
+        with pytest.raises(AttributeError):
+            setattr(claimed, name, value)
+    with pytest.raises(AttributeError):
+        spec.max_attempts = 1  # type: ignore[misc]

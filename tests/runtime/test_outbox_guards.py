@@ -18,7 +18,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
-from handoff.runtime import JobSpec, fire_due_timers
+from handoff.runtime import JobError, JobSpec, fire_due_timers
 from handoff.runtime.jobs import backoff, claim_jobs, complete_job, enqueue, fail_job
 from handoff.runtime.timers import schedule_timer
 from handoff.store import Job, JobState, JobSubject, Store, Timer, TimerState
@@ -304,3 +304,17 @@ def test_a_claimed_job_and_a_job_spec_cannot_be_changed_by_their_holder(
             setattr(claimed, name, value)
     with pytest.raises(AttributeError):
         spec.max_attempts = 1  # type: ignore[misc]
+
+
+def test_a_hook_argument_with_several_problems_is_refused_with_the_first() -> None:
+    """The error names the argument and its first problem (the field order of the entity)."""
+    with pytest.raises(JobError) as refused:
+        JobSpec.call(
+            "recorder",
+            "handoff_send_notification",
+            "k",
+            notification={"channel": 5, "recipients": "ops@example.test"},
+        )
+    assert str(refused.value) == (
+        "handoff_send_notification: argument 'notification': Input should be a valid string"
+    )

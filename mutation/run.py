@@ -95,12 +95,12 @@ TARGETS: dict[str, Target] = {
     ),
     "availability": Target(
         ("core/src/handoff/chat/routing/availability.py",),
-        (
+        (  # the quick files first: pytest -x stops at the first test that kills the mutant
+            "tests/chat/routing/test_availability_guards.py",
             "tests/chat/routing/test_availability.py",
+            "tests/chat/routing/test_engine.py",
             "tests/chat/routing/test_handler.py",
             "tests/chat/routing/test_daily_cap_postgres.py",
-            "tests/chat/routing/test_engine.py",
-            "tests/chat/routing/test_availability_guards.py",
         ),
         timeout=300.0,
     ),

@@ -41,6 +41,7 @@ MONDAY = datetime(2026, 1, 5, tzinfo=UTC)
 def test_q3_working_hours_may_start_in_the_last_hour_and_minute_and_end_at_midnight() -> None:
     late = WorkingHours.parse({"mon": "23:59-24:00"}, "UTC")
     assert late.contains(MONDAY.replace(hour=23, minute=59, second=59))
+    assert late.contains(MONDAY.replace(hour=23, minute=59, second=59, microsecond=999998))
     assert not late.contains(MONDAY.replace(hour=23, minute=58))
     day = WorkingHours.parse({"mon": "00:00-23:59"}, "UTC")
     assert day.contains(MONDAY.replace(hour=23, minute=58, second=59))

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from handoff.chat.pounce import live_visitors
+from handoff.chat.pounce import live_visitors, page_view_times
 from handoff.runtime import DecisionSpec, record_decision, record_events
 from handoff.runtime.state import upsert_entity
 from handoff.store import Store
@@ -136,3 +136,41 @@ def test_q10_visitors_seen_at_the_same_moment_keep_the_order_they_came_in(
     with db.sessions() as session:
         found = live_visitors(session, "ana", now=clock.now())
     assert [(v.visitor_id, v.page_views) for v in found] == [("v3", 1), ("v1", 2), ("v2", 1)]
+
+
+def test_q15_page_view_times_read_the_visitor_id_alone_as_the_payload_holds_it(
+    db: Store, clock: FakeClock
+) -> None:
+    with db.transaction() as session:
+        record_events(
+            session,
+            [
+                Event(
+                    type="hub.page_view",
+                    source="hub",
+                    dedupe_key=f"pv-{n}",
+                    occurred_at=clock.now() - timedelta(seconds=n) if n % 2 else None,
+                    payload=payload,
+                )
+                for n, payload in enumerate(
+                    [
+                        {"visitor_id": "v-1", "url": "https://site.test/"},
+                        {"visitor_id": 42},  # not a string: left out
+                        {"url": "https://site.test/"},  # no visitor: left out
+                        {"visitor_id": "v-2", "nested": {"visitor_id": "no"}},
+                        {"visitor_id": None},
+                        {"visitor_id": "v-1"},
+                    ]
+                )
+            ],
+            now=clock.now(),
+        )
+    with db.sessions() as session:
+        found = list(
+            page_view_times(session, clock.now() - timedelta(minutes=1), clock.now() + timedelta(1))
+        )
+    assert found == [
+        ("v-1", clock.now()),
+        ("v-2", clock.now() - timedelta(seconds=3)),
+        ("v-1", clock.now() - timedelta(seconds=5)),
+    ]

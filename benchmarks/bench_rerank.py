@@ -37,7 +37,9 @@ the reads, which cannot overlap (each page's URL comes in the page before).
 bench's process plus the worker processes' (their CPU while the run lasts,
 read from /proc, not their start-up): on a machine whose cores others
 share, wall time is that plus the waiting for a core, so the load average
-is printed beside it.
+is printed beside it. `simulator_cpu_seconds` is the simulator process's
+over the run: Salesforce's servers would not use the hub's cores, this one
+does.
 """
 
 from __future__ import annotations
@@ -238,6 +240,7 @@ async def measure(
             started = time.perf_counter()
             cpu_started = time.process_time()
             workers_started = sum(cpu_of(w.pid) for w in workers)
+            simulator_started = cpu_of(simulator_pid(process))
             # In-process unless the worker processes do the deciding and writing.
             working = asyncio.create_task(worker.run()) if not workers else None
             found = await read_pool(hub, store, settings, run="bench", now=clock.now())
@@ -251,6 +254,7 @@ async def measure(
             seconds = time.perf_counter() - started
             cpu = time.process_time() - cpu_started
             workers_cpu = sum(cpu_of(w.pid) for w in workers) - workers_started
+            simulator_cpu = cpu_of(simulator_pid(process)) - simulator_started
             if working is not None:
                 worker.stop()
                 await working
@@ -284,6 +288,7 @@ async def measure(
         "hub_cpu_seconds": round(cpu + workers_cpu, 2),
         "worker_processes": len(workers),
         "worker_processes_cpu_seconds": round(workers_cpu, 2),
+        "simulator_cpu_seconds": round(simulator_cpu, 2),
         "load_average": round(os.getloadavg()[0], 1),
         "floor": round(floor(calls, args.latency), 2),
         "ratio": round(seconds / floor(calls, args.latency), 2),
@@ -317,6 +322,12 @@ def start_workers(config: Path, count: int) -> list[subprocess.Popen[str]]:
         time.sleep(0.1)
     time.sleep(3.0)  # the Hub and the flows built, the first polls made
     return workers
+
+
+def simulator_pid(process: SimulatorProcess) -> int:
+    """The simulator's process id: its CPU shares the machine's cores with the hub's."""
+    assert process._process is not None  # started
+    return process._process.pid
 
 
 def cpu_of(pid: int) -> float:

@@ -318,3 +318,22 @@ def test_a_hook_argument_with_several_problems_is_refused_with_the_first() -> No
     assert str(refused.value) == (
         "handoff_send_notification: argument 'notification': Input should be a valid string"
     )
+
+
+def test_a_job_is_finished_when_it_goes_dead_not_when_it_is_queued_again(
+    store: Store, clock: FakeClock
+) -> None:
+    """finished_at says when a job ended: set when it is dead, empty while it will be retried."""
+    with store.transaction() as s:
+        enqueue(s, [notify("again"), notify("dead")], now=clock.now())
+    again, dead = sorted(
+        claim_jobs(store, now=clock.now(), lease=LEASE, limit=2), key=lambda j: j.id
+    )
+    clock.advance(5)
+    with store.transaction() as s:
+        assert fail_job(s, again, "timed out", now=clock.now()) is JobState.QUEUED
+        assert fail_job(s, dead, "refused", now=clock.now(), permanent=True) is JobState.DEAD
+    assert job(store, "again").finished_at is None
+    finished = job(store, "dead").finished_at
+    assert finished is not None
+    assert finished.replace(tzinfo=clock.now().tzinfo) == clock.now()

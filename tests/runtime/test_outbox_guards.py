@@ -18,12 +18,12 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
-from handoff.runtime import JobError, JobSpec, fire_due_timers
+from handoff.runtime import JobError, JobSpec, fire_due_timers, record_events
 from handoff.runtime.jobs import backoff, claim_jobs, complete_job, enqueue, fail_job
 from handoff.runtime.timers import schedule_timer
 from handoff.store import Job, JobState, JobSubject, Store, Timer, TimerState
 from handoff_sdk import FakeClock
-from handoff_sdk.entities import Notification
+from handoff_sdk.entities import Event, Notification
 
 LEASE = timedelta(seconds=60)
 
@@ -337,3 +337,21 @@ def test_a_job_is_finished_when_it_goes_dead_not_when_it_is_queued_again(
     finished = job(store, "dead").finished_at
     assert finished is not None
     assert finished.replace(tzinfo=clock.now().tzinfo) == clock.now()
+
+
+def test_a_jobs_own_event_wins_over_the_one_its_caller_gives(
+    store: Store, clock: FakeClock
+) -> None:
+    """enqueue(event_id=...) is the event every job came from, unless a job names its own."""
+    with store.transaction() as s:
+        first, second = record_events(
+            s,
+            [
+                Event(type="hub.test", source="hub", dedupe_key=key, payload={})
+                for key in ("first", "second")
+            ],
+            now=clock.now(),
+        )
+        specs = [JobSpec("reindex", "own", event_id=first.id), JobSpec("reindex", "callers")]
+        enqueue(s, specs, now=clock.now(), event_id=second.id)
+    assert (job(store, "own").event_id, job(store, "callers").event_id) == (first.id, second.id)

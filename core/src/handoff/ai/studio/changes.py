@@ -56,6 +56,28 @@ SOURCE_SUBJECT = "ai_content_source"
 """Audit subject of a content source's changes: `ai_content_source:<name>`."""
 
 
+def _audited(
+    session: Session,
+    entry: ScorecardEntry,
+    action: str,
+    *,
+    actor: str,
+    now: datetime,
+    details: dict[str, Any],
+) -> ScorecardEntry:
+    """`entry`, after one audit line about it (`scorecard:<id>`): every Scorecard change's."""
+    audit(
+        session,
+        actor=actor,
+        action=action,
+        now=now,
+        subject_type=SCORECARD_SUBJECT,
+        subject_id=str(entry.id),
+        details=details,
+    )
+    return entry
+
+
 def add_scorecard_entry(
     session: Session,
     *,
@@ -76,16 +98,14 @@ def add_scorecard_entry(
         now=now,
         link=link,
     )
-    audit(
+    return _audited(
         session,
+        entry,
+        "ai.scorecard.add",
         actor=actor,
-        action="ai.scorecard.add",
         now=now,
-        subject_type=SCORECARD_SUBJECT,
-        subject_id=str(entry.id),
         details={"question": entry.question, "kind": entry.kind},
     )
-    return entry
 
 
 def edit_scorecard_entry(
@@ -106,20 +126,18 @@ def edit_scorecard_entry(
     )
     if entry is None or before is None:
         return None
-    audit(
+    return _audited(
         session,
+        entry,
+        "ai.scorecard.edit",
         actor=actor,
-        action="ai.scorecard.edit",
         now=now,
-        subject_type=SCORECARD_SUBJECT,
-        subject_id=str(entry.id),
         details={
             "question": entry.question,
             "kind": entry.kind,
             "before": {"question": before.question, "answer": before.answer, "kind": before.kind},
         },
     )
-    return entry
 
 
 def remove_scorecard_entry(
@@ -129,16 +147,14 @@ def remove_scorecard_entry(
     entry = remove_entry(session, entry_id)
     if entry is None:
         return None
-    audit(
+    return _audited(
         session,
+        entry,
+        "ai.scorecard.remove",
         actor=actor,
-        action="ai.scorecard.remove",
         now=now,
-        subject_type=SCORECARD_SUBJECT,
-        subject_id=str(entry.id),
         details={"question": entry.question},
     )
-    return entry
 
 
 def promote_inbox_group(
@@ -163,16 +179,14 @@ def promote_inbox_group(
         question=question,
         link=link,
     )
-    audit(
+    return _audited(
         session,
+        entry,
+        "ai.inbox.promote",
         actor=actor,
-        action="ai.inbox.promote",
         now=now,
-        subject_type=SCORECARD_SUBJECT,
-        subject_id=str(entry.id),
         details={"group_id": group_id, "question": entry.question, "kind": entry.kind},
     )
-    return entry
 
 
 def add_content_source(

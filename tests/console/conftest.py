@@ -10,6 +10,9 @@
   127.0.0.1: every other request is aborted and recorded, and the fixture
   fails the test if one was attempted (the console works with the network
   cut off). A missing browser FAILS the test, it does not skip.
+- `signed_in(app, name, role, path, rep=None, viewport=None)`: `console_browser`
+  with a new console user of that role signed in through the form, on `path`
+  (the page, `async with signed_in(...) as page:`).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import sys
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -31,7 +35,14 @@ from handoff.console.users import UserInfo, add_user
 # The tests share console_kit.py (importlib import mode puts no test folder on the path).
 sys.path.insert(0, str(Path(__file__).parent))
 
-from console_kit import PASSWORD, BrowserPage, Loopback  # type: ignore[import-not-found]
+from console_kit import (  # type: ignore[import-not-found]
+    PASSWORD,
+    BrowserPage,
+    Loopback,
+    OpenBrowser,
+    SignedIn,
+    sign_in_as,
+)
 
 from handoff.store import Store
 from handoff_sdk import FakeClock
@@ -119,3 +130,26 @@ def console_browser(
             assert found.blocked == [], f"the console asked another host: {found.blocked}"
 
     return open_page
+
+
+@pytest.fixture
+def signed_in(console_browser: OpenBrowser, console_user: Callable[..., UserInfo]) -> SignedIn:
+    """`async with signed_in(app, "olga", "ops", "/console/jobs") as page:` a new console user
+    of that role (`rep=` for a rep's), signed in through the form in Chromium, on `path`."""
+
+    @contextlib.asynccontextmanager
+    async def open_as(
+        app: FastAPI,
+        name: str,
+        role: str,
+        path: str,
+        *,
+        rep: str | None = None,
+        viewport: dict[str, int] | None = None,
+    ) -> AsyncIterator[Any]:
+        console_user(name, role, rep)
+        async with console_browser(app, viewport=viewport) as browser:
+            await sign_in_as(browser.page, name, path)
+            yield browser.page
+
+    return open_as

@@ -1,5 +1,6 @@
 """Helpers the console's tests import (`from console_kit import ...`; conftest.py puts this
-folder on the path): the test password, signing a client in, the browser page type."""
+folder on the path): the test password, signing a client or a browser page in, the browser
+page type and the types of the browser fixtures (`OpenBrowser`, `SignedIn`)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 
 import httpx
+from playwright.async_api import Page, expect
 
 PASSWORD = "correct horse battery staple"
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -33,6 +35,15 @@ async def sign_in(client: httpx.AsyncClient, name: str, password: str = PASSWORD
     return found.group(1)
 
 
+async def sign_in_as(page: Page, name: str, path: str, password: str = PASSWORD) -> None:
+    """Open `path`, be sent to sign-in, sign in by the form's labels, land back on `path`."""
+    await page.goto(path)
+    await page.get_by_label("User name").fill(name)
+    await page.get_by_label("Password").fill(password)
+    await page.get_by_role("button", name="Sign in").click()
+    await expect(page.get_by_role("heading", level=1)).to_be_visible()
+
+
 @dataclass
 class BrowserPage:
     """A browser page on the served console, and every non-loopback request it attempted."""
@@ -44,3 +55,9 @@ class BrowserPage:
     def url(self, path: str) -> str:
         """The absolute URL of a console path."""
         return self.base_url + path
+
+
+OpenBrowser = Callable[..., AbstractAsyncContextManager[BrowserPage]]
+"""The `console_browser` fixture: `async with console_browser(app) as browser:`."""
+SignedIn = Callable[..., AbstractAsyncContextManager[Page]]
+"""The `signed_in` fixture: `async with signed_in(app, name, role, path) as page:`."""

@@ -5,23 +5,18 @@ test between what the user does (`drain`), as `handoff worker` would."""
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager
+from collections.abc import AsyncIterator
 
 import pytest
 from accounts_kit import Connectors, account, config, drain, store_run  # type: ignore[import-not-found]
-from console_kit import BrowserPage  # type: ignore[import-not-found]
+from console_kit import SignedIn  # type: ignore[import-not-found]
 from fastapi import FastAPI
-from playwright.async_api import Page, expect
-from test_browser_chat import sign_in_as  # type: ignore[import-not-found]
+from playwright.async_api import expect
 
-from handoff.console.users import UserInfo
 from handoff.server import create_app
 from handoff.store import Store
 from handoff_sdk import FakeClock
 from handoff_sdk.entities import Account
-
-OpenBrowser = Callable[..., AbstractAsyncContextManager[BrowserPage]]
 
 
 @pytest.fixture
@@ -47,13 +42,9 @@ async def test_p2_p3_ops_find_an_account_read_why_and_override_its_tier_then_cle
     app: FastAPI,
     store: Store,
     clock: FakeClock,
-    console_browser: OpenBrowser,
-    console_user: Callable[..., UserInfo],
+    signed_in: SignedIn,
 ) -> None:
-    console_user("olga", "ops")
-    async with console_browser(app) as browser:
-        page: Page = browser.page  # type: ignore[assignment]
-        await sign_in_as(page, "olga", "/console/accounts")
+    async with signed_in(app, "olga", "ops", "/console/accounts") as page:
         await page.get_by_label("Tier", exact=True).select_option("Tier 3")
         await page.get_by_role("button", name="Show").click()
         listed = page.locator("#accounts")
@@ -103,13 +94,11 @@ async def test_p6_ops_open_a_case_by_hand_fix_what_is_refused_and_follow_it_on_a
     app: FastAPI,
     store: Store,
     clock: FakeClock,
-    console_browser: OpenBrowser,
-    console_user: Callable[..., UserInfo],
+    signed_in: SignedIn,
 ) -> None:
-    console_user("olga", "ops")
-    async with console_browser(app, viewport={"width": 390, "height": 844}) as browser:
-        page: Page = browser.page  # type: ignore[assignment]
-        await sign_in_as(page, "olga", "/console/cases")
+    async with signed_in(
+        app, "olga", "ops", "/console/cases", viewport={"width": 390, "height": 844}
+    ) as page:
         await page.get_by_label("Subject").fill("Asked for a quote on a call")
         await page.get_by_label("What they asked for").fill("Wants 40 seats")
         await page.get_by_role("button", name="Open case").click()

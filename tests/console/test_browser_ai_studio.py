@@ -5,10 +5,9 @@ for 127.0.0.1, as in every browser test."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from contextlib import AbstractAsyncContextManager
 
 import httpx
-from console_kit import BrowserPage  # type: ignore[import-not-found]
+from console_kit import OpenBrowser, SignedIn, sign_in_as  # type: ignore[import-not-found]
 from fastapi import FastAPI
 from keyed import key_headers  # type: ignore[import-not-found]
 from playwright.async_api import Page, expect
@@ -19,23 +18,16 @@ from test_ai_studio_pages import (  # type: ignore[import-not-found]
     start_and_ask,
     studio_config,  # noqa: F401 - a fixture
 )
-from test_browser_chat import sign_in_as  # type: ignore[import-not-found]
 
 from handoff.console.users import UserInfo
 from handoff.store import Store
 
-OpenBrowser = Callable[..., AbstractAsyncContextManager[BrowserPage]]
-
 
 async def test_q7_ops_add_a_source_and_reindex_it_in_the_browser(
     app: FastAPI,  # noqa: F811 - the imported fixture
-    console_browser: OpenBrowser,
-    console_user: Callable[..., UserInfo],
+    signed_in: SignedIn,
 ) -> None:
-    console_user("olga", "ops")
-    async with console_browser(app) as browser:
-        page: Page = browser.page  # type: ignore[assignment]
-        await sign_in_as(page, "olga", "/console/ai/content")
+    async with signed_in(app, "olga", "ops", "/console/ai/content") as page:
         await page.get_by_role("link", name="AI content").click()
         await page.get_by_role("button", name="Re-index demo").click()
         await expect(page.get_by_role("status")).to_contain_text("Indexed demo")
@@ -62,13 +54,10 @@ async def test_q7_ops_add_a_source_and_reindex_it_in_the_browser(
 
 async def test_q7_ops_add_edit_and_remove_a_scorecard_entry_in_the_browser(
     app: FastAPI,  # noqa: F811
-    console_browser: OpenBrowser,
-    console_user: Callable[..., UserInfo],
+    signed_in: SignedIn,
 ) -> None:
-    console_user("olga", "ops")
-    async with console_browser(app, viewport={"width": 390, "height": 844}) as browser:
-        page: Page = browser.page  # type: ignore[assignment]  # a phone's width
-        await sign_in_as(page, "olga", "/console/ai/scorecard")
+    phone = {"width": 390, "height": 844}
+    async with signed_in(app, "olga", "ops", "/console/ai/scorecard", viewport=phone) as page:
         await page.get_by_label("Question", exact=True).fill("What is it?")
         await page.get_by_label("Answer", exact=True).fill("A platform.")
         await page.get_by_role("button", name="Add to the Scorecard").click()

@@ -8,11 +8,10 @@ events). Nothing but 127.0.0.1 is reachable from the browser.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager
 
 import httpx
 import pytest
-from console_kit import PASSWORD, BrowserPage  # type: ignore[import-not-found]
+from console_kit import OpenBrowser, SignedIn, sign_in_as  # type: ignore[import-not-found]
 from fastapi import FastAPI
 from keyed import key_headers  # type: ignore[import-not-found]
 from playwright.async_api import Page, expect
@@ -24,8 +23,6 @@ from handoff.server import create_app
 from handoff.store import Store
 from handoff_sdk import FakeClock
 
-OpenBrowser = Callable[..., AbstractAsyncContextManager[BrowserPage]]
-
 
 @pytest.fixture
 async def app(store: Store, clock: FakeClock) -> AsyncIterator[FastAPI]:
@@ -34,15 +31,6 @@ async def app(store: Store, clock: FakeClock) -> AsyncIterator[FastAPI]:
     built.state.console.live_interval = 0.1
     yield built
     await built.state.intake.aclose()
-
-
-async def sign_in_as(page: Page, name: str, path: str) -> None:
-    """Open `path`, be sent to sign-in, sign in by the form's labels, land back on `path`."""
-    await page.goto(path)
-    await page.get_by_label("User name").fill(name)
-    await page.get_by_label("Password").fill(PASSWORD)
-    await page.get_by_role("button", name="Sign in").click()
-    await expect(page.get_by_role("heading", level=1)).to_be_visible()
 
 
 async def test_q10_a_visitor_appears_live_and_the_rep_engages(
@@ -119,14 +107,12 @@ async def test_the_pages_fit_a_phone_without_scrolling_sideways(
     app: FastAPI,
     store: Store,
     clock: FakeClock,
-    console_browser: OpenBrowser,
-    console_user: Callable[..., UserInfo],
+    signed_in: SignedIn,
 ) -> None:
     identify(store, clock, "v-1001", account_status="Actively Working", bdr_assigned_id="ana")
-    console_user("olga", "ops")
-    async with console_browser(app, viewport={"width": 390, "height": 844}) as browser:
-        page: Page = browser.page  # type: ignore[assignment]
-        await sign_in_as(page, "olga", "/console/reps")
+    async with signed_in(
+        app, "olga", "ops", "/console/reps", viewport={"width": 390, "height": 844}
+    ) as page:
         for path in ("/console/reps", "/console/live?rep=ana", "/console"):
             await page.goto(path)
             await expect(page.get_by_role("navigation", name="Console pages")).to_be_visible()

@@ -3,21 +3,15 @@ the navigation and read a throttled, retried call and a failed one as /metrics c
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from contextlib import AbstractAsyncContextManager
-
 import pytest
-from console_kit import BrowserPage  # type: ignore[import-not-found]
+from console_kit import SignedIn  # type: ignore[import-not-found]
 from fastapi import FastAPI
-from playwright.async_api import Page, expect
-from test_browser_chat import sign_in_as  # type: ignore[import-not-found]
+from playwright.async_api import expect
 from test_connectors_page import Vendor, app, hub, vendor  # type: ignore[import-not-found]
 
-from handoff.console.users import UserInfo
 from handoff.hub import Hub
 from handoff_sdk.errors import AuthError
 
-OpenBrowser = Callable[..., AbstractAsyncContextManager[BrowserPage]]
 __all__ = ["app", "hub", "vendor"]  # the fixtures: the app over a hub with the echo connector
 
 
@@ -25,8 +19,7 @@ async def test_ops_read_each_connectors_calls_throttles_and_retries_in_the_brows
     app: FastAPI,
     hub: Hub,
     vendor: Vendor,
-    console_browser: OpenBrowser,
-    console_user: Callable[..., UserInfo],
+    signed_in: SignedIn,
 ) -> None:
     """A throttled try retried then answered, and a call failing on a 401: the page says so."""
     vendor.script = [429]
@@ -34,10 +27,7 @@ async def test_ops_read_each_connectors_calls_throttles_and_retries_in_the_brows
     vendor.script = [401]  # refused credentials: not retried, the call fails
     with pytest.raises(AuthError):
         await hub.match_account("echo", email_domain="acme.test", website=None)
-    console_user("olga", "ops")
-    async with console_browser(app) as browser:
-        page: Page = browser.page  # type: ignore[assignment]
-        await sign_in_as(page, "olga", "/console")
+    async with signed_in(app, "olga", "ops", "/console") as page:
         nav = page.get_by_role("navigation", name="Console pages")
         await nav.get_by_role("link", name="Connectors").click()
         await expect(page.get_by_role("heading", name="Connectors", level=1)).to_be_visible()

@@ -3,23 +3,19 @@ is cut off but for 127.0.0.1, as in every browser test."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager
+from collections.abc import AsyncIterator
 
 import pytest
-from console_kit import BrowserPage  # type: ignore[import-not-found]
+from console_kit import SignedIn  # type: ignore[import-not-found]
 from fastapi import FastAPI
 from leads_kit import leads_config, seed_leads  # type: ignore[import-not-found]
-from playwright.async_api import Page, expect
-from test_browser_chat import sign_in_as  # type: ignore[import-not-found]
+from playwright.async_api import expect
 
-from handoff.console.users import UserInfo
 from handoff.leads.records import transitions_of
 from handoff.server import create_app
 from handoff.store import Store
 from handoff_sdk import FakeClock
 
-OpenBrowser = Callable[..., AbstractAsyncContextManager[BrowserPage]]
 PHONE = {"width": 390, "height": 844}
 
 
@@ -33,12 +29,9 @@ async def app(store: Store, clock: FakeClock) -> AsyncIterator[FastAPI]:
 
 
 async def test_d2_a_rep_searches_their_own_leads_on_a_phone(
-    app: FastAPI, console_browser: OpenBrowser, console_user: Callable[..., UserInfo]
+    app: FastAPI, signed_in: SignedIn
 ) -> None:
-    console_user("ana", "rep", rep="ana")
-    async with console_browser(app, viewport=PHONE) as browser:
-        page: Page = browser.page  # type: ignore[assignment]
-        await sign_in_as(page, "ana", "/console")
+    async with signed_in(app, "ana", "rep", "/console", rep="ana", viewport=PHONE) as page:
         await page.get_by_role("navigation").get_by_role("link", name="Leads").click()
         await expect(page.get_by_role("heading", level=1)).to_have_text("Leads")
         table = page.locator("#leads")
@@ -60,15 +53,11 @@ async def test_d2_a_rep_searches_their_own_leads_on_a_phone(
 async def test_d5_ops_open_a_lead_and_follow_a_step_to_its_decision(
     app: FastAPI,
     store: Store,
-    console_browser: OpenBrowser,
-    console_user: Callable[..., UserInfo],
+    signed_in: SignedIn,
 ) -> None:
-    console_user("olga", "ops")
     with store.sessions() as session:
         qualified = transitions_of(session, "kim@acme.example")[-1]
-    async with console_browser(app) as browser:
-        page: Page = browser.page  # type: ignore[assignment]
-        await sign_in_as(page, "olga", "/console/leads")
+    async with signed_in(app, "olga", "ops", "/console/leads") as page:
         await page.get_by_label("Status").select_option("Qualified")
         await page.get_by_role("button", name="Search").click()
         await page.get_by_role("link", name="kim@acme.example").click()

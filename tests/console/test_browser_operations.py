@@ -4,15 +4,13 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 
 import pytest
-from console_kit import BrowserPage  # type: ignore[import-not-found]
+from console_kit import OpenBrowser, SignedIn, sign_in_as  # type: ignore[import-not-found]
 from fastapi import FastAPI
 from ops_kit import ROUTING, routed  # type: ignore[import-not-found]
 from playwright.async_api import Page, expect
-from test_browser_chat import sign_in_as  # type: ignore[import-not-found]
 from test_experiences_page import EXPERIENCES  # type: ignore[import-not-found]
 from test_rules_page import GERMAN, day  # type: ignore[import-not-found]  # noqa: F401 - a fixture
 
@@ -21,8 +19,6 @@ from handoff.console.users import UserInfo
 from handoff.server import create_app
 from handoff.store import Store
 from handoff_sdk import FakeClock
-
-OpenBrowser = Callable[..., AbstractAsyncContextManager[BrowserPage]]
 
 
 @pytest.fixture
@@ -39,15 +35,12 @@ async def test_q19_a_rep_opens_an_explanation_flags_it_and_ops_see_it_queued(
     app: FastAPI,
     store: Store,
     clock: FakeClock,
-    console_browser: OpenBrowser,
     console_user: Callable[..., UserInfo],
+    signed_in: SignedIn,
 ) -> None:
     decision = routed(store, clock, "c-1", "ana")
-    console_user("ana", "rep", rep="ana")
     console_user("olga", "ops")
-    async with console_browser(app) as browser:
-        page: Page = browser.page  # type: ignore[assignment]
-        await sign_in_as(page, "ana", "/console/decisions")
+    async with signed_in(app, "ana", "rep", "/console/decisions", rep="ana") as page:
         await page.get_by_label("About").select_option("conversation")
         await page.get_by_label("Id").fill("c-1")
         await page.get_by_role("button", name="Search").click()
@@ -76,14 +69,10 @@ async def test_ops_retry_a_dead_job(
     app: FastAPI,
     store: Store,
     clock: FakeClock,
-    console_browser: OpenBrowser,
-    console_user: Callable[..., UserInfo],
+    signed_in: SignedIn,
 ) -> None:
     routed(store, clock, "c-1", "ana", error="salesforce: 503 Service Unavailable")
-    console_user("olga", "ops")
-    async with console_browser(app) as browser:
-        page: Page = browser.page  # type: ignore[assignment]
-        await sign_in_as(page, "olga", "/console/jobs")
+    async with signed_in(app, "olga", "ops", "/console/jobs") as page:
         row = page.locator("#jobs tbody tr").first
         await expect(row).to_contain_text("salesforce: 503 Service Unavailable")
         await expect(row).to_contain_text("dead")
@@ -96,12 +85,9 @@ async def test_ops_retry_a_dead_job(
 
 
 async def test_q8_ops_roll_back_ai_experiences_and_restore_them(
-    app: FastAPI, console_browser: OpenBrowser, console_user: Callable[..., UserInfo]
+    app: FastAPI, signed_in: SignedIn
 ) -> None:
-    console_user("olga", "ops")
-    async with console_browser(app) as browser:
-        page: Page = browser.page  # type: ignore[assignment]
-        await sign_in_as(page, "olga", "/console/experiences")
+    async with signed_in(app, "olga", "ops", "/console/experiences") as page:
         ai, twin = page.locator("#experience-home-ai"), page.locator("#experience-home")
         await expect(ai).to_contain_text("on")
         await page.get_by_role("button", name="Roll back AI").click()

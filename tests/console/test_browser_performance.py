@@ -7,20 +7,14 @@ wrong; on a phone's width the charts fit the screen.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from contextlib import AbstractAsyncContextManager
-
-from console_kit import BrowserPage  # type: ignore[import-not-found]
+from console_kit import SignedIn  # type: ignore[import-not-found]
 from fastapi import FastAPI
-from playwright.async_api import Page, expect
-from test_browser_chat import sign_in_as  # type: ignore[import-not-found]
+from playwright.async_api import expect
 from test_performance_page import app, seed_activity  # type: ignore[import-not-found]
 
-from handoff.console.users import UserInfo
 from handoff.store import Store
 from handoff_sdk import FakeClock
 
-OpenBrowser = Callable[..., AbstractAsyncContextManager[BrowserPage]]
 __all__ = ["app"]  # the fixture: the hub's app with three reps in [routing]
 
 
@@ -28,16 +22,12 @@ async def test_q15_ops_open_the_dashboard_change_the_range_and_see_the_charts(
     app: FastAPI,
     store: Store,
     clock: FakeClock,
-    console_browser: OpenBrowser,
-    console_user: Callable[..., UserInfo],
+    signed_in: SignedIn,
 ) -> None:
     """Q15: sign in, open Rep performance from the navigation, charts and figures; a preset,
     a typed range (figures follow it), a wrong range named."""
     await seed_activity(app, store, clock)
-    console_user("olga", "ops")
-    async with console_browser(app) as browser:
-        page: Page = browser.page  # type: ignore[assignment]
-        await sign_in_as(page, "olga", "/console")
+    async with signed_in(app, "olga", "ops", "/console") as page:
         nav = page.get_by_role("navigation", name="Console pages")
         await nav.get_by_role("link", name="Rep performance").click()
         await expect(page.get_by_role("heading", name="Rep performance", level=1)).to_be_visible()
@@ -87,15 +77,18 @@ async def test_q15_a_rep_sees_their_own_charts_on_a_phone(
     app: FastAPI,
     store: Store,
     clock: FakeClock,
-    console_browser: OpenBrowser,
-    console_user: Callable[..., UserInfo],
+    signed_in: SignedIn,
 ) -> None:
     """Q15: on a 390 px wide phone a rep sees their own figures; the charts fit the screen."""
     await seed_activity(app, store, clock)
-    console_user("ana", "rep", rep="ana")
-    async with console_browser(app, viewport={"width": 390, "height": 844}) as browser:
-        page: Page = browser.page  # type: ignore[assignment]
-        await sign_in_as(page, "ana", "/console/performance?range=today")
+    async with signed_in(
+        app,
+        "ana",
+        "rep",
+        "/console/performance?range=today",
+        rep="ana",
+        viewport={"width": 390, "height": 844},
+    ) as page:
         timeline = page.get_by_role("img", name="Availability through the day, per rep")
         await expect(timeline).to_be_visible()
         await expect(page.locator("#rep-bo")).to_have_count(0)

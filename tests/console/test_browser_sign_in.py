@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from contextlib import AbstractAsyncContextManager
 
 import pytest
-from console_kit import PASSWORD, BrowserPage  # type: ignore[import-not-found]
+from console_kit import PASSWORD, OpenBrowser  # type: ignore[import-not-found]
 from fastapi import FastAPI
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import Page, expect
 
 from handoff.console.users import UserInfo
-
-OpenBrowser = Callable[..., AbstractAsyncContextManager[BrowserPage]]
 
 
 async def test_sign_in_by_keyboard_then_sign_out(

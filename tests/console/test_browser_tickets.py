@@ -3,24 +3,19 @@ network is cut off but for 127.0.0.1, as in every browser test."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager
+from collections.abc import AsyncIterator
 
 import pytest
-from console_kit import BrowserPage  # type: ignore[import-not-found]
+from console_kit import SignedIn  # type: ignore[import-not-found]
 from fastapi import FastAPI
-from playwright.async_api import Page, expect
+from playwright.async_api import expect
 from sqlalchemy import select
-from test_browser_chat import sign_in_as  # type: ignore[import-not-found]
 from tickets_kit import MACRO_ERROR, seed_tickets, tickets_config  # type: ignore[import-not-found]
 
-from handoff.console.users import UserInfo
 from handoff.runtime import audit_trail
 from handoff.server import create_app
 from handoff.store import Job, Store
 from handoff_sdk import FakeClock
-
-OpenBrowser = Callable[..., AbstractAsyncContextManager[BrowserPage]]
 
 
 @pytest.fixture
@@ -35,13 +30,9 @@ async def app(store: Store, clock: FakeClock) -> AsyncIterator[FastAPI]:
 async def test_z2_z6_ops_read_why_a_ticket_went_to_sales_and_retry_its_dead_macro(
     app: FastAPI,
     store: Store,
-    console_browser: OpenBrowser,
-    console_user: Callable[..., UserInfo],
+    signed_in: SignedIn,
 ) -> None:
-    console_user("olga", "ops")
-    async with console_browser(app) as browser:
-        page: Page = browser.page  # type: ignore[assignment]
-        await sign_in_as(page, "olga", "/console")
+    async with signed_in(app, "olga", "ops", "/console") as page:
         nav = page.get_by_role("navigation")
         await nav.get_by_role("link", name="Escalated tickets").click()
         queue = page.locator("#tickets")

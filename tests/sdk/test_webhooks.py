@@ -209,6 +209,18 @@ def test_outreach_without_delivered_at_is_refused_after_the_signature_check() ->
     assert info.value.reason == "mismatch"
 
 
+@pytest.mark.parametrize("delivered_at", [1767603540, "", None, ["2026-01-05T09:00:00"]])
+def test_outreach_with_a_delivered_at_that_is_not_a_text_is_refused_as_missing(
+    delivered_at: object,
+) -> None:
+    """Found by mutation testing: a number (or an empty text) is no timestamp, a refusal, not
+    an error of the hub's."""
+    body = json.dumps({"data": {}, "meta": {"deliveredAt": delivered_at}}).encode()
+    with pytest.raises(WebhookSignatureError, match="deliveredAt") as info:
+        verify(WebhookScheme.OUTREACH, outreach_headers(body), body)
+    assert info.value.reason == "missing"
+
+
 def test_outreach_delivered_at_without_offset_is_read_as_utc() -> None:
     body = json.dumps({"data": {}, "meta": {"deliveredAt": "2026-01-05T08:59:00"}}).encode()
     assert verify(WebhookScheme.OUTREACH, outreach_headers(body), body) == NOW - timedelta(

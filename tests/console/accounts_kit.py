@@ -136,6 +136,22 @@ async def drain(store: Store, clock: FakeClock, connectors: Connectors | None = 
         pass
 
 
+async def first_run(store: Store, clock: FakeClock) -> None:
+    """A first run over three pooled accounts, decided by the flow (P2): Tier 1 by funding,
+    Tier 3 by a small CARR and few developers, Tier 2 otherwise."""
+    store_run(
+        store,
+        clock.now(),
+        "run-1",
+        [
+            account("001A", "Acme Rockets", total_funding=150_000_000, lam_dev_count=12),
+            account("001B", "Bolt Bikes", lam_dev_count=10),
+            account("001C", "Cobalt Labs", lam_dev_count=30),
+        ],
+    )
+    await drain(store, clock)
+
+
 SAMPLE = [  # id, name, facts
     ("0015A01", "Acme Rockets", {"total_funding": 150_000_000, "lam_dev_count": 12}),
     ("0015A02", "Bolt Bikes", {"lam_dev_count": 10}),

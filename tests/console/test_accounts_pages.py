@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 
 import httpx
 import pytest
-from accounts_kit import Connectors, account, config, drain, store_run  # type: ignore[import-not-found]
+from accounts_kit import Connectors, config, drain, first_run  # type: ignore[import-not-found]
 from console_kit import sign_in  # type: ignore[import-not-found]
 from fastapi import FastAPI
 from sqlalchemy import func, select
@@ -55,19 +55,8 @@ async def app(store: Store, clock: FakeClock) -> AsyncIterator[FastAPI]:
 
 @pytest.fixture
 async def ranked(store: Store, clock: FakeClock) -> None:
-    """A first run over three pooled accounts, decided by the flow (P2): Tier 1 by funding,
-    Tier 3 by a small CARR and few developers, Tier 2 otherwise."""
-    store_run(
-        store,
-        clock.now(),
-        "run-1",
-        [
-            account("001A", "Acme Rockets", total_funding=150_000_000, lam_dev_count=12),
-            account("001B", "Bolt Bikes", lam_dev_count=10),
-            account("001C", "Cobalt Labs", lam_dev_count=30),
-        ],
-    )
-    await drain(store, clock)
+    """accounts_kit's first run over three pooled accounts (P2)."""
+    await first_run(store, clock)
 
 
 async def test_p2_the_tiers_list_filters_searches_and_pages_in_sql(

@@ -8,7 +8,7 @@ import re
 from collections.abc import AsyncIterator
 
 import pytest
-from accounts_kit import Connectors, account, config, drain, store_run  # type: ignore[import-not-found]
+from accounts_kit import Connectors, config, drain, first_run  # type: ignore[import-not-found]
 from console_kit import SignedIn  # type: ignore[import-not-found]
 from fastapi import FastAPI
 from playwright.async_api import expect
@@ -22,17 +22,7 @@ from handoff_sdk.entities import Account
 @pytest.fixture
 async def app(store: Store, clock: FakeClock) -> AsyncIterator[FastAPI]:
     """The hub's app with the playbook's [accounts] and [cases] tables, after a first re-rank."""
-    store_run(
-        store,
-        clock.now(),
-        "run-1",
-        [
-            account("001A", "Acme Rockets", total_funding=150_000_000, lam_dev_count=12),
-            account("001B", "Bolt Bikes", lam_dev_count=10),
-            account("001C", "Cobalt Labs", lam_dev_count=30),
-        ],
-    )
-    await drain(store, clock)
+    await first_run(store, clock)
     built = create_app(store, config=config(), clock=clock)
     yield built
     await built.state.intake.aclose()

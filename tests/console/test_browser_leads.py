@@ -3,29 +3,17 @@ is cut off but for 127.0.0.1, as in every browser test."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
-import pytest
 from console_kit import SignedIn  # type: ignore[import-not-found]
 from fastapi import FastAPI
-from leads_kit import leads_config, seed_leads  # type: ignore[import-not-found]
 from playwright.async_api import expect
+from test_lead_pages import app  # type: ignore[import-not-found]
 
 from handoff.leads.records import transitions_of
-from handoff.server import create_app
 from handoff.store import Store
-from handoff_sdk import FakeClock
+
+__all__ = ["app"]  # the fixture: the hub with the three sample leads (leads_kit)
 
 PHONE = {"width": 390, "height": 844}
-
-
-@pytest.fixture
-async def app(store: Store, clock: FakeClock) -> AsyncIterator[FastAPI]:
-    """The hub with the sample [leads] table and its three sample leads (leads_kit)."""
-    await seed_leads(store, clock)
-    built = create_app(store, config=leads_config(), clock=clock)
-    yield built
-    await built.state.intake.aclose()
 
 
 async def test_d2_a_rep_searches_their_own_leads_on_a_phone(

@@ -3,28 +3,17 @@ network is cut off but for 127.0.0.1, as in every browser test."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
-import pytest
 from console_kit import SignedIn  # type: ignore[import-not-found]
 from fastapi import FastAPI
 from playwright.async_api import expect
 from sqlalchemy import select
-from tickets_kit import MACRO_ERROR, seed_tickets, tickets_config  # type: ignore[import-not-found]
+from test_ticket_pages import app  # type: ignore[import-not-found]
+from tickets_kit import MACRO_ERROR  # type: ignore[import-not-found]
 
 from handoff.runtime import audit_trail
-from handoff.server import create_app
 from handoff.store import Job, Store
-from handoff_sdk import FakeClock
 
-
-@pytest.fixture
-async def app(store: Store, clock: FakeClock) -> AsyncIterator[FastAPI]:
-    """The hub with the tickets tests' [tickets] table and the two sample tickets (tickets_kit)."""
-    await seed_tickets(store, clock, dead_macro=True)
-    built = create_app(store, config=tickets_config(), clock=clock)
-    yield built
-    await built.state.intake.aclose()
+__all__ = ["app"]  # the fixture: the hub with the two sample tickets (tickets_kit)
 
 
 async def test_z2_z6_ops_read_why_a_ticket_went_to_sales_and_retry_its_dead_macro(

@@ -104,6 +104,48 @@ async def test_the_worker_backs_off_through_an_outage_says_so_and_resumes(
     assert worker.status.state is WorkerState.STOPPED
 
 
+async def test_a_worker_whose_every_slot_waits_on_an_outcome_says_it_is_backing_off(
+    store: Store, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Every slot busy recording an outcome: the loop never claims, yet the outage shows.
+
+    Found under load by the PostgreSQL restart test: the loop waited for a
+    slot, so neither its log nor its status (what /health reports) said the
+    database was gone.
+    """
+    release = asyncio.Event()
+    started: list[str] = []
+
+    async def task(job: ClaimedJob) -> dict[str, Any]:
+        started.append(job.idempotency_key)
+        await release.wait()
+        return {}
+
+    queue(store, clock, "a", "b")
+    worker = Worker(store, clock=clock, concurrency=2, handlers={"task": task}, poll_interval=1.0)
+    caplog.set_level(logging.WARNING, logger="handoff.worker")
+    loop = asyncio.create_task(worker.run())
+    await until(lambda: sorted(started) == ["a", "b"], "both slots busy")
+    assert worker.status.state is WorkerState.RUNNING
+    with database_down(store):
+        release.set()
+        await until(
+            lambda: worker.status.state is WorkerState.BACKING_OFF, "the status says backing off"
+        )
+        assert worker.status.problem == "OperationalError: unable to open database file"
+        assert "worker: the database is unavailable" in caplog.text
+        assert worker.stats.outages == 0, "the loop itself never tried the database"
+    await until(
+        lambda: all(job.state == JobState.DONE for job in jobs_in(store).values()),
+        "both outcomes recorded once the database answers",
+    )
+    queue(store, clock, "c")
+    await until(lambda: "c" in started, "the loop claims again")
+    await until(lambda: worker.status.state is WorkerState.RUNNING, "running again")
+    assert "the database answers again after" in caplog.text
+    await settle(worker, loop)
+
+
 async def test_the_back_off_is_capped_at_thirty_seconds(store: Store, clock: FakeClock) -> None:
     worker = Worker(store, clock=clock)
     with database_down(store):

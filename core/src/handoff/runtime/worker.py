@@ -345,6 +345,31 @@ class Worker:
         self._failed_tries = 0
         self._status = WorkerStatus(WorkerState.RUNNING, self.clock.now())
 
+    def _outcomes_wait(self, exc: Exception) -> None:
+        """Outcomes the database cannot take are the whole worker's outage.
+
+        With every slot held by a job waiting to record its outcome, the loop
+        waits for a slot and never reaches the database itself, so it would
+        neither log the outage nor leave the running state: say both here,
+        once; the loop's next claim that works says it resumed.
+        """
+        if self._status.state is WorkerState.BACKING_OFF:
+            return
+        self._failed_tries = max(self._failed_tries, 1)
+        now = self.clock.now()
+        problem = _describe(exc)
+        log.warning(
+            "worker: the database is unavailable (%s); finished jobs wait to record "
+            "their outcomes, and no job is claimed until it answers",
+            problem,
+        )
+        self._status = WorkerStatus(
+            WorkerState.BACKING_OFF,
+            now,
+            problem=problem,
+            retry_at=now + timedelta(seconds=OUTAGE_BACKOFF_S[0]),
+        )
+
     async def _back_off(self, exc: Exception) -> None:
         """Say why, wait (doubling, capped), and let the loop try again."""
         self._failed_tries += 1
@@ -512,6 +537,7 @@ class Worker:
             except Exception as exc:
                 if is_unavailable(exc):
                     self.store.health.failed(exc, now=self.clock.now())
+                    self._outcomes_wait(exc)
                     for _job, _outcome, written in batch:
                         _settle(written, error=exc)
                     continue
